@@ -1,0 +1,1 @@
+"""ppa-bot core: configuration, services, scheduler jobs, outbox, i18n, CLI and wiring."""

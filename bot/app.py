@@ -1,0 +1,64 @@
+"""Wiring: one function builds the Application from a Runtime; start-up and shutdown are explicit."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.request import BaseRequest
+
+from bot import jobs
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def build_application(rt: Runtime, *, request: BaseRequest | None = None,
+                      updates_request: BaseRequest | None = None,
+                      rate_limiter: bool = True) -> Application:  # type: ignore[type-arg]
+    import handlers  # late: handlers import the runtime accessors
+
+    settings = rt.settings
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram.token)
+        .base_url(settings.telegram.base_url)
+        .base_file_url(settings.telegram.base_file_url)
+        .defaults(Defaults(tzinfo=settings.tz))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if rate_limiter:
+        # Our dispatcher does its own retries; the limiter only keeps the pace Telegram allows.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+    if request is not None:
+        builder = builder.request(request)
+    if updates_request is not None:
+        builder = builder.get_updates_request(updates_request)
+    application = builder.build()
+    application.bot_data["runtime"] = rt
+    rt.dispatcher.bot = application.bot
+    handlers.register(application)
+    return application
+
+
+async def start_runtime(application: Application) -> None:  # type: ignore[type-arg]
+    """Start-up work shared by the real run and the tests: load regions, point the outbox at the bot."""
+    rt: Runtime = application.bot_data["runtime"]
+    await rt.load_regions()
+    if not rt.regions.places:
+        log.warning("no regions in the database: run `ppa-bot regions import` first")
+    rt.dispatcher.bot = application.bot
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    rt: Runtime = application.bot_data["runtime"]
+    await start_runtime(application)
+    jobs.schedule(application, rt)
+    rt.start_background()
+    log.info("bot started as @%s", application.bot.username)
+
+
+async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    rt: Runtime = application.bot_data["runtime"]
+    await rt.close()

@@ -1,0 +1,162 @@
+"""The ``ppa-bot`` command (also ``python -m bot``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings, require_token
+from bot.crypto import KeyMaterialError, generate_key
+
+log = logging.getLogger("ppa_bot")
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL, and a Bot API URL contains the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import build_application
+    from bot.db import upgrade
+    from bot.runtime import Runtime, open_vault
+
+    require_token(settings)
+    upgrade(settings.database.url)
+    vault = open_vault(settings, create=True)
+    asyncio.run(_import_shipped_regions_if_empty(settings))
+    rt = Runtime.create(settings, vault=vault)
+    application = build_application(rt)
+    application.run_polling(poll_interval=settings.telegram.poll_interval,
+                            allowed_updates=["message", "edited_message", "callback_query",
+                                             "my_chat_member"])
+    return 0
+
+
+async def _import_shipped_regions_if_empty(settings: Settings) -> None:
+    from bot.db import create_engine, session_factory
+    from bot.regions import import_regions, region_count, shipped_file
+
+    engine = create_engine(settings.database.url)
+    try:
+        async with session_factory(engine).begin() as session:
+            if await region_count(session) == 0:
+                villages, aliases = await import_regions(
+                    session, shipped_file("paser_wilayah.csv"), shipped_file("paser_aliases.csv"),
+                    kabupaten_code=settings.region.kabupaten_code,
+                    kabupaten_name=settings.region.kabupaten_name)
+                log.info("imported %d villages and %d aliases", villages, aliases)
+    finally:
+        await engine.dispose()
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db import upgrade
+
+    upgrade(settings.database.url, args.revision)
+    print(f"database is at revision {args.revision}")
+    return 0
+
+
+def cmd_db_downgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db import downgrade
+
+    downgrade(settings.database.url, args.revision)
+    print(f"database is at revision {args.revision}")
+    return 0
+
+
+def cmd_regions_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db import create_engine, session_factory, upgrade
+    from bot.regions import RegionFileError, import_regions
+
+    upgrade(settings.database.url)
+
+    async def run() -> tuple[int, int]:
+        engine = create_engine(settings.database.url)
+        try:
+            async with session_factory(engine).begin() as session:
+                return await import_regions(
+                    session, Path(args.csv), Path(args.aliases) if args.aliases else None,
+                    kabupaten_code=settings.region.kabupaten_code,
+                    kabupaten_name=settings.region.kabupaten_name)
+        finally:
+            await engine.dispose()
+
+    try:
+        villages, aliases = asyncio.run(run())
+    except (RegionFileError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"imported {villages} villages and {aliases} aliases")
+    return 0
+
+
+def cmd_keys_generate(args: argparse.Namespace, settings: Settings) -> int:
+    print(generate_key())
+    return 0
+
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="ppa-bot", description="PPA reporting bot for Telegram.")
+    sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the bot (long polling)",
+                         description="Migrate the database, import regions if empty, run the bot.")
+    run.set_defaults(func=cmd_run)
+
+    db = sub.add_parser("db", help="database schema", description="Database schema commands.")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    up = db_sub.add_parser("upgrade", help="migrate to the newest schema",
+                           description="Apply Alembic migrations up to REVISION (default head).")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(func=cmd_db_upgrade)
+    down = db_sub.add_parser("downgrade", help="migrate back to REVISION",
+                             description="Revert Alembic migrations down to REVISION.")
+    down.add_argument("revision")
+    down.set_defaults(func=cmd_db_downgrade)
+
+    regions = sub.add_parser("regions", help="region data", description="Region data commands.")
+    regions_sub = regions.add_subparsers(dest="regions_command", required=True, metavar="ACTION")
+    imp = regions_sub.add_parser(
+        "import", help="import a kabupaten's villages from CSV",
+        description="Import kecamatan and villages (Kemendagri codes) from CSV; existing rows are "
+                    "updated. Columns: kecamatan_code,kecamatan,village_code,village,village_type.")
+    imp.add_argument("csv", help="villages CSV, e.g. bot/data/paser_wilayah.csv")
+    imp.add_argument("--aliases", help="CSV of other spellings: region_code,alias,why")
+    imp.set_defaults(func=cmd_regions_import)
+
+    keys = sub.add_parser("keys", help="encryption keys", description="Encryption key commands.")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    gen = keys_sub.add_parser("generate", help="print a new Fernet key",
+                              description="Print a new key for security.encryption_key.")
+    gen.set_defaults(func=cmd_keys_generate)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    setup_logging()
+    try:
+        settings = load_settings()
+        func: Command = args.func
+        return func(args, settings)
+    except (ConfigError, KeyMaterialError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,230 @@
+"""The report form of DESIGN §3: its questions, their options, order and rules. Pure data and logic.
+
+Answers are a dict keyed by step. A step whose answer is present (even ``None`` for "skipped") is
+answered; the next question is always the first applicable, unanswered step after the current one,
+which also makes editing from the review page return there by itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.i18n import N_
+
+DANGER = "danger"
+DANGER_GO = "danger_go"
+CONSENT = "consent"
+ROLE = "role"
+VICTIM_CATEGORY = "vcat"
+VICTIM_SEX = "vsex"
+VICTIM_AGE = "vage"
+VICTIM_COUNT = "vcount"
+TYPES = "types"
+KECAMATAN = "kec"
+VILLAGE = "vil"
+PLACE = "place"
+LANDMARK = "landmark"
+WHEN = "when"
+PERPETRATOR = "perp"
+STORY = "story"
+CONTACT = "contact"
+PHONE = "phone"
+SAFE_TIME = "safetime"
+REVIEW = "review"
+
+ORDER = [DANGER, DANGER_GO, CONSENT, ROLE, VICTIM_CATEGORY, VICTIM_SEX, VICTIM_AGE, VICTIM_COUNT,
+         TYPES, KECAMATAN, VILLAGE, PLACE, LANDMARK, WHEN, PERPETRATOR, STORY, CONTACT, PHONE,
+         SAFE_TIME]
+
+YES, NO = "yes", "no"
+CHILD, WOMAN = "child", "woman"
+SEXUAL, TRAFFICKING = "seksual", "tppo"
+SKIPPED = None
+
+OPTIONS: dict[str, list[tuple[str, str]]] = {
+    DANGER: [(YES, N_("Yes, someone is in danger")), (NO, N_("No"))],
+    DANGER_GO: [("go", N_("Continue the report")), ("stop", N_("Stop for now"))],
+    CONSENT: [("agree", N_("I agree, continue")), ("disagree", N_("I do not agree"))],
+    ROLE: [
+        ("victim", N_("I am the victim")),
+        ("family", N_("Family of the victim")),
+        ("witness", N_("Neighbour or witness")),
+        ("activist", N_("PAPTBM activist")),
+        ("other", N_("Other")),
+    ],
+    VICTIM_CATEGORY: [(WOMAN, N_("A woman (18 or older)")), (CHILD, N_("A child (under 18)"))],
+    VICTIM_SEX: [("f", N_("Girl")), ("m", N_("Boy"))],
+    VICTIM_COUNT: [("1", "1"), ("2", "2"), ("3", "3"), ("4", N_("4 or more"))],
+    TYPES: [
+        ("fisik", N_("Physical")),
+        ("psikis", N_("Psychological")),
+        (SEXUAL, N_("Sexual")),
+        ("eksploitasi", N_("Exploitation")),
+        (TRAFFICKING, N_("Trafficking (TPPO)")),
+        ("penelantaran", N_("Neglect")),
+        ("lainnya", N_("Other")),
+    ],
+    PLACE: [
+        ("rumah_tangga", N_("Household")),
+        ("tempat_kerja", N_("Workplace")),
+        ("sekolah", N_("School")),
+        ("fasilitas_umum", N_("Public place")),
+        ("lembaga_pendidikan", N_("Educational institution")),
+        ("lainnya", N_("Other")),
+    ],
+    WHEN: [
+        ("today", N_("Today")),
+        ("week", N_("This week")),
+        ("month", N_("This month")),
+        ("longer", N_("Longer ago")),
+        ("ongoing", N_("Still happening")),
+    ],
+    PERPETRATOR: [
+        ("orang_tua", N_("Parent")),
+        ("keluarga", N_("Family / relative")),
+        ("suami_istri", N_("Husband / wife")),
+        ("pacar_teman", N_("Boyfriend / girlfriend / friend")),
+        ("tetangga", N_("Neighbour")),
+        ("guru", N_("Teacher")),
+        ("majikan", N_("Employer")),
+        ("rekan_kerja", N_("Co-worker")),
+        ("lainnya", N_("Other")),
+        ("tidak_tahu", N_("Unknown")),
+    ],
+    CONTACT: [(YES, N_("Yes, through this bot")), (NO, N_("No, do not contact me"))],
+    SAFE_TIME: [
+        ("any", N_("Any time")),
+        ("morning", N_("Morning (08–12)")),
+        ("afternoon", N_("Afternoon (12–17)")),
+        ("evening", N_("Evening (17–21)")),
+    ],
+}
+
+AGE_BANDS: dict[str, list[tuple[str, str]]] = {
+    CHILD: [("0-5", N_("0–5 years")), ("6-12", N_("6–12 years")), ("13-17", N_("13–17 years"))],
+    WOMAN: [("18-24", N_("18–24 years")), ("25-44", N_("25–44 years")),
+            ("45-59", N_("45–59 years")), ("60+", N_("60 or older"))],
+}
+
+# Steps that may be answered "skip" (stored as None).
+OPTIONAL = {LANDMARK, PHONE}
+# Changing one answer makes these answers meaningless.
+DEPENDENTS = {VICTIM_CATEGORY: [VICTIM_SEX, VICTIM_AGE], KECAMATAN: [VILLAGE],
+              CONTACT: [PHONE, SAFE_TIME], DANGER: [DANGER_GO]}
+# What each "edit" button on the review page asks again.
+SECTIONS: dict[str, list[str]] = {
+    ROLE: [ROLE],
+    VICTIM_CATEGORY: [VICTIM_CATEGORY, VICTIM_SEX, VICTIM_AGE, VICTIM_COUNT],
+    TYPES: [TYPES],
+    KECAMATAN: [KECAMATAN, VILLAGE],
+    PLACE: [PLACE],
+    LANDMARK: [LANDMARK],
+    WHEN: [WHEN],
+    PERPETRATOR: [PERPETRATOR],
+    STORY: [STORY],
+    CONTACT: [CONTACT, PHONE, SAFE_TIME],
+}
+MAX_VICTIMS = 99
+MAX_LANDMARK_CHARS = 200
+PHONE_DIGITS = (8, 15)
+
+
+class InvalidAnswer(ValueError):
+    """An answer that does not fit its question; ``reason`` names a message for the reporter."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def applicable(step: str, answers: dict[str, Any]) -> bool:
+    if step == DANGER_GO:
+        return answers.get(DANGER) == YES
+    if step == VICTIM_SEX:
+        return answers.get(VICTIM_CATEGORY) == CHILD
+    if step in (PHONE, SAFE_TIME):
+        return answers.get(CONTACT) == YES
+    return True
+
+
+def next_step(after: str | None, answers: dict[str, Any]) -> str:
+    start = 0 if after is None or after == REVIEW else ORDER.index(after) + 1
+    for step in ORDER[start:]:
+        if applicable(step, answers) and step not in answers:
+            return step
+    return REVIEW
+
+
+def previous_step(current: str, answers: dict[str, Any]) -> str | None:
+    index = len(ORDER) if current == REVIEW else ORDER.index(current)
+    for step in reversed(ORDER[:index]):
+        if applicable(step, answers):
+            return step
+    return None
+
+
+def option_values(step: str, answers: dict[str, Any]) -> list[str]:
+    if step == VICTIM_AGE:
+        return [v for v, _ in AGE_BANDS[answers.get(VICTIM_CATEGORY) or CHILD]]
+    return [v for v, _ in OPTIONS.get(step, [])]
+
+
+def age_band(category: str, age: int) -> str:
+    for value, _ in AGE_BANDS[category]:
+        low, _, high = value.partition("-")
+        if value.endswith("+") and age >= int(value[:-1]):
+            return value
+        if high and int(low) <= age <= int(high):
+            return value
+    raise InvalidAnswer("age_out_of_range")
+
+
+def parse_age(text: str, category: str) -> dict[str, Any]:
+    """A typed age: a child is 0–17, a woman 18–120."""
+    if not text.strip().isdigit():
+        raise InvalidAnswer("not_a_number")
+    age = int(text.strip())
+    low, high = (0, 17) if category == CHILD else (18, 120)
+    if not low <= age <= high:
+        raise InvalidAnswer("age_out_of_range")
+    return {"band": age_band(category, age), "age": age}
+
+
+def parse_count(text: str) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text.strip()) <= MAX_VICTIMS:
+        raise InvalidAnswer("not_a_count")
+    return int(text.strip())
+
+
+def parse_phone(text: str) -> str:
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if not PHONE_DIGITS[0] <= len(digits) <= PHONE_DIGITS[1] or any(
+        ch not in "0123456789+-() ." for ch in text.strip()
+    ):
+        raise InvalidAnswer("not_a_phone")
+    return ("+" if text.strip().startswith("+") else "") + digits
+
+
+def validate_choice(step: str, value: str, answers: dict[str, Any]) -> Any:
+    """A button value for ``step``; age bands are stored with an empty exact age."""
+    if value not in option_values(step, answers):
+        raise InvalidAnswer("not_an_option")
+    if step == VICTIM_AGE:
+        return {"band": value, "age": None}
+    if step == VICTIM_COUNT:
+        return int(value)
+    return value
+
+
+def priority(answers: dict[str, Any], urgent: bool) -> str:
+    """urgent when someone is in danger; high for sexual violence, trafficking or a child."""
+    if urgent:
+        return "urgent"
+    types = set(answers.get(TYPES) or [])
+    if types & {SEXUAL, TRAFFICKING} or answers.get(VICTIM_CATEGORY) == CHILD:
+        return "high"
+    return "normal"
+
+
+def empty_story() -> dict[str, list[Any]]:
+    return {"texts": [], "media": []}

@@ -1,0 +1,87 @@
+"""Everything the handlers and jobs share for one running bot: settings, clock, database, services."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.crypto import Vault, load_keys
+from bot.db import create_engine, session_factory
+from bot.dispatcher import Dispatcher
+from bot.regions import RegionDirectory
+from bot.services.reports import ReportService
+from models.encryption import install_cipher
+
+log = logging.getLogger(__name__)
+
+
+def default_key_file(settings: Settings) -> Path:
+    """``security.key_file``, else ``ppa-bot.key`` beside the SQLite database (or in ./data)."""
+    if settings.security.key_file:
+        return Path(settings.security.key_file)
+    url = make_url(settings.database.url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).parent / "ppa-bot.key"
+    return Path("data") / "ppa-bot.key"
+
+
+def open_vault(settings: Settings, *, create: bool = False) -> Vault:
+    vault = Vault(load_keys(settings.security.encryption_key, default_key_file(settings),
+                            create=create))
+    install_cipher(vault)
+    return vault
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    vault: Vault
+    regions: RegionDirectory
+    reports: ReportService
+    dispatcher: Dispatcher
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    metrics: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def create(cls, settings: Settings, clock: Clock | None = None,
+               vault: Vault | None = None) -> Runtime:
+        clock = clock or Clock()
+        vault = vault or open_vault(settings)
+        install_cipher(vault)
+        engine = create_engine(settings.database.url, echo=settings.database.echo)
+        sessions = session_factory(engine)
+        regions = RegionDirectory()
+        return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, vault=vault,
+                   regions=regions,
+                   reports=ReportService(sessions, clock, vault, settings, regions),
+                   dispatcher=Dispatcher(sessions, clock))
+
+    async def load_regions(self) -> None:
+        async with self.sessions() as session:
+            loaded = await RegionDirectory.load(session)
+        self.regions.places = loaded.places
+        self.regions.spellings = loaded.spellings
+
+    def start_background(self) -> None:
+        self.tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox"))
+
+    async def close(self) -> None:
+        self.dispatcher.stop()
+        for task in self.tasks:
+            try:
+                await asyncio.wait_for(task, timeout=10)
+            except (TimeoutError, asyncio.CancelledError):
+                task.cancel()
+        await self.engine.dispose()

@@ -1,0 +1,42 @@
+"""Reporters: found by a keyed hash of their Telegram id, never by the id itself."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.crypto import Vault
+from bot.i18n import language_for
+from models import Reporter
+
+
+async def find_reporter(session: AsyncSession, vault: Vault, telegram_id: int) -> Reporter | None:
+    return await session.scalar(
+        select(Reporter).where(Reporter.tg_hash == vault.hash_id(telegram_id))
+    )
+
+
+async def touch_reporter(
+    session: AsyncSession,
+    vault: Vault,
+    telegram_id: int,
+    language_code: str | None,
+    now: datetime,
+) -> Reporter:
+    """The reporter for this account, created on first contact with Telegram's language."""
+    reporter = await find_reporter(session, vault, telegram_id)
+    if reporter is None:
+        reporter = Reporter(
+            tg_hash=vault.hash_id(telegram_id),
+            chat_id=str(telegram_id),
+            language=language_for(language_code),
+            created_at=now,
+            last_seen_at=now,
+        )
+        session.add(reporter)
+        await session.flush()
+    else:
+        reporter.last_seen_at = now
+    return reporter

@@ -1,0 +1,507 @@
+"""Reports: the draft a reporter fills in step by step, and its submission as a case.
+
+Every call is one transaction. An answer is committed before the handler sends the next question,
+so a crash at any moment loses nothing; a redelivered update (same key) changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import report_form as form
+from bot.clock import Clock
+from bot.config import Settings
+from bot.crypto import Vault
+from bot.i18n import LANGUAGES, translator
+from bot.outbox import enqueue
+from bot.regions import RegionDirectory
+from bot.services.reporters import find_reporter, touch_reporter
+from bot.services.updates import already_processed, mark_processed
+from models import Case, CaseEvent, Draft, Evidence, Reporter
+from models.region import KECAMATAN, VILLAGE
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+REFERENCE_LENGTH = 6
+
+
+@dataclass
+class DraftView:
+    id: int
+    nonce: str
+    step: str
+    answers: dict[str, Any]
+    urgent: bool
+    editing: bool
+    practice: bool
+
+
+@dataclass
+class Outcome:
+    """What happened to an input; the handler renders from it."""
+
+    draft: DraftView | None
+    language: str = "id"
+    error: str | None = None  # a reason from report_form.InvalidAnswer or below
+    stale: bool = False
+    duplicate: bool = False
+    saved_item: bool = False  # a story part or piece of evidence was added
+    candidates: list[str] = field(default_factory=list)  # region codes to choose from
+    stopped: bool = False  # the reporter chose to stop (danger) or declined consent
+    discarded: bool = False
+
+
+@dataclass
+class Submitted:
+    reference: str
+    priority: str
+    language: str
+    again: bool = False  # the case already existed: a second press or a redelivered update
+    practice: bool = False
+
+
+@dataclass
+class Input:
+    """One thing a reporter did: a button (``value``), typed ``text``, or a piece of ``media``."""
+
+    nonce: str | None = None
+    step: str | None = None
+    action: str = "choose"  # choose | text | media | contact | back | skip | done | toggle | edit
+    value: str | None = None
+    text: str | None = None
+    media: dict[str, Any] | None = None
+
+
+class LimitReached(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+def new_reference(prefix: str, year: int) -> str:
+    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+    return f"{prefix}-{year % 100:02d}-{code}"
+
+
+def _view(draft: Draft) -> DraftView:
+    return DraftView(draft.id, draft.nonce, draft.step, json.loads(draft.answers), draft.urgent,
+                     draft.editing, draft.practice)
+
+
+class ReportService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, vault: Vault,
+                 settings: Settings, regions: RegionDirectory) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.vault = vault
+        self.settings = settings
+        self.regions = regions
+        self.on_case_created: list[Any] = []  # async callables(session, case): routing hooks
+
+    # ---- reporters -------------------------------------------------------------------------
+
+    async def language(self, telegram_id: int, language_code: str | None) -> str:
+        async with self.sessions.begin() as session:
+            reporter = await touch_reporter(session, self.vault, telegram_id, language_code,
+                                            self.clock.now())
+            return reporter.language
+
+    async def set_language(self, telegram_id: int, language: str) -> str:
+        if language not in LANGUAGES:
+            raise ValueError(language)
+        async with self.sessions.begin() as session:
+            reporter = await touch_reporter(session, self.vault, telegram_id, None,
+                                            self.clock.now())
+            reporter.language = language
+            reporter.language_chosen = True
+            return language
+
+    # ---- the draft ---------------------------------------------------------------------------
+
+    async def current(self, telegram_id: int) -> Outcome:
+        async with self.sessions() as session:
+            reporter = await find_reporter(session, self.vault, telegram_id)
+            if reporter is None:
+                return Outcome(None)
+            draft = await self._draft(session, reporter)
+            return Outcome(_view(draft) if draft else None, reporter.language)
+
+    async def start(self, telegram_id: int, language_code: str | None, key: int | None,
+                    *, practice: bool = False) -> tuple[Outcome, bool]:
+        """The reporter's draft, new or resumed (second value True when resumed)."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            reporter = await touch_reporter(session, self.vault, telegram_id, language_code, now)
+            draft = await self._draft(session, reporter)
+            if draft is not None:
+                return Outcome(_view(draft), reporter.language), True
+            if not practice:
+                await self._check_daily_limit(session, reporter, now)
+            draft = Draft(reporter_id=reporter.id, nonce=secrets.token_hex(4), step=form.DANGER,
+                          answers="{}", practice=practice, created_at=now, updated_at=now)
+            session.add(draft)
+            mark_processed(session, key, now)
+            await session.flush()
+            return Outcome(_view(draft), reporter.language), False
+
+    async def apply(self, telegram_id: int, key: int | None, given: Input) -> Outcome:
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            reporter = await touch_reporter(session, self.vault, telegram_id, None, now)
+            draft = await self._draft(session, reporter, lock=True)
+            if draft is None:
+                return Outcome(None, reporter.language)
+            if await already_processed(session, key):
+                return Outcome(_view(draft), reporter.language, duplicate=True)
+            if given.nonce is not None and (given.nonce != draft.nonce or given.step != draft.step):
+                return Outcome(_view(draft), reporter.language, stale=True)
+            answers = json.loads(draft.answers)
+            outcome = Outcome(None, reporter.language)
+            try:
+                self._transition(draft, answers, given, outcome, reporter.language)
+            except form.InvalidAnswer as exc:
+                outcome.error = exc.reason
+                outcome.draft = _view(draft)
+                return outcome
+            if outcome.discarded:
+                await session.delete(draft)
+                mark_processed(session, key, now)
+                return outcome
+            draft.answers = json.dumps(answers, ensure_ascii=False)
+            draft.updated_at = now
+            draft.version += 1
+            mark_processed(session, key, now)
+            await session.flush()
+            outcome.draft = DraftView(draft.id, draft.nonce, draft.step, answers, draft.urgent,
+                                      draft.editing, draft.practice)
+            return outcome
+
+    async def cancel(self, telegram_id: int, nonce: str | None = None) -> bool:
+        """Discard the draft (after the reporter confirmed); False when there was none."""
+        async with self.sessions.begin() as session:
+            reporter = await find_reporter(session, self.vault, telegram_id)
+            draft = await self._draft(session, reporter) if reporter else None
+            if draft is None or (nonce is not None and nonce != draft.nonce):
+                return False
+            await session.delete(draft)
+            return True
+
+    # ---- the state machine -------------------------------------------------------------------
+
+    def _transition(self, draft: Draft, answers: dict[str, Any], given: Input, outcome: Outcome,
+                    language: str) -> None:
+        step = draft.step
+        action = given.action
+        if action == "back":
+            previous = form.previous_step(step, answers)
+            if previous is not None:
+                draft.step = previous
+            return
+        if action == "edit":
+            self._edit(draft, answers, given.value or "")
+            return
+        if step == form.REVIEW:
+            raise form.InvalidAnswer("use_buttons")
+        if action == "skip":
+            if step not in form.OPTIONAL:
+                raise form.InvalidAnswer("not_an_option")
+            self._answer(draft, answers, step, form.SKIPPED)
+            return
+        special = {
+            form.TYPES: self._types_input,
+            form.STORY: self._story_input,
+            form.KECAMATAN: self._region_input,
+            form.VILLAGE: self._region_input,
+        }.get(step)
+        if special is not None:
+            special(draft, answers, given, outcome, language)
+            return
+        value = self._value_for(step, answers, given, language)
+        if step == form.DANGER:
+            draft.urgent = value == form.YES
+        if step == form.DANGER_GO and value == "stop":
+            outcome.stopped = True
+        if step == form.CONSENT and value == "disagree":
+            outcome.discarded = True
+            return
+        self._answer(draft, answers, step, value)
+
+    def _value_for(self, step: str, answers: dict[str, Any], given: Input, language: str) -> Any:
+        if given.action == "choose" and given.value is not None:
+            return form.validate_choice(step, given.value, answers)
+        if given.action == "contact" and step == form.PHONE and given.text:
+            return form.parse_phone(given.text)
+        if given.action != "text" or given.text is None:
+            raise form.InvalidAnswer("use_buttons")
+        text = given.text.strip()
+        if len(text) > self.settings.evidence.max_text_chars:
+            raise form.InvalidAnswer("too_long")
+        if step == form.VICTIM_AGE:
+            return form.parse_age(text, answers.get(form.VICTIM_CATEGORY) or form.CHILD)
+        if step == form.VICTIM_COUNT:
+            return form.parse_count(text)
+        if step == form.PHONE:
+            return form.parse_phone(text)
+        if step == form.LANDMARK:
+            if len(text) > form.MAX_LANDMARK_CHARS:
+                raise form.InvalidAnswer("too_long_landmark")
+            if not text:
+                raise form.InvalidAnswer("empty")
+            return text
+        return form.validate_choice(step, self._option_by_label(step, answers, text), answers)
+
+    @staticmethod
+    def _option_by_label(step: str, answers: dict[str, Any], text: str) -> str:
+        """A typed answer that names an option ("ya", "No", "3") in either language."""
+        wanted = text.casefold().strip(" .!")
+        labels = form.AGE_BANDS.get(answers.get(form.VICTIM_CATEGORY) or "", []) \
+            if step == form.VICTIM_AGE else form.OPTIONS.get(step, [])
+        for language in LANGUAGES:
+            _ = translator(language)
+            for value, label in labels:
+                first_word = _(label).casefold().split(",")[0].strip()
+                if wanted in (value.casefold(), _(label).casefold(), first_word):
+                    return value
+        if step in (form.DANGER, form.CONTACT) and wanted in ("ya", "yes", "y"):
+            return form.YES
+        if step in (form.DANGER, form.CONTACT) and wanted in ("tidak", "no", "n", "nggak", "tdk"):
+            return form.NO
+        raise form.InvalidAnswer("use_buttons")
+
+    def _answer(self, draft: Draft, answers: dict[str, Any], step: str, value: Any) -> None:
+        if answers.get(step, ...) != value:
+            for dependent in form.DEPENDENTS.get(step, []):
+                answers.pop(dependent, None)
+        answers[step] = value
+        if step == form.VICTIM_CATEGORY and value == form.WOMAN:
+            answers[form.VICTIM_SEX] = "f"
+        draft.step = form.next_step(step, answers)
+        if draft.step == form.REVIEW:
+            draft.editing = False
+
+    def _edit(self, draft: Draft, answers: dict[str, Any], section: str) -> None:
+        if draft.step != form.REVIEW or section not in form.SECTIONS:
+            raise form.InvalidAnswer("not_an_option")
+        for step in form.SECTIONS[section]:
+            if step != form.STORY:  # evidence is never thrown away by an edit
+                answers.pop(step, None)
+        if section == form.STORY:
+            answers.pop(form.STORY + "_done", None)
+        draft.editing = True
+        draft.step = section
+
+    def _types_input(self, draft: Draft, answers: dict[str, Any], given: Input,
+                     outcome: Outcome, language: str) -> None:
+        chosen: list[str] = answers.setdefault("types_pending", [])
+        if given.action == "toggle" and given.value in form.option_values(form.TYPES, answers):
+            if given.value in chosen:
+                chosen.remove(given.value)
+            else:
+                chosen.append(given.value)
+            return
+        if given.action == "done":
+            if not chosen:
+                raise form.InvalidAnswer("choose_at_least_one")
+            ordered = [v for v in form.option_values(form.TYPES, answers) if v in chosen]
+            answers.pop("types_pending")
+            self._answer(draft, answers, form.TYPES, ordered)
+            return
+        raise form.InvalidAnswer("use_buttons")
+
+    def _story_input(self, draft: Draft, answers: dict[str, Any], given: Input,
+                     outcome: Outcome, language: str) -> None:
+        story = answers.setdefault("story_pending", answers.get(form.STORY) or form.empty_story())
+        limits = self.settings.evidence
+        if given.action == "text" and given.text is not None:
+            text = given.text.strip()
+            if not text:
+                raise form.InvalidAnswer("empty")
+            if len(text) > limits.max_text_chars:
+                raise form.InvalidAnswer("too_long")
+            if sum(len(t) for t in story["texts"]) + len(text) > limits.max_text_chars * 5:
+                raise form.InvalidAnswer("story_full")
+            story["texts"].append(text)
+            outcome.saved_item = True
+            return
+        if given.action == "media" and given.media is not None:
+            if len(story["media"]) >= limits.max_items:
+                raise form.InvalidAnswer("too_many_files")
+            if (given.media.get("size") or 0) > limits.max_bytes:
+                raise form.InvalidAnswer("file_too_big")
+            caption = given.media.get("caption") or ""
+            if len(caption) > limits.max_text_chars:
+                raise form.InvalidAnswer("too_long")
+            story["media"].append(given.media)
+            outcome.saved_item = True
+            return
+        if given.action == "done":
+            answers.pop("story_pending")
+            self._answer(draft, answers, form.STORY, story)
+            return
+        if given.action == "clear":
+            answers["story_pending"] = form.empty_story()
+            return
+        raise form.InvalidAnswer("use_buttons")
+
+    def _region_input(self, draft: Draft, answers: dict[str, Any], given: Input,
+                      outcome: Outcome, language: str) -> None:
+        step = draft.step
+        if given.action == "choose" and given.value:
+            place = self.regions.get(given.value)
+            if place is None:
+                raise form.InvalidAnswer("not_an_option")
+            if step == form.KECAMATAN and place.level == KECAMATAN:
+                self._answer(draft, answers, form.KECAMATAN, place.code)
+            elif place.level == VILLAGE and (step == form.KECAMATAN
+                                              or answers.get(form.KECAMATAN) == place.parent_code
+                                              or step == form.VILLAGE):
+                answers[form.KECAMATAN] = place.parent_code
+                self._answer(draft, answers, form.VILLAGE, place.code)
+            else:
+                raise form.InvalidAnswer("not_an_option")
+            return
+        if given.action != "text" or not given.text:
+            raise form.InvalidAnswer("use_buttons")
+        if len(given.text) > 100:
+            raise form.InvalidAnswer("place_not_found")
+        if step == form.KECAMATAN:
+            found = self.regions.search(given.text, level=KECAMATAN) or self.regions.search(
+                given.text, level=VILLAGE)
+        else:
+            found = self.regions.search(given.text, level=VILLAGE,
+                                        within=answers.get(form.KECAMATAN)) \
+                or self.regions.search(given.text, level=VILLAGE)
+        if not found:
+            raise form.InvalidAnswer("place_not_found")
+        outcome.candidates = [p.code for p in found]
+
+    # ---- submission --------------------------------------------------------------------------
+
+    async def submit(self, telegram_id: int, key: int | None, nonce: str) -> Submitted | Outcome:
+        """Turn the draft into a case, once. Returns an Outcome when the draft is not ready."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            reporter = await touch_reporter(session, self.vault, telegram_id, None, now)
+            earlier = await session.scalar(
+                select(Case).where(Case.submit_key == f"{reporter.id}:{nonce}"))
+            if earlier is not None:
+                return Submitted(earlier.reference, earlier.priority, reporter.language,
+                                 again=True, practice=earlier.practice)
+            draft = await self._draft(session, reporter, lock=True)
+            if draft is None or draft.nonce != nonce or draft.step != form.REVIEW:
+                view = _view(draft) if draft else None
+                return Outcome(view, reporter.language, stale=True)
+            answers = json.loads(draft.answers)
+            if form.next_step(None, answers) != form.REVIEW:
+                return Outcome(_view(draft), reporter.language, error="incomplete")
+            if not draft.practice:
+                await self._check_daily_limit(session, reporter, now)
+            case = await self._create_case(session, reporter, draft, answers, now)
+            await session.delete(draft)
+            mark_processed(session, key, now)
+            for hook in self.on_case_created:
+                await hook(session, case)
+            return Submitted(case.reference, case.priority, reporter.language,
+                             practice=case.practice)
+
+    async def _create_case(self, session: AsyncSession, reporter: Reporter, draft: Draft,
+                           answers: dict[str, Any], now: datetime) -> Case:
+        story = answers.get(form.STORY) or form.empty_story()
+        victim_age = answers[form.VICTIM_AGE]
+        local_year = now.astimezone(ZoneInfo(self.settings.region.timezone)).year
+        case = Case(
+            reference="", submit_key=f"{reporter.id}:{draft.nonce}", reporter_id=reporter.id,
+            priority=form.priority(answers, draft.urgent), urgent=draft.urgent,
+            practice=draft.practice, language=reporter.language,
+            reporter_role=answers[form.ROLE], victim_category=answers[form.VICTIM_CATEGORY],
+            victim_sex=answers[form.VICTIM_SEX], victim_age_band=victim_age["band"],
+            victim_age=victim_age["age"], victim_count=answers[form.VICTIM_COUNT],
+            violence_types=answers[form.TYPES], kecamatan_code=answers[form.KECAMATAN],
+            village_code=answers[form.VILLAGE], place=answers[form.PLACE],
+            landmark=answers.get(form.LANDMARK), occurred=answers[form.WHEN],
+            perpetrator=answers[form.PERPETRATOR],
+            narrative="\n\n".join(story["texts"]) or None,
+            contact_allowed=answers[form.CONTACT] == form.YES,
+            phone=answers.get(form.PHONE), contact_time=answers.get(form.SAFE_TIME),
+            created_at=now, updated_at=now,
+        )
+        for _attempt in range(10):
+            case.reference = new_reference(self.settings.region.reference_prefix, local_year)
+            try:
+                async with session.begin_nested():
+                    session.add(case)
+                    await session.flush()
+                break
+            except IntegrityError:
+                if await session.scalar(select(Case.id).where(
+                        Case.submit_key == case.submit_key)) is not None:
+                    raise
+                session.expunge(case)
+        else:  # pragma: no cover - 32^6 references a year make this vanishingly rare
+            raise RuntimeError("could not find a free reference")
+        for item in story["media"]:
+            session.add(Evidence(case_id=case.id, kind=item["kind"], file_id=item["file_id"],
+                                 file_unique_id=item.get("file_unique_id", ""),
+                                 size=item.get("size"), caption=item.get("caption"),
+                                 created_at=now))
+        session.add(CaseEvent(case_id=case.id, at=now, actor="reporter", kind="submitted",
+                              detail={"priority": case.priority}))
+        return case
+
+    async def _check_daily_limit(self, session: AsyncSession, reporter: Reporter,
+                                 now: datetime) -> None:
+        limit = self.settings.security.max_reports_per_day
+        count = await session.scalar(
+            select(func.count()).select_from(Case).where(
+                Case.reporter_id == reporter.id, Case.practice.is_(False),
+                Case.created_at > now - timedelta(days=1)))
+        if (count or 0) >= limit:
+            raise LimitReached(limit)
+
+    async def _draft(self, session: AsyncSession, reporter: Reporter,
+                     lock: bool = False) -> Draft | None:
+        query = select(Draft).where(Draft.reporter_id == reporter.id)
+        if lock:
+            query = query.with_for_update()
+        return await session.scalar(query)
+
+    # ---- the reporter's own cases ---------------------------------------------------------------
+
+    async def my_cases(self, telegram_id: int, limit: int = 10) -> list[Case]:
+        async with self.sessions() as session:
+            reporter = await find_reporter(session, self.vault, telegram_id)
+            if reporter is None:
+                return []
+            return list(await session.scalars(
+                select(Case).where(Case.reporter_id == reporter.id)
+                .order_by(Case.created_at.desc()).limit(limit)))
+
+    # ---- expiry ----------------------------------------------------------------------------------
+
+    async def expire_drafts(self, notice: Any) -> int:
+        """Remove drafts untouched for ``drafts.expire_hours`` and queue a gentle notice for each.
+
+        ``notice(language) -> str`` renders the text; the notice goes through the outbox in the
+        same transaction as the deletion, so it is sent once and never lost.
+        """
+        now = self.clock.now()
+        cutoff = now - timedelta(hours=self.settings.drafts.expire_hours)
+        async with self.sessions.begin() as session:
+            rows = (await session.execute(
+                select(Draft, Reporter).join(Reporter, Reporter.id == Draft.reporter_id)
+                .where(Draft.updated_at < cutoff).with_for_update())).all()
+            for draft, reporter in rows:
+                enqueue(session, kind="draft_expired", method="sendMessage", now=now,
+                        params={"chat_id": int(reporter.chat_id),
+                                "text": notice(reporter.language), "parse_mode": "HTML"})
+            if rows:
+                await session.execute(delete(Draft).where(Draft.id.in_([d.id for d, _ in rows])))
+            return len(rows)

@@ -1,0 +1,44 @@
+"""Telegram handlers, thin: parse the update, call a service, render the reply."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from handlers import errors, report, reporter_info
+
+PRIVATE = filters.ChatType.PRIVATE
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """Wire every handler. Group -1 counts every update; group 0 handles it, fallbacks last."""
+    application.add_handlers([
+        CommandHandler("start", report.start, filters=PRIVATE),
+        CommandHandler("lapor", report.report, filters=PRIVATE),
+        CommandHandler("batal", report.cancel, filters=PRIVATE),
+        CommandHandler("bantuan", reporter_info.help_command, filters=PRIVATE),
+        CommandHandler("help", reporter_info.help_command, filters=PRIVATE),
+        CommandHandler("status", reporter_info.status, filters=PRIVATE),
+        CommandHandler("bahasa", reporter_info.language, filters=PRIVATE),
+        CallbackQueryHandler(reporter_info.on_language_button, pattern=r"^l1\|"),
+        CallbackQueryHandler(report.on_button, pattern=r"^[rxs]1(\||$)"),
+        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND,
+                       report.on_text),
+        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.CONTACT, report.on_contact),
+        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE
+                       & (filters.PHOTO | filters.VOICE | filters.VIDEO | filters.AUDIO
+                          | filters.Document.ALL | filters.VIDEO_NOTE), report.on_media),
+        # Anything else in a private chat, and any button we do not know: a kind word, never
+        # silence. Last in the group, so they only see what nothing above took.
+        MessageHandler(PRIVATE, report.on_unsupported),
+        CallbackQueryHandler(report.on_unsupported),
+    ], group=0)
+    application.add_handler(TypeHandler(Update, errors.count_update), group=-1)
+    application.add_error_handler(errors.on_error)

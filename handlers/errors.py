@@ -1,0 +1,44 @@
+"""The error handler: the person hears we are sorry and that their answers are safe; the log gets
+a correlation id and the exception type, never the content of the update."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.i18n import language_for, translator
+from handlers.common import runtime
+
+log = logging.getLogger("ppa_bot.errors")
+
+
+async def count_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    runtime(context).metrics["updates"] += 1
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    correlation = secrets.token_hex(4)
+    error = context.error
+    # Only the exception's type and where it was raised: its message may quote user input.
+    frame = error.__traceback__ if error is not None else None
+    where = ""
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    if frame is not None:
+        where = f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}"
+    log.error("update failed [%s]: %s at %s", correlation, type(error).__name__, where)
+    rt = runtime(context)
+    rt.metrics["errors"] += 1
+    if isinstance(update, Update) and update.effective_chat is not None \
+            and update.effective_chat.type == "private":
+        user = update.effective_user
+        _ = translator(language_for(user.language_code if user else None))
+        try:
+            await update.effective_chat.send_message(
+                _("Sorry, something went wrong on our side. Your answers so far are saved. "
+                  "Please try again in a moment. (code {code})").format(code=correlation))
+        except Exception:  # the error handler must never raise
+            log.warning("could not tell the user about error [%s]", correlation)

@@ -1,0 +1,332 @@
+"""The reporter's conversation: /start, /lapor, every answer, /batal, submit.
+
+Handlers are thin: they turn an update into a ``bot.services.reports.Input``, let the service
+commit it, and only then send the next question (see ``handlers/report_view.py``).
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ChatAction
+from telegram.ext import ContextTypes
+
+from bot import report_form as form
+from bot.callback_data import BadCallback, CancelPress, ReportPress, StartPress, parse
+from bot.i18n import Translate, translator
+from bot.services.reports import Input, LimitReached, Outcome, Submitted
+from handlers import report_view as view
+from handlers.common import reply, replace_or_reply, runtime, translate_for
+
+
+def start_button(_: Translate) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(_("📝 Make a report"),
+                                                       callback_data=StartPress().pack())]])
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start: two lines about the bot, then an offer to report or to resume a draft."""
+    user = update.effective_user
+    assert user is not None
+    rt = runtime(context)
+    _ = await translate_for(update, context)
+    current = await rt.reports.current(user.id)
+    greeting = _("This is the reporting service for violence against women and children in "
+                 "Kabupaten {kabupaten}.").format(kabupaten=escape(rt.settings.region.kabupaten_name))
+    greeting += "\n" + _("Everything you tell us is confidential.")
+    if current.draft is not None:
+        await reply(update, greeting + "\n\n" + _("You have an unfinished report. Let us "
+                                                  "continue where you stopped."))
+        await send_question(update, context, current)
+        return
+    await reply(update, greeting, start_button(_))
+
+
+async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, *, practice: bool = False) -> None:
+    """/lapor (or the start button): a new draft, or the unfinished one."""
+    user = update.effective_user
+    assert user is not None
+    rt = runtime(context)
+    try:
+        outcome, resumed = await rt.reports.start(user.id, user.language_code, update.update_id,
+                                                  practice=practice)
+    except LimitReached as exc:
+        _ = await translate_for(update, context)
+        await reply(update, _("You have already sent {limit} reports today. If someone is in "
+                              "danger, please call a number below.").format(limit=exc.limit)
+                    + "\n\n" + view.hotlines(rt.settings, _))
+        return
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    _ = translator(outcome.language)
+    if resumed:
+        await reply(update, _("You have an unfinished report. Let us continue where you stopped."))
+    await send_question(update, context, outcome)
+
+
+async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await begin(update, context)
+
+
+async def send_question(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome,
+                        *, edit: bool = False, page: int = 0) -> Message | None:
+    if outcome.draft is None:
+        return None
+    rt = runtime(context)
+    _ = translator(outcome.language)
+    text, markup = view.question(outcome.draft, _, rt.regions, rt.settings, page=page)
+    if outcome.draft.step == form.PHONE:
+        # The phone step offers Telegram's "share contact" keyboard besides the inline buttons.
+        await reply(update, _("Use the button below to share your number, or type it."),
+                    ReplyKeyboardMarkup(view.share_phone_keyboard(_), one_time_keyboard=True,
+                                        resize_keyboard=True))
+        return await reply(update, text, markup)
+    if edit:
+        return await replace_or_reply(update, text, markup)
+    return await reply(update, text, markup)
+
+
+async def apply_input(update: Update, context: ContextTypes.DEFAULT_TYPE, given: Input) -> None:
+    """Hand one input to the service (which commits it), then show what comes next."""
+    user = update.effective_user
+    assert user is not None
+    rt = runtime(context)
+    step_before = given.step
+    outcome = await rt.reports.apply(user.id, update.update_id, given)
+    _ = translator(outcome.language)
+    query = update.callback_query
+    if outcome.draft is None and not outcome.discarded:
+        if query is not None:
+            await query.answer(_("This report is no longer open."))
+        await reply(update, _("There is no report in progress. Send /lapor to make a report, "
+                              "or /bantuan for help."))
+        return
+    if outcome.discarded:
+        if query is not None:
+            await query.answer()
+        await replace_or_reply(update, _("Nothing has been stored. If you change your mind, "
+                                         "send /lapor at any time.") + "\n\n"
+                               + view.hotlines(rt.settings, _))
+        return
+    assert outcome.draft is not None
+    if outcome.stale:
+        if query is not None:
+            await query.answer(_("That button is from an earlier question."))
+        await send_question(update, context, outcome)
+        return
+    if query is not None:
+        await query.answer()
+    if outcome.error:
+        await reply(update, "⚠️ " + _(view.REASONS.get(outcome.error, view.REASONS["use_buttons"])))
+        await send_question(update, context, outcome)
+        return
+    if outcome.candidates:
+        text, markup = view.candidates(outcome.draft, outcome.candidates, rt.regions, _)
+        await reply(update, text, markup)
+        return
+    if outcome.saved_item:
+        await reply(update, "✓ " + _("Saved."))
+        await send_question(update, context, outcome)
+        return
+    if step_before == form.DANGER and outcome.draft.urgent and outcome.draft.step == form.DANGER_GO:
+        await replace_or_reply(update, view.hotlines(rt.settings, _))
+        await send_question(update, context, outcome)
+        return
+    if outcome.stopped:
+        await replace_or_reply(update, _("Your report is kept for now. Send /lapor when you are "
+                                         "ready to continue.") + "\n\n"
+                               + view.hotlines(rt.settings, _))
+        return
+    if step_before == form.PHONE:
+        await reply(update, "✓ " + _("Saved."), ReplyKeyboardRemove())
+    await send_question(update, context, outcome, edit=query is not None)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every report button: validated, then re-checked against the draft at press time."""
+    query = update.callback_query
+    assert query is not None
+    try:
+        pressed = parse(query.data)
+    except BadCallback:
+        _ = await translate_for(update, context)
+        await query.answer(_("That button is no longer active."))
+        return
+    if isinstance(pressed, StartPress):
+        await begin(update, context)
+    elif isinstance(pressed, CancelPress):
+        await on_cancel_button(update, context, pressed)
+    elif isinstance(pressed, ReportPress):
+        await on_report_button(update, context, pressed)
+    else:  # language buttons have their own handler
+        await query.answer()
+
+
+async def on_report_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                           pressed: ReportPress) -> None:
+    if pressed.action == "submit":
+        await submit(update, context, pressed)
+        return
+    if pressed.action == "page":
+        await show_page(update, context, pressed)
+        return
+    await apply_input(update, context, Input(nonce=pressed.nonce, step=pressed.step,
+                                             action=pressed.action, value=pressed.value))
+
+
+async def show_page(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: ReportPress) -> None:
+    """Village pages change nothing in the draft: just show another page of the same question."""
+    user = update.effective_user
+    query = update.callback_query
+    assert user is not None and query is not None
+    current = await runtime(context).reports.current(user.id)
+    await query.answer()
+    if current.draft is None or current.draft.nonce != pressed.nonce \
+            or current.draft.step != pressed.step:
+        await send_question(update, context, current)
+        return
+    page = int(pressed.value) if pressed.value.isdigit() else 0
+    await send_question(update, context, current, edit=True, page=page)
+
+
+async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: ReportPress) -> None:
+    user = update.effective_user
+    query = update.callback_query
+    assert user is not None and query is not None
+    rt = runtime(context)
+    await query.answer()
+    if update.effective_chat is not None:
+        await update.effective_chat.send_action(ChatAction.TYPING)
+    try:
+        result = await rt.reports.submit(user.id, update.update_id, pressed.nonce)
+    except LimitReached as exc:
+        _ = await translate_for(update, context)
+        await reply(update, _("You have already sent {limit} reports today. Your report is kept; "
+                              "you can send it tomorrow. If someone is in danger, call a number "
+                              "below.").format(limit=exc.limit) + "\n\n" + view.hotlines(rt.settings, _))
+        return
+    if isinstance(result, Outcome):
+        _ = translator(result.language)
+        if result.draft is None:
+            await reply(update, _("There is no report in progress. Send /lapor to make a report, "
+                                  "or /bantuan for help."))
+            return
+        await reply(update, "⚠️ " + _(view.REASONS[result.error or "incomplete"]))
+        await send_question(update, context, result)
+        return
+    rt.dispatcher.wake()
+    await replace_or_reply(update, submitted_text(result, translator(result.language)))
+
+
+def submitted_text(result: Submitted, _: Translate) -> str:
+    lines = []
+    if result.practice:
+        lines.append("🧪 " + _("PRACTICE — not a real report"))
+    if result.again:
+        lines.append(_("This report was already sent."))
+    else:
+        lines.append("✅ " + _("Thank you. Your report has been sent."))
+    lines.append(_("Your reference: <code>{reference}</code>").format(reference=result.reference))
+    lines.append(_("What happens next: a protection officer for your area receives it now and "
+                   "will take it up. You can follow it with /status. If someone is in danger, "
+                   "call 112."))
+    return "\n".join(lines)
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/batal: ask before throwing a draft away."""
+    user = update.effective_user
+    assert user is not None
+    current = await runtime(context).reports.current(user.id)
+    _ = translator(current.language)
+    if current.draft is None:
+        await reply(update, _("There is no report in progress."), ReplyKeyboardRemove())
+        return
+    nonce = current.draft.nonce
+    markup = InlineKeyboardMarkup([
+        [InlineKeyboardButton(_("Yes, delete my answers"),
+                              callback_data=CancelPress(nonce, True).pack())],
+        [InlineKeyboardButton(_("No, continue the report"),
+                              callback_data=CancelPress(nonce, False).pack())],
+    ])
+    await reply(update, _("Cancel this report? Your answers will be deleted."), markup)
+
+
+async def on_cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                           pressed: CancelPress) -> None:
+    user = update.effective_user
+    query = update.callback_query
+    assert user is not None and query is not None
+    rt = runtime(context)
+    await query.answer()
+    _ = await translate_for(update, context)
+    if pressed.confirm and await rt.reports.cancel(user.id, pressed.nonce):
+        await replace_or_reply(update, _("Your report has been cancelled and your answers "
+                                         "deleted. Send /lapor to start again."))
+        return
+    current = await rt.reports.current(user.id)
+    if current.draft is None:
+        await replace_or_reply(update, _("There is no report in progress."))
+        return
+    await replace_or_reply(update, _("Let us continue."))
+    await send_question(update, context, current)
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    assert message is not None
+    await apply_input(update, context, Input(action="text", text=message.text or ""))
+
+
+async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Evidence: kept as Telegram file ids with type, size and caption."""
+    message = update.effective_message
+    assert message is not None
+    media = evidence_of(message)
+    if media is None:
+        await on_unsupported(update, context)
+        return
+    await apply_input(update, context, Input(action="media", media=media))
+
+
+def evidence_of(message: Message) -> dict[str, object] | None:
+    kinds = [("photo", message.photo[-1] if message.photo else None), ("voice", message.voice),
+             ("video", message.video), ("document", message.document), ("audio", message.audio),
+             ("video_note", message.video_note)]
+    for kind, item in kinds:
+        if item is not None:
+            return {"kind": kind, "file_id": item.file_id, "file_unique_id": item.file_unique_id,
+                    "size": item.file_size, "caption": message.caption}
+    return None
+
+
+async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    assert message is not None and message.contact is not None
+    await apply_input(update, context, Input(action="contact", text=message.contact.phone_number))
+
+
+async def on_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, locations, polls, edits, unknown commands...: a kind word, nothing changes."""
+    user = update.effective_user
+    if user is None or update.effective_chat is None:
+        return
+    current = await runtime(context).reports.current(user.id)
+    _ = translator(current.language)
+    if update.callback_query is not None:
+        await update.callback_query.answer(_("That button is no longer active."))
+    reason = "edited" if update.edited_message is not None else "unsupported"
+    if current.draft is None:
+        await reply(update, _("I did not understand that. Send /lapor to make a report, or "
+                              "/bantuan for help."))
+        return
+    await reply(update, "⚠️ " + _(view.REASONS[reason]))
+    await send_question(update, context, current)

@@ -1,0 +1,94 @@
+"""The reporter's other commands: /bantuan, /status and /bahasa."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from bot.callback_data import BadCallback, LanguagePress, parse
+from bot.i18n import N_, translator
+from handlers import report_view as view
+from handlers.common import reply, replace_or_reply, runtime, translate_for
+from handlers.report import send_question
+
+# Public words for each status: what a reporter reads, never the internal stage name.
+STATUS_WORDS = {
+    "baru": N_("received, waiting for an officer"),
+    "diterima": N_("an officer is handling it"),
+    "penjangkauan": N_("an officer is reaching out"),
+    "pengelolaan": N_("being handled"),
+    "pendampingan": N_("support is being given"),
+    "dirujuk": N_("passed on to a partner service"),
+    "selesai": N_("completed"),
+    "ditutup": N_("closed"),
+}
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/bantuan: what the bot does, its commands, and the hotlines."""
+    rt = runtime(context)
+    _ = await translate_for(update, context)
+    text = "\n".join([
+        _("This bot takes confidential reports of violence against women and children in "
+          "Kabupaten {kabupaten} and passes them to protection officers.").format(
+              kabupaten=escape(rt.settings.region.kabupaten_name)),
+        "",
+        _("/lapor – make a report"),
+        _("/status – see your reports"),
+        _("/batal – cancel the report you are writing"),
+        _("/bahasa – change language"),
+        "",
+        view.hotlines(rt.settings, _),
+    ])
+    await reply(update, text)
+
+
+async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/status: only the cases reported from this Telegram account."""
+    user = update.effective_user
+    assert user is not None
+    rt = runtime(context)
+    _ = await translate_for(update, context)
+    cases = await rt.reports.my_cases(user.id)
+    if not cases:
+        await reply(update, _("You have not sent any report yet. Send /lapor to make one."))
+        return
+    lines = ["<b>" + _("Your reports") + "</b>"]
+    for case in cases:
+        local = case.created_at.astimezone(rt.settings.tz)
+        lines.append(f"<code>{case.reference}</code> · {local:%d-%m-%Y} · "
+                     + _(STATUS_WORDS.get(case.status, STATUS_WORDS["baru"])))
+    await reply(update, "\n".join(lines))
+
+
+async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/bahasa: choose Indonesian or English."""
+    _ = await translate_for(update, context)
+    markup = InlineKeyboardMarkup([[
+        InlineKeyboardButton("🇮🇩 Bahasa Indonesia", callback_data=LanguagePress("id").pack()),
+        InlineKeyboardButton("🇬🇧 English", callback_data=LanguagePress("en").pack()),
+    ]])
+    await reply(update, _("Choose your language:"), markup)
+
+
+async def on_language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None and user is not None
+    try:
+        pressed = parse(query.data)
+    except BadCallback:
+        pressed = None
+    if not isinstance(pressed, LanguagePress):
+        await query.answer()
+        return
+    rt = runtime(context)
+    chosen = await rt.reports.set_language(user.id, pressed.language)
+    _ = translator(chosen)
+    await query.answer()
+    await replace_or_reply(update, _("Language set to English."))
+    current = await rt.reports.current(user.id)
+    if current.draft is not None:
+        await send_question(update, context, current)

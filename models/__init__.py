@@ -1,0 +1,26 @@
+"""SQLAlchemy models. They describe rows; they know nothing of services or Telegram."""
+
+from models.base import Base
+from models.case import Case, CaseEvent, ChatMessage, Evidence
+from models.draft import Draft
+from models.outbox import OutboxMessage
+from models.region import Region, RegionAlias
+from models.reporter import Reporter
+from models.responder import Alert, Responder
+from models.update import ProcessedUpdate
+
+__all__ = [
+    "Alert",
+    "Base",
+    "Case",
+    "CaseEvent",
+    "ChatMessage",
+    "Draft",
+    "Evidence",
+    "OutboxMessage",
+    "ProcessedUpdate",
+    "Region",
+    "RegionAlias",
+    "Reporter",
+    "Responder",
+]

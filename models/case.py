@@ -1,0 +1,110 @@
+"""A submitted report: the case officers handle, with its evidence and its history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, BigId
+from models.encryption import EncryptedText
+
+URGENT = "urgent"
+HIGH = "high"
+NORMAL = "normal"
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        # The escalation sweep reads only due, unacknowledged cases: this keeps it flat in size.
+        Index("ix_cases_ack_deadline", "ack_deadline"),
+        Index("ix_cases_reporter_created", "reporter_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    # Makes a double submit (two presses, a redelivered update) land on the same case.
+    submit_key: Mapped[str] = mapped_column(String(40), unique=True)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("reporters.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(24), default="baru")
+    priority: Mapped[str] = mapped_column(String(8))
+    urgent: Mapped[bool] = mapped_column(default=False)
+    practice: Mapped[bool] = mapped_column(default=False)
+    language: Mapped[str] = mapped_column(String(5), default="id")
+
+    reporter_role: Mapped[str] = mapped_column(String(16))
+    victim_category: Mapped[str] = mapped_column(String(8))
+    victim_sex: Mapped[str] = mapped_column(String(8))
+    victim_age_band: Mapped[str] = mapped_column(String(8))
+    victim_age: Mapped[int | None]
+    victim_count: Mapped[int] = mapped_column(default=1)
+    violence_types: Mapped[list[str]] = mapped_column(JSON)
+    kecamatan_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    village_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    place: Mapped[str] = mapped_column(String(16))
+    landmark: Mapped[str | None] = mapped_column(EncryptedText)
+    occurred: Mapped[str] = mapped_column(String(12))
+    perpetrator: Mapped[str] = mapped_column(String(16))
+    narrative: Mapped[str | None] = mapped_column(EncryptedText)
+    contact_allowed: Mapped[bool] = mapped_column(default=False)
+    phone: Mapped[str | None] = mapped_column(EncryptedText)
+    contact_time: Mapped[str | None] = mapped_column(String(12))
+
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+    # Routing and escalation state (see bot/routing.py, bot/escalation.py).
+    tier: Mapped[str | None] = mapped_column(String(12))
+    ack_deadline: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(120))
+    police_deadline: Mapped[datetime | None]
+    police_reminded: Mapped[bool] = mapped_column(default=False)
+    unrouted: Mapped[bool] = mapped_column(default=False)
+    consent_withdrawn: Mapped[bool] = mapped_column(default=False)
+    closed_at: Mapped[datetime | None]
+    referral: Mapped[str | None] = mapped_column(String(16))
+    close_reason: Mapped[str | None] = mapped_column(String(16))
+
+
+class Evidence(Base):
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # photo | voice | video | document | audio
+    file_id: Mapped[str] = mapped_column(EncryptedText)
+    file_unique_id: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int | None]
+    caption: Mapped[str | None] = mapped_column(EncryptedText)
+    created_at: Mapped[datetime]
+
+
+class CaseEvent(Base):
+    """One line of a case's history: who did what, when. ``secret`` holds note or message text."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))  # "system", "reporter", "officer:<id>", ...
+    actor_name: Mapped[str | None] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(24))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    secret: Mapped[str | None] = mapped_column(EncryptedText)
+
+
+class ChatMessage(Base):
+    """A message id in a reporter's private chat, kept so the conversation can be wiped later."""
+
+    __tablename__ = "chat_messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    reporter_id: Mapped[int] = mapped_column(
+        ForeignKey("reporters.id", ondelete="CASCADE"), index=True
+    )
+    message_id: Mapped[int]
+    at: Mapped[datetime]

@@ -1,0 +1,30 @@
+"""An unfinished report: the current question and every answer so far, saved after each answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, BigId
+from models.encryption import EncryptedText
+
+
+class Draft(Base):
+    __tablename__ = "drafts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    reporter_id: Mapped[int] = mapped_column(
+        ForeignKey("reporters.id", ondelete="CASCADE"), unique=True
+    )
+    # Random per draft: buttons carry it, so a button from an older draft is recognised as stale.
+    nonce: Mapped[str] = mapped_column(String(8))
+    step: Mapped[str] = mapped_column(String(32))
+    editing: Mapped[bool] = mapped_column(default=False)
+    urgent: Mapped[bool] = mapped_column(default=False)
+    practice: Mapped[bool] = mapped_column(default=False)
+    answers: Mapped[str] = mapped_column(EncryptedText)  # JSON of every answer, encrypted
+    version: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,0 +1,24 @@
+"""A person who reports. Found by a keyed hash of their Telegram id; the id itself is encrypted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, BigId
+from models.encryption import EncryptedText
+
+
+class Reporter(Base):
+    __tablename__ = "reporters"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tg_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    chat_id: Mapped[str] = mapped_column(EncryptedText)  # private chat id == Telegram user id
+    language: Mapped[str] = mapped_column(String(5), default="id")
+    language_chosen: Mapped[bool] = mapped_column(default=False)
+    status_updates: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]

@@ -1,0 +1,48 @@
+"""Who receives alerts: village group chats and officers, each bound to a region, and their alerts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, BigId
+
+GROUP = "group"
+OFFICER = "officer"
+
+DESA = "desa"
+KECAMATAN_TIER = "kecamatan"
+KABUPATEN_TIER = "kabupaten"
+TIERS = (DESA, KECAMATAN_TIER, KABUPATEN_TIER)
+
+
+class Responder(Base):
+    __tablename__ = "responders"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(8))  # group | officer
+    chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    inactive_reason: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    changed_at: Mapped[datetime]
+
+
+class Alert(Base):
+    """One alert message about one case in one responder's chat."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_case_responder", "case_id", "responder_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    responder_id: Mapped[int] = mapped_column(ForeignKey("responders.id"), index=True)
+    tier: Mapped[str] = mapped_column(String(12))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int | None]
+    created_at: Mapped[datetime]
