@@ -42,7 +42,7 @@ QUESTIONS = {
                 "photos, videos or documents. Press Done when you have finished."),
     form.CONTACT: N_("May an officer contact you through this bot?"),
     form.PHONE: N_("You may share a phone number for an officer to call. This is optional."),
-    form.SAFE_TIME: N_("When is it safe to contact you?",
+    form.SAFE_TIME: N_("When is it safe to contact you?"),
 }
 
 REASONS = {
@@ -63,7 +63,7 @@ REASONS = {
     "empty": N_("That message was empty. Please type your answer."),
     "incomplete": N_("Some answers are missing. Please answer the question below."),
     "unsupported": N_("I cannot use that here. Please answer the question below."),
-    "edited": N_("Changes to earlier messages are not read. Please send a new message.",
+    "edited": N_("Changes to earlier messages are not read. Please send a new message."),
 }
 
 
