@@ -155,8 +155,9 @@ class FakeTelegram(BaseRequest):
             chat["title"] = "Grup"
         result: dict[str, Any] = {"message_id": message_id, "date": self.now, "chat": chat,
                                   "from": BOT_USER, "text": text}
-        if params.get("reply_markup"):
-            result["reply_markup"] = params["reply_markup"]
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict) and "inline_keyboard" in markup:  # Telegram echoes only these
+            result["reply_markup"] = markup
         return result
 
     def _send(self, api: str, params: dict[str, Any]) -> dict[str, Any]:

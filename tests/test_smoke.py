@@ -11,3 +11,4 @@ async def test_start_greets_in_two_lines_and_offers_a_report(reporter: Person) -
 async def test_full_report_in_english_returns_a_reference(reporter: Person) -> None:
     reference = await reporter.completes_report()
     assert reference.startswith("PSR-")
+

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 00:54:27.622423
+Create Date: 2026-11-29 00:56:14.345113
 """
 from __future__ import annotations
 
