@@ -58,7 +58,20 @@ class StartPress:
         return "s" + VERSION
 
 
-def parse(data: str | None) -> ReportPress | CancelPress | LanguagePress | StartPress:
+@dataclass(frozen=True)
+class PrivacyPress:
+    """Confirmations for /tarik_persetujuan ("withdraw") and wiping the chat ("wipe")."""
+
+    action: str
+
+    def pack(self) -> str:
+        return "|".join(("p" + VERSION, self.action))
+
+
+PRIVACY_ACTIONS = {"withdraw", "wipe", "keep"}
+
+
+def parse(data: str | None) -> ReportPress | CancelPress | LanguagePress | StartPress | PrivacyPress:
     if not data or len(data.encode()) > 64:
         raise BadCallback("empty or too long")
     head, *fields = data.split("|")
@@ -74,4 +87,6 @@ def parse(data: str | None) -> ReportPress | CancelPress | LanguagePress | Start
         return LanguagePress(fields[0])
     elif head == "s" + VERSION and not fields:
         return StartPress()
+    elif head == "p" + VERSION and len(fields) == 1 and fields[0] in PRIVACY_ACTIONS:
+        return PrivacyPress(fields[0])
     raise BadCallback("not a known callback")

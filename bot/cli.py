@@ -15,12 +15,24 @@ from bot.crypto import KeyMaterialError, generate_key
 log = logging.getLogger("ppa_bot")
 
 
+QUIET_LOGGERS = {
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "telegram": logging.INFO,
+    "sqlalchemy.engine": logging.WARNING,
+    "aiosqlite": logging.INFO,
+    "apscheduler": logging.WARNING,
+    "alembic": logging.WARNING,
+}
+
+
 def setup_logging(level: int = logging.INFO) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL, and a Bot API URL contains the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Libraries that would log what people wrote or who they are, whatever the root level:
+    # httpx logs request URLs (which hold the token), PTB's bot logs every call's parameters
+    # (chat ids, texts) at DEBUG, SQLAlchemy's echo logs bound values.
+    for name, floor in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(floor)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -104,6 +116,51 @@ def cmd_keys_generate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.crypto import Vault, load_keys
+    from bot.db import create_engine, session_factory
+    from bot.keys import reencrypt_all
+    from bot.runtime import default_key_file
+    from models.encryption import install_cipher
+
+    configured = settings.security.encryption_key
+    key_file = default_key_file(settings)
+    if configured.strip():
+        keys = load_keys(configured, key_file, create=False)
+        if len(keys) < 2:
+            print("error: put the new key first and the old one after it in "
+                  "security.encryption_key (\"NEW,OLD\"), then run this again", file=sys.stderr)
+            return 2
+    else:
+        old = load_keys("", key_file, create=False)
+        keys = [generate_key(), *old]
+        _write_key_file(key_file, keys)  # both keys: a crash now leaves everything readable
+    vault = Vault(keys)
+    install_cipher(vault)
+
+    async def run() -> int:
+        engine = create_engine(settings.database.url)
+        try:
+            return await reencrypt_all(session_factory(engine), vault)
+        finally:
+            await engine.dispose()
+
+    count = asyncio.run(run())
+    if configured.strip():
+        print(f"re-encrypted {count} rows; now remove the old key(s) from security.encryption_key")
+    else:
+        _write_key_file(key_file, keys[:1])
+        print(f"re-encrypted {count} rows under a new key in {key_file}")
+    return 0
+
+
+def _write_key_file(path: Path, keys: list[str]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(keys) + "\n")
+    tmp.chmod(0o600)
+    tmp.replace(path)
+
+
 Command = Callable[[argparse.Namespace, Settings], int]
 
 
@@ -141,6 +198,12 @@ def parser() -> argparse.ArgumentParser:
     gen = keys_sub.add_parser("generate", help="print a new Fernet key",
                               description="Print a new key for security.encryption_key.")
     gen.set_defaults(func=cmd_keys_generate)
+    rot = keys_sub.add_parser(
+        "rotate", help="re-encrypt everything under a new key",
+        description="With a key file: make a new key, re-encrypt every stored secret, drop the old "
+                    "key. With security.encryption_key: give \"NEW,OLD\" there first. Stop the bot "
+                    "while it runs.")
+    rot.set_defaults(func=cmd_keys_rotate)
     return root
 
 

@@ -86,6 +86,8 @@ class SecuritySettings(BaseModel):
     encryption_key: str = ""
     key_file: str = ""
     max_reports_per_day: int = Field(default=5, ge=1)
+    max_messages_per_minute: int = Field(default=30, ge=1)
+    retention_days_after_close: int = Field(default=365, ge=1)
 
 
 class Settings(BaseSettings):

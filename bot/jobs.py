@@ -33,6 +33,10 @@ async def prune_processed_updates(rt: Runtime) -> None:
         await forget_processed(session, rt.clock.now() - RETENTION)
 
 
+async def forget_closed_cases(rt: Runtime) -> int:
+    return await rt.privacy.forget_closed_cases(rt.settings.security.retention_days_after_close)
+
+
 def _runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
     rt: Runtime = context.application.bot_data["runtime"]
     return rt
@@ -40,6 +44,10 @@ def _runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
 
 async def _expire_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     await expire_drafts(_runtime(context))
+
+
+async def _retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await forget_closed_cases(_runtime(context))
 
 
 async def _prune_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -52,3 +60,4 @@ def schedule(application: Application, rt: Runtime) -> None:  # type: ignore[typ
     queue.run_repeating(_expire_job, interval=rt.settings.drafts.sweep_seconds, first=5,
                         name="expire_drafts")
     queue.run_repeating(_prune_job, interval=3600, first=60, name="prune_processed_updates")
+    queue.run_repeating(_retention_job, interval=3600, first=120, name="retention")

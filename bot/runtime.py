@@ -18,6 +18,7 @@ from bot.crypto import Vault, load_keys
 from bot.db import create_engine, session_factory
 from bot.dispatcher import Dispatcher
 from bot.regions import RegionDirectory
+from bot.services.privacy import PrivacyService
 from bot.services.reports import ReportService
 from models.encryption import install_cipher
 
@@ -51,6 +52,7 @@ class Runtime:
     regions: RegionDirectory
     reports: ReportService
     dispatcher: Dispatcher
+    privacy: PrivacyService
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     metrics: Counter[str] = field(default_factory=Counter)
 
@@ -66,7 +68,8 @@ class Runtime:
         return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, vault=vault,
                    regions=regions,
                    reports=ReportService(sessions, clock, vault, settings, regions),
-                   dispatcher=Dispatcher(sessions, clock))
+                   dispatcher=Dispatcher(sessions, clock),
+                   privacy=PrivacyService(sessions, clock, vault))
 
     async def load_regions(self) -> None:
         async with self.sessions() as session:

@@ -12,13 +12,13 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import errors, report, reporter_info
+from handlers import errors, limits, privacy, report, reporter_info
 
 PRIVATE = filters.ChatType.PRIVATE
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    """Wire every handler. Group -1 counts every update; group 0 handles it, fallbacks last."""
+    """Wire every handler. Group -2 counts every update, -1 applies the flood limit, 0 handles it (fallbacks last)."""
     application.add_handlers([
         CommandHandler("start", report.start, filters=PRIVATE),
         CommandHandler("lapor", report.report, filters=PRIVATE),
@@ -27,6 +27,10 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         CommandHandler("help", reporter_info.help_command, filters=PRIVATE),
         CommandHandler("status", reporter_info.status, filters=PRIVATE),
         CommandHandler("bahasa", reporter_info.language, filters=PRIVATE),
+        CommandHandler("dataku", privacy.my_data, filters=PRIVATE),
+        CommandHandler("tarik_persetujuan", privacy.withdraw, filters=PRIVATE),
+        CommandHandler("hapus_chat", privacy.wipe_chat, filters=PRIVATE),
+        CallbackQueryHandler(privacy.on_privacy_button, pattern=r"^p1\|"),
         CallbackQueryHandler(reporter_info.on_language_button, pattern=r"^l1\|"),
         CallbackQueryHandler(report.on_button, pattern=r"^[rxs]1(\||$)"),
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND,
@@ -40,5 +44,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         MessageHandler(PRIVATE, report.on_unsupported),
         CallbackQueryHandler(report.on_unsupported),
     ], group=0)
-    application.add_handler(TypeHandler(Update, errors.count_update), group=-1)
+    application.add_handler(TypeHandler(Update, errors.count_update), group=-2)
+    application.add_handler(TypeHandler(Update, limits.flood_gate), group=-1)
     application.add_error_handler(errors.on_error)

@@ -24,6 +24,7 @@ from bot.callback_data import BadCallback, CancelPress, ReportPress, StartPress,
 from bot.i18n import Translate, translator
 from bot.services.reports import Input, LimitReached, Outcome, Submitted
 from handlers import report_view as view
+from handlers.privacy import wipe_offer
 from handlers.common import reply, replace_or_reply, runtime, translate_for
 
 
@@ -56,8 +57,10 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, *, practice:
     assert user is not None
     rt = runtime(context)
     try:
-        outcome, resumed = await rt.reports.start(user.id, user.language_code, update.update_id,
-                                                  practice=practice)
+        message = update.effective_message
+        outcome, resumed = await rt.reports.start(
+            user.id, user.language_code, update.update_id, practice=practice,
+            message_id=message.message_id if message else None)
     except LimitReached as exc:
         _ = await translate_for(update, context)
         await reply(update, _("You have already sent {limit} reports today. If someone is in "
@@ -99,8 +102,8 @@ async def apply_input(update: Update, context: ContextTypes.DEFAULT_TYPE, given:
     user = update.effective_user
     assert user is not None
     rt = runtime(context)
-    step_before = given.step
     outcome = await rt.reports.apply(user.id, update.update_id, given)
+    step_before = outcome.step_before
     _ = translator(outcome.language)
     query = update.callback_query
     if outcome.draft is None and not outcome.discarded:
@@ -136,7 +139,8 @@ async def apply_input(update: Update, context: ContextTypes.DEFAULT_TYPE, given:
         await reply(update, "✓ " + _("Saved."))
         await send_question(update, context, outcome)
         return
-    if step_before == form.DANGER and outcome.draft.urgent and outcome.draft.step == form.DANGER_GO:
+    if step_before == form.DANGER and outcome.draft.urgent and outcome.draft.step != form.DANGER:
+        # Someone is in danger: the numbers come first, whatever is asked next.
         await replace_or_reply(update, view.hotlines(rt.settings, _))
         await send_question(update, context, outcome)
         return
@@ -145,9 +149,13 @@ async def apply_input(update: Update, context: ContextTypes.DEFAULT_TYPE, given:
                                          "ready to continue.") + "\n\n"
                                + view.hotlines(rt.settings, _))
         return
-    if step_before == form.PHONE:
-        await reply(update, "✓ " + _("Saved."), ReplyKeyboardRemove())
-    await send_question(update, context, outcome, edit=query is not None)
+    edit = query is not None
+    if step_before == form.PHONE and outcome.draft.step != form.PHONE:
+        # Take the "share my number" keyboard away once the phone question is left.
+        left_by = _("Let us continue.") if given.action == "back" else "✓ " + _("Saved.")
+        await reply(update, left_by, ReplyKeyboardRemove())
+        edit = False  # the next question goes below that line, not above it
+    await send_question(update, context, outcome, edit=edit)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -223,7 +231,10 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: Re
         await send_question(update, context, result)
         return
     rt.dispatcher.wake()
-    await replace_or_reply(update, submitted_text(result, translator(result.language)))
+    _ = translator(result.language)
+    await replace_or_reply(update, submitted_text(result, _) + "\n\n"
+                           + _("For your safety you can delete this conversation from your phone "
+                               "now; your report stays safe with us."), wipe_offer(_))
 
 
 def submitted_text(result: Submitted, _: Translate) -> str:

@@ -8,22 +8,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.callback_data import BadCallback, LanguagePress, parse
-from bot.i18n import N_, translator
+from bot.case_status import STATUS_WORDS
+from bot.i18n import translator
 from handlers import report_view as view
 from handlers.common import reply, replace_or_reply, runtime, translate_for
 from handlers.report import send_question
 
-# Public words for each status: what a reporter reads, never the internal stage name.
-STATUS_WORDS = {
-    "baru": N_("received, waiting for an officer"),
-    "diterima": N_("an officer is handling it"),
-    "penjangkauan": N_("an officer is reaching out"),
-    "pengelolaan": N_("being handled"),
-    "pendampingan": N_("support is being given"),
-    "dirujuk": N_("passed on to a partner service"),
-    "selesai": N_("completed"),
-    "ditutup": N_("closed"),
-}
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

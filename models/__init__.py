@@ -1,7 +1,7 @@
 """SQLAlchemy models. They describe rows; they know nothing of services or Telegram."""
 
 from models.base import Base
-from models.case import Case, CaseEvent, ChatMessage, Evidence
+from models.case import Case, CaseEvent, Evidence
 from models.draft import Draft
 from models.outbox import OutboxMessage
 from models.region import Region, RegionAlias
@@ -14,7 +14,6 @@ __all__ = [
     "Base",
     "Case",
     "CaseEvent",
-    "ChatMessage",
     "Draft",
     "Evidence",
     "OutboxMessage",

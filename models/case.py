@@ -95,16 +95,3 @@ class CaseEvent(Base):
     kind: Mapped[str] = mapped_column(String(24))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     secret: Mapped[str | None] = mapped_column(EncryptedText)
-
-
-class ChatMessage(Base):
-    """A message id in a reporter's private chat, kept so the conversation can be wiped later."""
-
-    __tablename__ = "chat_messages"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    reporter_id: Mapped[int] = mapped_column(
-        ForeignKey("reporters.id", ondelete="CASCADE"), index=True
-    )
-    message_id: Mapped[int]
-    at: Mapped[datetime]

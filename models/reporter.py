@@ -20,5 +20,9 @@ class Reporter(Base):
     language: Mapped[str] = mapped_column(String(5), default="id")
     language_chosen: Mapped[bool] = mapped_column(default=False)
     status_updates: Mapped[bool] = mapped_column(default=True)
+    # Where the current conversation began in the private chat: message ids there are sequential
+    # for both sides, so "delete the conversation" is the range from here to the latest message.
+    wipe_from_message_id: Mapped[int | None]
+    wipe_from_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]

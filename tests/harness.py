@@ -10,18 +10,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from telegram import Update
 from telegram.ext import Application
 
+from bot import report_form
 from bot.app import build_application, start_runtime
+from bot.callback_data import BadCallback, ReportPress
+from bot.callback_data import parse as parse_callback
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.crypto import Vault
 from bot.runtime import Runtime
+from bot.services.reports import DraftView
+from models import Case, Evidence
 from tests.telegram_double import ChatMessage, FakeTelegram
 
 _update_ids = itertools.count(1000)
-_chat_message_ids = itertools.count(5000)
 
 
 @dataclass
@@ -66,6 +71,16 @@ class Harness:
     async def deliver_outbox(self) -> None:
         await self.runtime.dispatcher.drain()
 
+    async def cases(self) -> list[Case]:
+        """Every case in the database, oldest first (read in a fresh session)."""
+        async with self.runtime.sessions() as session:
+            return list(await session.scalars(select(Case).order_by(Case.id)))
+
+    async def evidence(self, case: Case) -> list[Evidence]:
+        async with self.runtime.sessions() as session:
+            return list(await session.scalars(
+                select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)))
+
 
 def new_update_id() -> int:
     return next(_update_ids)
@@ -92,7 +107,7 @@ class Person:
         return user
 
     def _message(self, **content: Any) -> dict[str, Any]:
-        return {"message_id": next(_chat_message_ids), "date": self.telegram.now,
+        return {"message_id": self.telegram.next_message_id(self.user_id), "date": self.telegram.now,
                 "chat": {"id": self.user_id, "type": "private", "first_name": self.first_name},
                 "from": self._user(), **content}
 
@@ -167,7 +182,97 @@ class Person:
         await self.send_payload(payload)
 
     def callback_answers(self) -> list[str]:
-        return [str(c.params.get("text", "")) for c in self.telegram.calls_to("answerCallbackQuery")]
+        return [str(c.params.get("text", ""))
+                for c in self.telegram.calls_to("answerCallbackQuery")]
+
+    # --- any language: buttons by their callback data, the draft as stored -------------------
+    def button_for(self, action: str, value: str = "") -> tuple[ChatMessage, str]:
+        """The report button with ``action`` and ``value`` in the newest message with buttons."""
+        message = self.last_with_buttons()
+        for button in message.buttons():
+            data = str(button.get("callback_data", ""))
+            try:
+                pressed = parse_callback(data)
+            except BadCallback:
+                continue
+            if isinstance(pressed, ReportPress) and pressed.action == action \
+                    and pressed.value == value:
+                return message, data
+        raise AssertionError(f"no {action}:{value} button in {message.button_texts()}")
+
+    async def picks(self, value: str, action: str = "choose") -> None:
+        """Press the button that answers ``value`` (whatever its label says in this language)."""
+        message, data = self.button_for(action, value)
+        await self.presses_data(data, message)
+
+    async def draft(self) -> DraftView | None:
+        """The draft as stored in the database now (read in a fresh session)."""
+        return (await self.harness.runtime.reports.current(self.user_id)).draft
+
+    async def reaches(self, step: str, *, danger: bool = False) -> DraftView:
+        """Start (or resume) a report and give ordinary answers until ``step`` is asked."""
+        if await self.draft() is None:
+            await self.sends("/lapor")
+        for _attempt in range(len(report_form.ORDER) + 2):
+            draft = await self.draft()
+            assert draft is not None, "the report was not started"
+            if draft.step == step:
+                return draft
+            await self.answers_plainly(draft.step, danger=danger or step == report_form.DANGER_GO)
+        raise AssertionError(f"never reached {step}")
+
+    async def answers_plainly(self, step: str, *, danger: bool = False) -> None:
+        """An ordinary answer to the question at ``step``, by button where there is one."""
+        if step == report_form.DANGER:
+            await self.picks(report_form.YES if danger else report_form.NO)
+        elif step == report_form.TYPES:
+            await self.picks("fisik", "toggle")
+            await self.picks("", "done")
+        elif step == report_form.STORY:
+            await self.sends("Tetangga memukul anaknya setiap malam.")
+            await self.picks("", "done")
+        elif step in (report_form.LANDMARK, report_form.PHONE):
+            await self.picks("", "skip")
+        else:
+            await self.picks(PLAIN_ANSWERS[step])
+
+    async def sends_video(self, file_id: str = "VIDEO-FILE-ID-1", size: int = 2_000_000,
+                          caption: str | None = None) -> None:
+        extra = {"caption": caption} if caption else {}
+        await self.sends_content(video={"file_id": file_id, "file_unique_id": "uvid" + file_id[-4:],
+                                        "width": 640, "height": 480, "duration": 12,
+                                        "file_size": size}, **extra)
+
+    async def sends_document(self, file_id: str = "DOC-FILE-ID-1", size: int = 80_000,
+                             caption: str | None = None, name: str = "visum.pdf") -> None:
+        extra = {"caption": caption} if caption else {}
+        document = {"file_id": file_id, "file_unique_id": "ud" + file_id[-4:], "file_name": name,
+                    "mime_type": "application/pdf", "file_size": size}
+        await self.sends_content(document=document, **extra)
+
+    async def sends_sticker(self) -> None:
+        await self.sends_content(sticker={"file_id": "STICKER-1", "file_unique_id": "us1",
+                                          "type": "regular", "width": 512, "height": 512,
+                                          "is_animated": False, "is_video": False})
+
+    async def sends_location(self) -> None:
+        await self.sends_content(location={"latitude": -1.9086, "longitude": 116.1936})
+
+    async def sends_contact(self, phone: str = "+6281234567890") -> None:
+        await self.sends_content(contact={"phone_number": phone, "first_name": self.first_name,
+                                          "user_id": self.user_id})
+
+    async def sends_poll(self) -> None:
+        await self.sends_content(poll={
+            "id": "poll-1", "question": "Siapa?", "options": [
+                {"text": "A", "voter_count": 0}, {"text": "B", "voter_count": 0}],
+            "total_voter_count": 0, "is_closed": False, "is_anonymous": True, "type": "regular",
+            "allows_multiple_answers": False})
+
+    async def edits_message(self, text: str) -> None:
+        payload = {"update_id": new_update_id(),
+                   "edited_message": {**self._message(text=text), "edit_date": self.telegram.now}}
+        await self.send_payload(payload)
 
     # --- whole scenarios --------------------------------------------------------------------
     async def completes_report(self, *, village: str = "Pondong Baru", kecamatan: str | None = None,
@@ -220,6 +325,17 @@ class Person:
         await self.presses("Send")
         return reference_in(self.last_text())
 
+
+# What ``Person.reaches`` answers at each question that has a single button to press.
+PLAIN_ANSWERS = {
+    report_form.DANGER_GO: "go", report_form.CONSENT: "agree", report_form.ROLE: "family",
+    report_form.VICTIM_CATEGORY: report_form.CHILD, report_form.VICTIM_SEX: "f",
+    report_form.VICTIM_AGE: "6-12", report_form.VICTIM_COUNT: "1",
+    report_form.KECAMATAN: "64.01.05", report_form.VILLAGE: "64.01.05.2009",
+    report_form.PLACE: "rumah_tangga", report_form.WHEN: "week",
+    report_form.PERPETRATOR: "tetangga", report_form.CONTACT: report_form.YES,
+    report_form.SAFE_TIME: "any",
+}
 
 REFERENCE = re.compile(r"[A-Z]{2,6}-\d{2}-[A-HJ-NP-Z2-9]{6}")
 

@@ -132,9 +132,11 @@ class FakeTelegram(BaseRequest):
             return self._send(api, params)
         if api in ("editMessageText", "editMessageReplyMarkup", "editMessageCaption"):
             return self._edit(api, params)
-        if api == "deleteMessage":
+        if api in ("deleteMessage", "deleteMessages"):
+            ids = params.get("message_ids") or [params.get("message_id")]
+            wanted = {int(i) for i in ids}
             for message in self.chats.get(_int(params["chat_id"]), []):
-                if message.message_id == int(params["message_id"]):
+                if message.message_id in wanted:
                     message.deleted = True
             return True
         if api == "getChat":
@@ -160,10 +162,14 @@ class FakeTelegram(BaseRequest):
             result["reply_markup"] = markup
         return result
 
+    def next_message_id(self, chat_id: int) -> int:
+        """Message ids in a chat form one sequence for both sides, as in Telegram."""
+        self._next_id[chat_id] += 1
+        return self._next_id[chat_id]
+
     def _send(self, api: str, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = _int(params["chat_id"])
-        self._next_id[chat_id] += 1
-        message_id = self._next_id[chat_id]
+        message_id = self.next_message_id(chat_id)
         text = str(params.get("text") or params.get("caption") or "")
         markup = params.get("reply_markup")
         self.chats[chat_id].append(ChatMessage(message_id, chat_id, text,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,3 +40,17 @@ async def touch_reporter(
     else:
         reporter.last_seen_at = now
     return reporter
+
+
+# Telegram lets a bot delete messages in a private chat for 48 hours.
+DELETABLE_FOR = timedelta(hours=48)
+
+
+def remember_conversation_start(reporter: Reporter, message_id: int | None, now: datetime) -> None:
+    """Keep the earliest message id that can still be deleted; older starts are out of reach."""
+    if message_id is None:
+        return
+    expired = reporter.wipe_from_at is None or now - reporter.wipe_from_at >= DELETABLE_FOR
+    if expired or reporter.wipe_from_message_id is None:
+        reporter.wipe_from_message_id = message_id
+        reporter.wipe_from_at = now

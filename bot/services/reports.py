@@ -24,7 +24,7 @@ from bot.crypto import Vault
 from bot.i18n import LANGUAGES, translator
 from bot.outbox import enqueue
 from bot.regions import RegionDirectory
-from bot.services.reporters import find_reporter, touch_reporter
+from bot.services.reporters import find_reporter, remember_conversation_start, touch_reporter
 from bot.services.updates import already_processed, mark_processed
 from models import Case, CaseEvent, Draft, Evidence, Reporter
 from models.region import KECAMATAN, VILLAGE
@@ -57,6 +57,7 @@ class Outcome:
     candidates: list[str] = field(default_factory=list)  # region codes to choose from
     stopped: bool = False  # the reporter chose to stop (danger) or declined consent
     discarded: bool = False
+    step_before: str | None = None  # the question the input answered (typed or pressed)
 
 
 @dataclass
@@ -135,11 +136,16 @@ class ReportService:
             return Outcome(_view(draft) if draft else None, reporter.language)
 
     async def start(self, telegram_id: int, language_code: str | None, key: int | None,
-                    *, practice: bool = False) -> tuple[Outcome, bool]:
-        """The reporter's draft, new or resumed (second value True when resumed)."""
+                    *, practice: bool = False,
+                    message_id: int | None = None) -> tuple[Outcome, bool]:
+        """The reporter's draft, new or resumed (second value True when resumed).
+
+        ``message_id`` (the /lapor message) marks where the conversation begins, for wiping it.
+        """
         now = self.clock.now()
         async with self.sessions.begin() as session:
             reporter = await touch_reporter(session, self.vault, telegram_id, language_code, now)
+            remember_conversation_start(reporter, message_id, now)
             draft = await self._draft(session, reporter)
             if draft is not None:
                 return Outcome(_view(draft), reporter.language), True
@@ -164,7 +170,7 @@ class ReportService:
             if given.nonce is not None and (given.nonce != draft.nonce or given.step != draft.step):
                 return Outcome(_view(draft), reporter.language, stale=True)
             answers = json.loads(draft.answers)
-            outcome = Outcome(None, reporter.language)
+            outcome = Outcome(None, reporter.language, step_before=draft.step)
             try:
                 self._transition(draft, answers, given, outcome, reporter.language)
             except form.InvalidAnswer as exc:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 00:56:14.345113
+Create Date: 2026-11-29 00:58:05.763221
 """
 from __future__ import annotations
 
@@ -44,6 +44,8 @@ def upgrade() -> None:
     sa.Column('language', sa.String(length=5), nullable=False),
     sa.Column('language_chosen', sa.Boolean(), nullable=False),
     sa.Column('status_updates', sa.Boolean(), nullable=False),
+    sa.Column('wipe_from_message_id', sa.Integer(), nullable=True),
+    sa.Column('wipe_from_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reporters')),
@@ -102,17 +104,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_cases_kecamatan_code'), ['kecamatan_code'], unique=False)
         batch_op.create_index('ix_cases_reporter_created', ['reporter_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_village_code'), ['village_code'], unique=False)
-
-    op.create_table('chat_messages',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('reporter_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('message_id', sa.Integer(), nullable=False),
-    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['reporter_id'], ['reporters.id'], name=op.f('fk_chat_messages_reporter_id_reporters'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_chat_messages'))
-    )
-    with op.batch_alter_table('chat_messages', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_chat_messages_reporter_id'), ['reporter_id'], unique=False)
 
     op.create_table('drafts',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -268,10 +259,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_drafts_updated_at'))
 
     op.drop_table('drafts')
-    with op.batch_alter_table('chat_messages', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_chat_messages_reporter_id'))
-
-    op.drop_table('chat_messages')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cases_village_code'))
         batch_op.drop_index('ix_cases_reporter_created')
