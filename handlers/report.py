@@ -102,7 +102,7 @@ async def apply_input(update: Update, context: ContextTypes.DEFAULT_TYPE, given:
     user = update.effective_user
     assert user is not None
     rt = runtime(context)
-    outcome = await rt.reports.apply(user.id, update.update_id, given)
+    outcome = await rt.reports.apply(user.id, update.update_id, given, user.language_code)
     step_before = outcome.step_before
     _ = translator(outcome.language)
     query = update.callback_query
@@ -256,7 +256,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/batal: ask before throwing a draft away."""
     user = update.effective_user
     assert user is not None
-    current = await runtime(context).reports.current(user.id)
+    current = await runtime(context).reports.current(user.id, user.language_code)
     _ = translator(current.language)
     if current.draft is None:
         await reply(update, _("There is no report in progress."), ReplyKeyboardRemove())
@@ -330,7 +330,7 @@ async def on_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     user = update.effective_user
     if user is None or update.effective_chat is None:
         return
-    current = await runtime(context).reports.current(user.id)
+    current = await runtime(context).reports.current(user.id, user.language_code)
     _ = translator(current.language)
     if update.callback_query is not None:
         await update.callback_query.answer(_("That button is no longer active."))

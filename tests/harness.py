@@ -331,7 +331,7 @@ PLAIN_ANSWERS = {
     report_form.DANGER_GO: "go", report_form.CONSENT: "agree", report_form.ROLE: "family",
     report_form.VICTIM_CATEGORY: report_form.CHILD, report_form.VICTIM_SEX: "f",
     report_form.VICTIM_AGE: "6-12", report_form.VICTIM_COUNT: "1",
-    report_form.KECAMATAN: "64.01.05", report_form.VILLAGE: "64.01.05.2009",
+    report_form.KECAMATAN: "64.01.05", report_form.VILLAGE: "64.01.05.2006",
     report_form.PLACE: "rumah_tangga", report_form.WHEN: "week",
     report_form.PERPETRATOR: "tetangga", report_form.CONTACT: report_form.YES,
     report_form.SAFE_TIME: "any",

@@ -21,7 +21,7 @@ from bot import report_form as form
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Vault
-from bot.i18n import LANGUAGES, translator
+from bot.i18n import LANGUAGES, language_for, translator
 from bot.outbox import enqueue
 from bot.regions import RegionDirectory
 from bot.services.reporters import find_reporter, remember_conversation_start, touch_reporter
@@ -127,11 +127,12 @@ class ReportService:
 
     # ---- the draft ---------------------------------------------------------------------------
 
-    async def current(self, telegram_id: int) -> Outcome:
+    async def current(self, telegram_id: int, language_code: str | None = None) -> Outcome:
+        """The draft as stored; for someone not seen before, the language Telegram gives."""
         async with self.sessions() as session:
             reporter = await find_reporter(session, self.vault, telegram_id)
             if reporter is None:
-                return Outcome(None)
+                return Outcome(None, language_for(language_code))
             draft = await self._draft(session, reporter)
             return Outcome(_view(draft) if draft else None, reporter.language)
 
@@ -158,10 +159,11 @@ class ReportService:
             await session.flush()
             return Outcome(_view(draft), reporter.language), False
 
-    async def apply(self, telegram_id: int, key: int | None, given: Input) -> Outcome:
+    async def apply(self, telegram_id: int, key: int | None, given: Input,
+                    language_code: str | None = None) -> Outcome:
         now = self.clock.now()
         async with self.sessions.begin() as session:
-            reporter = await touch_reporter(session, self.vault, telegram_id, None, now)
+            reporter = await touch_reporter(session, self.vault, telegram_id, language_code, now)
             draft = await self._draft(session, reporter, lock=True)
             if draft is None:
                 return Outcome(None, reporter.language)
