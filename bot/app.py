@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
@@ -11,6 +12,7 @@ from bot import jobs
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
+FLUSH_SECONDS = 20
 
 
 def build_application(rt: Runtime, *, request: BaseRequest | None = None,
@@ -25,8 +27,9 @@ def build_application(rt: Runtime, *, request: BaseRequest | None = None,
         .base_url(settings.telegram.base_url)
         .base_file_url(settings.telegram.base_file_url)
         .defaults(Defaults(tzinfo=settings.tz))
-        .post_init(_post_init)
-        .post_shutdown(_post_shutdown)
+        .post_init(post_init)
+        .post_stop(post_stop)
+        .post_shutdown(post_shutdown)
     )
     if rate_limiter:
         # Our dispatcher does its own retries; the limiter only keeps the pace Telegram allows.
@@ -51,7 +54,7 @@ async def start_runtime(application: Application) -> None:  # type: ignore[type-
     rt.dispatcher.bot = application.bot
 
 
-async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+async def post_init(application: Application) -> None:  # type: ignore[type-arg]
     rt: Runtime = application.bot_data["runtime"]
     await start_runtime(application)
     jobs.schedule(application, rt)
@@ -59,6 +62,16 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     log.info("bot started as @%s", application.bot.username)
 
 
-async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+async def post_stop(application: Application) -> None:  # type: ignore[type-arg]
+    """Updates in flight are done; send what they queued while the bot can still talk."""
+    rt: Runtime = application.bot_data["runtime"]
+    await rt.stop_background()
+    try:
+        await asyncio.wait_for(rt.dispatcher.drain(), timeout=FLUSH_SECONDS)
+    except TimeoutError:
+        log.warning("outbox not empty at shutdown; it is sent after the next start")
+
+
+async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
     rt: Runtime = application.bot_data["runtime"]
     await rt.close()

@@ -71,7 +71,23 @@ class PrivacyPress:
 PRIVACY_ACTIONS = {"withdraw", "wipe", "keep"}
 
 
-def parse(data: str | None) -> ReportPress | CancelPress | LanguagePress | StartPress | PrivacyPress:
+@dataclass(frozen=True)
+class AlertPress:
+    """A button under a group or officer alert: ``ack`` (Terima), ``detail``, ``help`` (next tier)."""
+
+    case_id: int
+    action: str
+
+    def pack(self) -> str:
+        return "|".join(("a" + VERSION, str(self.case_id), self.action))
+
+
+ALERT_ACTIONS = {"ack", "detail", "help"}
+_CASE_ID = re.compile(r"^[1-9][0-9]{0,15}$")
+
+
+def parse(data: str | None) -> (ReportPress | CancelPress | LanguagePress | StartPress
+                                 | PrivacyPress | AlertPress):
     if not data or len(data.encode()) > 64:
         raise BadCallback("empty or too long")
     head, *fields = data.split("|")
@@ -89,4 +105,7 @@ def parse(data: str | None) -> ReportPress | CancelPress | LanguagePress | Start
         return StartPress()
     elif head == "p" + VERSION and len(fields) == 1 and fields[0] in PRIVACY_ACTIONS:
         return PrivacyPress(fields[0])
+    elif head == "a" + VERSION and len(fields) == 2 and _CASE_ID.match(fields[0]) \
+            and fields[1] in ALERT_ACTIONS:
+        return AlertPress(int(fields[0]), fields[1])
     raise BadCallback("not a known callback")

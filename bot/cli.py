@@ -9,30 +9,11 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bot.config import ConfigError, Settings, load_settings, require_token
+from bot.config import ConfigError, Settings, load_settings, require_token, require_webhook
 from bot.crypto import KeyMaterialError, generate_key
+from bot.logging_setup import setup_logging
 
 log = logging.getLogger("ppa_bot")
-
-
-QUIET_LOGGERS = {
-    "httpx": logging.WARNING,
-    "httpcore": logging.WARNING,
-    "telegram": logging.INFO,
-    "sqlalchemy.engine": logging.WARNING,
-    "aiosqlite": logging.INFO,
-    "apscheduler": logging.WARNING,
-    "alembic": logging.WARNING,
-}
-
-
-def setup_logging(level: int = logging.INFO) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Libraries that would log what people wrote or who they are, whatever the root level:
-    # httpx logs request URLs (which hold the token), PTB's bot logs every call's parameters
-    # (chat ids, texts) at DEBUG, SQLAlchemy's echo logs bound values.
-    for name, floor in QUIET_LOGGERS.items():
-        logging.getLogger(name).setLevel(floor)
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -41,11 +22,18 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import Runtime, open_vault
 
     require_token(settings)
+    if settings.telegram.mode == "webhook":
+        require_webhook(settings)
     upgrade(settings.database.url)
     vault = open_vault(settings, create=True)
     asyncio.run(_import_shipped_regions_if_empty(settings))
     rt = Runtime.create(settings, vault=vault)
     application = build_application(rt)
+    if settings.telegram.mode == "webhook":
+        from bot.webhook import run_webhook
+
+        run_webhook(application, rt)
+        return 0
     application.run_polling(poll_interval=settings.telegram.poll_interval,
                             allowed_updates=["message", "edited_message", "callback_query",
                                              "my_chat_member"])
@@ -161,6 +149,26 @@ def _write_key_file(path: Path, keys: list[str]) -> None:
     tmp.replace(path)
 
 
+def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.clock import Clock
+    from bot.db import create_engine, session_factory
+    from bot.health import health_report, is_healthy
+
+    async def run() -> dict[str, object]:
+        engine = create_engine(settings.database.url)
+        try:
+            return await health_report(session_factory(engine), Clock().now())
+        finally:
+            await engine.dispose()
+
+    report = asyncio.run(run())
+    for key, value in report.items():
+        print(f"{key.replace('_', ' ')}: {value}")
+    healthy = is_healthy(report)
+    print("state: " + ("healthy" if healthy else "NEEDS ATTENTION"))
+    return 0 if healthy else 1
+
+
 Command = Callable[[argparse.Namespace, Settings], int]
 
 
@@ -193,6 +201,12 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("--aliases", help="CSV of other spellings: region_code,alias,why")
     imp.set_defaults(func=cmd_regions_import)
 
+    health = sub.add_parser(
+        "health", help="outbox depth, unrouted cases, overdue alerts",
+        description="Print the state of the outbox, unrouted cases and overdue acknowledgements; "
+                    "exit 1 when something needs attention.")
+    health.set_defaults(func=cmd_health)
+
     keys = sub.add_parser("keys", help="encryption keys", description="Encryption key commands.")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     gen = keys_sub.add_parser("generate", help="print a new Fernet key",
@@ -212,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging()
     try:
         settings = load_settings()
+        setup_logging(settings.logging.level, settings.logging.format)
         func: Command = args.func
         return func(args, settings)
     except (ConfigError, KeyMaterialError) as exc:

@@ -36,6 +36,19 @@ class TelegramSettings(BaseModel):
     bot_name: str = "Layanan PPA Paser"
 
 
+class WebhookSettings(BaseModel):
+    listen: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    path: str = Field(default="/telegram", pattern=r"^/[A-Za-z0-9_\-/]*$")
+    url: str = ""
+    secret_token: str = Field(default="", pattern=r"^[A-Za-z0-9_\-]{0,256}$")
+
+
+class LoggingSettings(BaseModel):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+
 class DatabaseSettings(BaseModel):
     url: str = "sqlite+aiosqlite:///./data/ppa-bot.sqlite3"
     echo: bool = False
@@ -90,6 +103,24 @@ class SecuritySettings(BaseModel):
     retention_days_after_close: int = Field(default=365, ge=1)
 
 
+class EscalationSettings(BaseModel):
+    """When an unacknowledged alert climbs a tier (minutes; fractions allowed)."""
+
+    sweep_seconds: float = Field(default=30, gt=0)
+    ack_timeout_urgent_minutes: float = Field(default=15, gt=0)
+    ack_timeout_high_minutes: float = Field(default=60, gt=0)
+    ack_timeout_normal_minutes: float = Field(default=1440, gt=0)
+    # UU TPKS: UPTD PPA passes a sexual violence report to the police within 3 x 24 hours.
+    police_deadline_hours: float = Field(default=72, gt=0)
+    police_reminder_hours_before: float = Field(default=24, gt=0)
+
+
+class OutboxSettings(BaseModel):
+    """The dispatcher's pace: Telegram allows about 20 messages a minute in one group."""
+
+    group_messages_per_minute: int = Field(default=20, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -99,12 +130,16 @@ class Settings(BaseSettings):
     )
 
     telegram: TelegramSettings = TelegramSettings()
+    webhook: WebhookSettings = WebhookSettings()
+    logging: LoggingSettings = LoggingSettings()
     database: DatabaseSettings = DatabaseSettings()
     region: RegionSettings = RegionSettings()
     hotlines: list[Hotline] = Field(default_factory=_default_hotlines)
     drafts: DraftSettings = DraftSettings()
     evidence: EvidenceSettings = EvidenceSettings()
     security: SecuritySettings = SecuritySettings()
+    escalation: EscalationSettings = EscalationSettings()
+    outbox: OutboxSettings = OutboxSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -143,6 +178,18 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(_describe(exc.errors()[0])) from None
     except (OSError, ValueError) as exc:  # TOML syntax errors are ValueErrors
         raise ConfigError(f"config file could not be read: {exc}") from None
+
+
+def require_webhook(settings: Settings) -> None:
+    if not settings.webhook.url.startswith("https://"):
+        raise ConfigError(
+            "config key 'webhook.url' must be the public https:// address Telegram posts to "
+            "when telegram.mode is \"webhook\". Set it under [webhook] or PPA_BOT_WEBHOOK__URL.")
+    if not settings.webhook.secret_token:
+        raise ConfigError(
+            "config key 'webhook.secret_token' is missing: webhook mode requires Telegram's secret "
+            "token header. Set 1-256 characters of A-Z, a-z, 0-9, _ or - under [webhook] or "
+            "PPA_BOT_WEBHOOK__SECRET_TOKEN.")
 
 
 def require_token(settings: Settings) -> None:

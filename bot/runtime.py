@@ -80,11 +80,15 @@ class Runtime:
     def start_background(self) -> None:
         self.tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox"))
 
-    async def close(self) -> None:
+    async def stop_background(self) -> None:
         self.dispatcher.stop()
         for task in self.tasks:
             try:
                 await asyncio.wait_for(task, timeout=10)
             except (TimeoutError, asyncio.CancelledError):
                 task.cancel()
+        self.tasks.clear()
+
+    async def close(self) -> None:
+        await self.stop_background()
         await self.engine.dispose()

@@ -164,9 +164,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert query is not None
     try:
         pressed = parse(query.data)
-    except BadCallback:
-        _ = await translate_for(update, context)
-        await query.answer(_("That button is no longer active."))
+    except BadCallback:  # forged or from an older version: a kind word and the question again
+        await on_unsupported(update, context)
         return
     if isinstance(pressed, StartPress):
         await begin(update, context)

@@ -21,6 +21,9 @@ class Case(Base):
     __table_args__ = (
         # The escalation sweep reads only due, unacknowledged cases: this keeps it flat in size.
         Index("ix_cases_ack_deadline", "ack_deadline"),
+        # The sweep's other two questions: police-report reminders due, and cases nobody received.
+        Index("ix_cases_police_due", "police_reminded", "police_deadline"),
+        Index("ix_cases_unrouted", "unrouted"),
         Index("ix_cases_reporter_created", "reporter_id", "created_at"),
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId
@@ -37,7 +37,9 @@ class Alert(Base):
     """One alert message about one case in one responder's chat."""
 
     __tablename__ = "alerts"
-    __table_args__ = (Index("ix_alerts_case_responder", "case_id", "responder_id"),)
+    # One alert per case and responder: escalation and rerouting never alert a chat twice.
+    __table_args__ = (UniqueConstraint("case_id", "responder_id",
+                                       name="uq_alerts_case_responder"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

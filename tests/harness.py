@@ -265,9 +265,11 @@ class Person:
     async def sends_poll(self) -> None:
         await self.sends_content(poll={
             "id": "poll-1", "question": "Siapa?", "options": [
-                {"text": "A", "voter_count": 0}, {"text": "B", "voter_count": 0}],
+                {"text": "A", "voter_count": 0, "persistent_id": "a"},
+                {"text": "B", "voter_count": 0, "persistent_id": "b"}],
             "total_voter_count": 0, "is_closed": False, "is_anonymous": True, "type": "regular",
-            "allows_multiple_answers": False})
+            "allows_multiple_answers": False, "allows_revoting": False,
+            "members_only": False})
 
     async def edits_message(self, text: str) -> None:
         payload = {"update_id": new_update_id(),

@@ -14,6 +14,7 @@ from sqlalchemy import select, text
 from bot import cli
 from bot.crypto import Vault
 from bot.jobs import forget_closed_cases
+from bot.logging_setup import setup_logging
 from models import Case, CaseEvent, Reporter
 from models.encryption import install_cipher
 from tests.conftest import TOKEN
@@ -127,7 +128,7 @@ async def test_hapus_chat_explains_first_then_deletes(bot: Harness, reporter: Pe
 
 async def test_logs_of_a_full_run_hold_no_content_identity_or_token(
         bot: Harness, reporter: Person, caplog: pytest.LogCaptureFixture) -> None:
-    cli.setup_logging(logging.DEBUG)  # the most talkative setting an operator can choose
+    setup_logging(logging.DEBUG)  # the most talkative setting an operator can choose
     caplog.set_level(logging.DEBUG)
     await reporter.completes_report(story=STORY, phone=PHONE)
     await reporter.sends("/dataku")

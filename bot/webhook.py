@@ -1,0 +1,109 @@
+"""Webhook mode: a small tornado server in front of the Application.
+
+``POST <webhook.path>`` takes updates only with Telegram's secret token header; ``GET /healthz``
+answers health checks. SIGTERM stops taking updates, finishes the ones in flight, flushes the outbox
+and shuts down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import signal
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+from tornado.httpserver import HTTPServer
+from tornado.web import Application as WebApplication
+from tornado.web import RequestHandler
+
+from bot.health import health_report, is_healthy
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_BODY = 1024 * 1024
+
+
+class UpdateHandler(RequestHandler):
+    def initialize(self, ptb: Application, secret: str) -> None:  # type: ignore[type-arg]
+        self.ptb = ptb
+        self.secret = secret
+
+    async def post(self) -> None:
+        given = self.request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            log.warning("webhook request without the right secret token refused")
+            self.set_status(403)
+            return
+        try:
+            payload = json.loads(self.request.body)
+            update = Update.de_json(payload, self.ptb.bot)
+        except (ValueError, TypeError, KeyError):
+            self.set_status(400)
+            return
+        await self.ptb.update_queue.put(update)
+        self.set_status(200)
+
+
+class HealthHandler(RequestHandler):
+    def initialize(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def get(self) -> None:
+        report: dict[str, Any] = await health_report(self.runtime.sessions,
+                                                     self.runtime.clock.now())
+        report["updates"] = self.runtime.metrics["updates"]
+        report["alerts_sent"] = self.runtime.dispatcher.sent
+        report["alerts_failed"] = self.runtime.dispatcher.failed
+        self.set_status(200 if is_healthy(report) else 503)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(report))
+
+
+def web_app(application: Application, rt: Runtime) -> WebApplication:  # type: ignore[type-arg]
+    return WebApplication([
+        (rt.settings.webhook.path, UpdateHandler,
+         {"ptb": application, "secret": rt.settings.webhook.secret_token}),
+        (r"/healthz", HealthHandler, {"runtime": rt}),
+    ])
+
+
+async def serve(application: Application, rt: Runtime,  # type: ignore[type-arg]
+                stop: asyncio.Event) -> None:
+    """Run until ``stop`` is set; then drain updates in flight and the outbox, and shut down."""
+    from bot.app import post_init, post_shutdown, post_stop
+
+    settings = rt.settings
+    await application.initialize()
+    await post_init(application)
+    await application.start()
+    server = HTTPServer(web_app(application, rt), max_body_size=MAX_BODY)
+    server.listen(settings.webhook.port, address=settings.webhook.listen)
+    await application.bot.set_webhook(
+        settings.webhook.url, secret_token=settings.webhook.secret_token,
+        allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"])
+    log.info("webhook server listening on %s:%s", settings.webhook.listen, settings.webhook.port)
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping: finishing updates in flight and flushing the outbox")
+        server.stop()
+        await application.stop()  # processes every update already queued before returning
+        await post_stop(application)
+        await application.shutdown()
+        await post_shutdown(application)
+
+
+def run_webhook(application: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(application, rt, stop)
+
+    asyncio.run(main())
