@@ -8,7 +8,7 @@ import logging
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
-from bot import jobs
+from bot import jobs, menus
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -17,7 +17,7 @@ FLUSH_SECONDS = 20
 
 def build_application(rt: Runtime, *, request: BaseRequest | None = None,
                       updates_request: BaseRequest | None = None,
-                      rate_limiter: bool = True) -> Application:  # type: ignore[type-arg]
+                      rate_limiter: bool = True) -> Application:
     import handlers  # late: handlers import the runtime accessors
 
     settings = rt.settings
@@ -33,7 +33,8 @@ def build_application(rt: Runtime, *, request: BaseRequest | None = None,
     )
     if rate_limiter:
         # Our dispatcher does its own retries; the limiter only keeps the pace Telegram allows.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+        # (PTB's builder types its rate-limiter slot as None until one is set: hence the ignore.)
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))  # type: ignore[arg-type]
     if request is not None:
         builder = builder.request(request)
     if updates_request is not None:
@@ -45,7 +46,7 @@ def build_application(rt: Runtime, *, request: BaseRequest | None = None,
     return application
 
 
-async def start_runtime(application: Application) -> None:  # type: ignore[type-arg]
+async def start_runtime(application: Application) -> None:
     """Start-up work shared by the real run and the tests: load regions, point the outbox at the bot."""
     rt: Runtime = application.bot_data["runtime"]
     await rt.load_regions()
@@ -54,15 +55,16 @@ async def start_runtime(application: Application) -> None:  # type: ignore[type-
     rt.dispatcher.bot = application.bot
 
 
-async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+async def post_init(application: Application) -> None:
     rt: Runtime = application.bot_data["runtime"]
     await start_runtime(application)
+    await menus.publish(application.bot, rt.sessions)  # command menus per scope and language
     jobs.schedule(application, rt)
     rt.start_background()
     log.info("bot started as @%s", application.bot.username)
 
 
-async def post_stop(application: Application) -> None:  # type: ignore[type-arg]
+async def post_stop(application: Application) -> None:
     """Updates in flight are done; send what they queued while the bot can still talk."""
     rt: Runtime = application.bot_data["runtime"]
     await rt.stop_background()
@@ -72,6 +74,6 @@ async def post_stop(application: Application) -> None:  # type: ignore[type-arg]
         log.warning("outbox not empty at shutdown; it is sent after the next start")
 
 
-async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+async def post_shutdown(application: Application) -> None:
     rt: Runtime = application.bot_data["runtime"]
     await rt.close()

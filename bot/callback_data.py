@@ -73,7 +73,7 @@ PRIVACY_ACTIONS = {"withdraw", "wipe", "keep"}
 
 @dataclass(frozen=True)
 class AlertPress:
-    """A button under a group or officer alert: ``ack`` (Terima), ``detail``, ``help`` (next tier)."""
+    """A button under an alert: ``ack`` (Terima), ``detail``, ``help`` (ask the next tier)."""
 
     case_id: int
     action: str
@@ -86,8 +86,102 @@ ALERT_ACTIONS = {"ack", "detail", "help"}
 _CASE_ID = re.compile(r"^[1-9][0-9]{0,15}$")
 
 
+# ---- administration (issue 5): group requests, village picker, invitations, staff, practice ----
+
+_ID = re.compile(r"^[1-9][0-9]{0,15}$")
+_REGION = re.compile(r"^\d{2}\.\d{2}(\.\d{2}(\.\d{4})?)?$")
+
+
+@dataclass(frozen=True)
+class GroupRequestPress:
+    """Setujui / Tolak under a group's registration request, in an admin's chat."""
+
+    request_id: int
+    approve: bool
+
+    def pack(self) -> str:
+        return "|".join(("g" + VERSION, str(self.request_id), "y" if self.approve else "n"))
+
+
+@dataclass(frozen=True)
+class VillagePickPress:
+    """The village picker of ``/daftar`` in a group; only ``user_id`` (who sent it) may press.
+    ``k``: villages of kecamatan ``code`` (page ``page``); ``v``: choose village ``code``;
+    ``b``: back to the kecamatan list."""
+
+    user_id: int
+    action: str
+    code: str
+    page: int = 0
+
+    def pack(self) -> str:
+        return "|".join(("d" + VERSION, str(self.user_id), self.action, self.code,
+                         str(self.page)))
+
+
+@dataclass(frozen=True)
+class InvitePress:
+    """``/undang``: make a link for role ``o`` (officer) or ``a`` (admin) in a region."""
+
+    role: str
+    region_code: str
+
+    def pack(self) -> str:
+        return "|".join(("u" + VERSION, self.role, self.region_code))
+
+
+@dataclass(frozen=True)
+class StaffPress:
+    """``/petugas`` (kind ``officer``, head ``o``) and ``/grup`` (kind ``group``, head ``q``)."""
+
+    kind: str
+    action: str
+    responder_id: int = 0
+    value: str = ""
+
+    def pack(self) -> str:
+        head = ("o" if self.kind == "officer" else "q") + VERSION
+        return "|".join((head, self.action, str(self.responder_id), self.value))
+
+
+@dataclass(frozen=True)
+class PurgePress:
+    """Confirmation of ``/hapus_latihan`` (delete every practice case)."""
+
+    confirm: bool
+
+    def pack(self) -> str:
+        return "|".join(("h" + VERSION, "y" if self.confirm else "n"))
+
+
+STAFF_ACTIONS = {"list", "show", "revoke", "restore", "admin", "region", "move", "members"}
+PICK_ACTIONS = {"k", "v", "b"}
+AdminPress = GroupRequestPress | VillagePickPress | InvitePress | StaffPress | PurgePress
+
+
+def _parse_admin(head: str, fields: list[str]) -> AdminPress | None:
+    if head == "g" + VERSION and len(fields) == 2 and _ID.match(fields[0]) \
+            and fields[1] in ("y", "n"):
+        return GroupRequestPress(int(fields[0]), fields[1] == "y")
+    if head == "d" + VERSION and len(fields) == 4 and _ID.match(fields[0]) \
+            and fields[1] in PICK_ACTIONS and (fields[2] == "" or _REGION.match(fields[2])) \
+            and fields[3].isdigit() and len(fields[3]) <= 3:
+        return VillagePickPress(int(fields[0]), fields[1], fields[2], int(fields[3]))
+    if head == "u" + VERSION and len(fields) == 2 and fields[0] in ("o", "a") \
+            and _REGION.match(fields[1]):
+        return InvitePress(fields[0], fields[1])
+    if head in ("o" + VERSION, "q" + VERSION) and len(fields) == 3 \
+            and fields[0] in STAFF_ACTIONS and (fields[1] == "0" or _ID.match(fields[1])) \
+            and (_VALUE.match(fields[2])):
+        kind = "officer" if head[0] == "o" else "group"
+        return StaffPress(kind, fields[0], int(fields[1]), fields[2])
+    if head == "h" + VERSION and len(fields) == 1 and fields[0] in ("y", "n"):
+        return PurgePress(fields[0] == "y")
+    return None
+
+
 def parse(data: str | None) -> (ReportPress | CancelPress | LanguagePress | StartPress
-                                 | PrivacyPress | AlertPress):
+                                 | PrivacyPress | AlertPress | AdminPress):
     if not data or len(data.encode()) > 64:
         raise BadCallback("empty or too long")
     head, *fields = data.split("|")
@@ -108,4 +202,6 @@ def parse(data: str | None) -> (ReportPress | CancelPress | LanguagePress | Star
     elif head == "a" + VERSION and len(fields) == 2 and _CASE_ID.match(fields[0]) \
             and fields[1] in ALERT_ACTIONS:
         return AlertPress(int(fields[0]), fields[1])
+    elif (admin_press := _parse_admin(head, fields)) is not None:
+        return admin_press
     raise BadCallback("not a known callback")

@@ -9,6 +9,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sqlalchemy.exc import DBAPIError
+
+from bot import admin_cli, cli_responders
 from bot.config import ConfigError, Settings, load_settings, require_token, require_webhook
 from bot.crypto import KeyMaterialError, generate_key
 from bot.logging_setup import setup_logging
@@ -34,9 +37,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
         run_webhook(application, rt)
         return 0
-    application.run_polling(poll_interval=settings.telegram.poll_interval,
-                            allowed_updates=["message", "edited_message", "callback_query",
-                                             "my_chat_member"])
+    # Not PTB's run_polling: it confirms updates to Telegram before handling them (bot/polling.py).
+    from bot.polling import run_polling
+
+    run_polling(application, rt)
     return 0
 
 
@@ -201,6 +205,9 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("--aliases", help="CSV of other spellings: region_code,alias,why")
     imp.set_defaults(func=cmd_regions_import)
 
+    cli_responders.add_parser(sub)
+    admin_cli.add_commands(sub)  # admin add, stats, export, practice purge
+
     health = sub.add_parser(
         "health", help="outbox depth, unrouted cases, overdue alerts",
         description="Print the state of the outbox, unrouted cases and overdue acknowledgements; "
@@ -232,6 +239,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, KeyMaterialError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except (OSError, DBAPIError) as exc:
+        # A database that cannot be reached or a path that cannot be written: one line, no
+        # traceback, and never the URL itself (it may hold a password).
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        print(f"error: {reason}. Check database.url (PPA_BOT_DATABASE__URL) and the paths given.",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -27,7 +28,13 @@ class ConfigError(Exception):
     """A configuration problem, already phrased for the person running the bot."""
 
 
-class TelegramSettings(BaseModel):
+class Section(BaseModel):
+    """A table of the config file. A misspelt key is an error, never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class TelegramSettings(Section):
     token: str = ""
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
@@ -35,8 +42,18 @@ class TelegramSettings(BaseModel):
     mode: Literal["polling", "webhook"] = "polling"
     bot_name: str = "Layanan PPA Paser"
 
+    @field_validator("base_url", "base_file_url")
+    @classmethod
+    def _api_address(cls, value: str) -> str:
+        """The token is appended to these: without the trailing /bot it would land in the port."""
+        if not value.startswith(("http://", "https://")) \
+                or not (value.endswith("/bot") or "{token}" in value):
+            raise ValueError("give the server's address ending in /bot, for example "
+                             "http://127.0.0.1:8081/bot (or .../file/bot for base_file_url)")
+        return value
 
-class WebhookSettings(BaseModel):
+
+class WebhookSettings(Section):
     listen: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     path: str = Field(default="/telegram", pattern=r"^/[A-Za-z0-9_\-/]*$")
@@ -44,17 +61,30 @@ class WebhookSettings(BaseModel):
     secret_token: str = Field(default="", pattern=r"^[A-Za-z0-9_\-]{0,256}$")
 
 
-class LoggingSettings(BaseModel):
+class LoggingSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
 
 
-class DatabaseSettings(BaseModel):
+class DatabaseSettings(Section):
     url: str = "sqlite+aiosqlite:///./data/ppa-bot.sqlite3"
     echo: bool = False
 
+    @field_validator("url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        """The bot needs an async driver; the plain forms people write get theirs."""
+        scheme, sep, rest = value.partition("://")
+        drivers = {"sqlite": "sqlite+aiosqlite", "sqlite+aiosqlite": "sqlite+aiosqlite",
+                   "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg",
+                   "postgresql+asyncpg": "postgresql+asyncpg"}
+        if not sep or scheme.lower() not in drivers:
+            raise ValueError("use sqlite+aiosqlite:///path/to/file.sqlite3 or "
+                             "postgresql+asyncpg://user:password@host/database")
+        return f"{drivers[scheme.lower()]}://{rest}"
 
-class Hotline(BaseModel):
+
+class Hotline(Section):
     name: str
     number: str
 
@@ -68,7 +98,7 @@ def _default_hotlines() -> list[Hotline]:
     ]
 
 
-class RegionSettings(BaseModel):
+class RegionSettings(Section):
     kabupaten_code: str = Field(default="64.01", pattern=r"^\d{2}\.\d{2}$")
     kabupaten_name: str = "Paser"
     reference_prefix: str = Field(default="PSR", pattern=r"^[A-Z]{2,6}$")
@@ -84,18 +114,18 @@ class RegionSettings(BaseModel):
         return value
 
 
-class DraftSettings(BaseModel):
+class DraftSettings(Section):
     expire_hours: float = Field(default=72, gt=0)
     sweep_seconds: float = Field(default=300, gt=0)
 
 
-class EvidenceSettings(BaseModel):
+class EvidenceSettings(Section):
     max_items: int = Field(default=10, ge=0)
     max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     max_text_chars: int = Field(default=4000, gt=0)
 
 
-class SecuritySettings(BaseModel):
+class SecuritySettings(Section):
     encryption_key: str = ""
     key_file: str = ""
     max_reports_per_day: int = Field(default=5, ge=1)
@@ -103,7 +133,7 @@ class SecuritySettings(BaseModel):
     retention_days_after_close: int = Field(default=365, ge=1)
 
 
-class EscalationSettings(BaseModel):
+class EscalationSettings(Section):
     """When an unacknowledged alert climbs a tier (minutes; fractions allowed)."""
 
     sweep_seconds: float = Field(default=30, gt=0)
@@ -115,10 +145,21 @@ class EscalationSettings(BaseModel):
     police_reminder_hours_before: float = Field(default=24, gt=0)
 
 
-class OutboxSettings(BaseModel):
+class OutboxSettings(Section):
     """The dispatcher's pace: Telegram allows about 20 messages a minute in one group."""
 
     group_messages_per_minute: int = Field(default=20, ge=1)
+
+
+class TrainingSettings(Section):
+    """Practice reports (/latihan) go only to this group chat; 0 (none): back to the trainee."""
+
+    chat_id: int = 0
+
+
+class OnboardingSettings(Section):
+    # Hours an officer's invitation link (/undang) stays valid; it works once.
+    invite_expire_hours: float = Field(default=72, gt=0)
 
 
 class Settings(BaseSettings):
@@ -140,6 +181,8 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     escalation: EscalationSettings = EscalationSettings()
     outbox: OutboxSettings = OutboxSettings()
+    training: TrainingSettings = TrainingSettings()
+    onboarding: OnboardingSettings = OnboardingSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -161,13 +204,27 @@ class Settings(BaseSettings):
         return ZoneInfo(self.region.timezone)
 
 
+def _config_file() -> str:
+    return os.environ.get(ENV_PREFIX + "CONFIG", DEFAULT_CONFIG_FILE)
+
+
 def _describe(error: Any) -> str:
-    key = ".".join(str(part) for part in error["loc"])
-    env = ENV_PREFIX + "__".join(str(p).upper() for p in error["loc"] if not isinstance(p, int))
-    return (
-        f"config key '{key}': {error['msg']}. Fix it in the config file "
-        f"({os.environ.get(ENV_PREFIX + 'CONFIG', DEFAULT_CONFIG_FILE)}) or set {env}."
-    )
+    """One line: which key, what is wrong with it, and where to fix it."""
+    loc = [str(p) if not isinstance(p, int) else f"[{p + 1}]" for p in error["loc"]]
+    key = ".".join(loc).replace(".[", "[")
+    # Lists (the hotlines) are set from the environment as one JSON value.
+    env_parts = []
+    for part in error["loc"]:
+        if isinstance(part, int):
+            break
+        env_parts.append(str(part).upper())
+    env = ENV_PREFIX + "__".join(env_parts)
+    if error["type"] == "extra_forbidden":
+        return (f"config key '{key}' is not known: check its spelling against "
+                f"config.example.toml, or remove it from {_config_file()} (or unset {env}).")
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return (f"config key '{key}': {message}. Fix it in the config file ({_config_file()}) "
+            f"or set {env}.")
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -176,8 +233,16 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(_describe(exc.errors()[0])) from None
+    except SettingsError as exc:  # an environment value that should be JSON and is not
+        field = str(exc).split('"')[1] if str(exc).count('"') >= 2 else "?"
+        example = (f" (for example {ENV_PREFIX}HOTLINES='[{{\"name\": \"Polisi\", "
+                   f"\"number\": \"110\"}}]')") if field == "hotlines" else ""
+        raise ConfigError(
+            f"config key '{field}': the value of {ENV_PREFIX}{field.upper()} is not valid JSON. "
+            f"Give it as JSON{example} or set it in {_config_file()}.") from None
     except (OSError, ValueError) as exc:  # TOML syntax errors are ValueErrors
-        raise ConfigError(f"config file could not be read: {exc}") from None
+        message = " ".join(str(exc).split())
+        raise ConfigError(f"config file {_config_file()} could not be read: {message}") from None
 
 
 def require_webhook(settings: Settings) -> None:

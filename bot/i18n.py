@@ -36,7 +36,8 @@ def po_path(language: str) -> Path:
 def catalogue(language: str) -> dict[str, str]:
     with po_path(language).open("rb") as fh:
         catalog = read_po(fh, locale=language)
-    return {m.id: m.string for m in catalog if m.id and isinstance(m.id, str) and m.string
+    return {m.id: m.string for m in catalog
+            if isinstance(m.id, str) and m.id and isinstance(m.string, str) and m.string
             and not m.fuzzy}
 
 

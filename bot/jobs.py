@@ -9,6 +9,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.i18n import translator
 from bot.runtime import Runtime
+from bot.services.digest import DIGEST_TIME, DIGEST_WEEKDAY, digest_due, queue_weekly_digest
 from bot.services.updates import RETENTION, forget_processed
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,11 @@ async def forget_closed_cases(rt: Runtime) -> int:
     return await rt.privacy.forget_closed_cases(rt.settings.security.retention_days_after_close)
 
 
+async def sweep_escalations(rt: Runtime) -> None:
+    if await rt.escalation.sweep():
+        rt.dispatcher.wake()
+
+
 def _runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
     rt: Runtime = context.application.bot_data["runtime"]
     return rt
@@ -50,14 +56,44 @@ async def _retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     await forget_closed_cases(_runtime(context))
 
 
+async def _escalation_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await sweep_escalations(_runtime(context))
+
+
 async def _prune_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     await prune_processed_updates(_runtime(context))
 
 
-def schedule(application: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
+async def send_weekly_digest(rt: Runtime) -> int:
+    """Queue the admins' weekly digest (once a week, however often called)."""
+    queued = await queue_weekly_digest(rt.sessions, rt.clock, rt.settings, rt.vault)
+    if queued:
+        log.info("weekly digest queued for %d admins", queued)
+        rt.dispatcher.wake()
+    return queued
+
+
+async def _digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await send_weekly_digest(_runtime(context))
+
+
+async def _digest_catch_up_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """At start-up: a digest missed while the bot was down goes out now, still once a week."""
+    rt = _runtime(context)
+    if digest_due(rt.clock.now(), rt.settings):
+        await send_weekly_digest(rt)
+
+
+def schedule(application: Application, rt: Runtime) -> None:
     queue = application.job_queue
     assert queue is not None, "python-telegram-bot[job-queue] is required"
     queue.run_repeating(_expire_job, interval=rt.settings.drafts.sweep_seconds, first=5,
                         name="expire_drafts")
     queue.run_repeating(_prune_job, interval=3600, first=60, name="prune_processed_updates")
     queue.run_repeating(_retention_job, interval=3600, first=120, name="retention")
+    queue.run_repeating(_escalation_job, interval=rt.settings.escalation.sweep_seconds, first=2,
+                        name="escalation")
+    # Monday 08:00 WITA (PTB counts days from Sunday = 0, as cron does).
+    queue.run_daily(_digest_job, time=DIGEST_TIME.replace(tzinfo=rt.settings.tz),
+                    days=(DIGEST_WEEKDAY,), name="weekly_digest")
+    queue.run_once(_digest_catch_up_job, when=90, name="weekly_digest_catch_up")

@@ -34,6 +34,7 @@ async def reencrypt_all(sessions: async_sessionmaker[AsyncSession], vault: Vault
     for mapper, names in encrypted_columns():
         model = mapper.class_
         primary = mapper.primary_key[0]
+        primary_name = mapper.get_property_by_column(primary).key
         last = None
         while True:
             async with sessions.begin() as session:
@@ -47,7 +48,7 @@ async def reencrypt_all(sessions: async_sessionmaker[AsyncSession], vault: Vault
                     if isinstance(row, Reporter):
                         row.tg_hash = vault.hash_id(int(row.chat_id))
                 if rows:
-                    last = getattr(rows[-1], primary.key)
+                    last = getattr(rows[-1], primary_name)
                 rewritten += len(rows)
             if len(rows) < BATCH:
                 break

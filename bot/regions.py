@@ -32,13 +32,53 @@ def shipped_file(name: str) -> Path:
     return Path(str(resources.files("bot").joinpath("data", name)))
 
 
-def _read_csv(path: Path, required: set[str]) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        missing = required - set(reader.fieldnames or [])
-        if missing:
-            raise RegionFileError(f"{path}: missing columns {', '.join(sorted(missing))}")
-        return [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
+_KECAMATAN_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
+_VILLAGE_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
+VILLAGE_KINDS = {"desa", "kelurahan"}
+
+
+def _read_csv(path: Path, required: set[str]) -> list[tuple[int, dict[str, str]]]:
+    """The rows of a CSV with the line each ends on; any unreadable file is a RegionFileError."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            missing = required - set(reader.fieldnames or [])
+            if missing:
+                raise RegionFileError(f"{path}:1: missing columns {', '.join(sorted(missing))}")
+            return [(reader.line_num, {k: (v or "").strip() for k, v in row.items() if k})
+                    for row in reader]
+    except UnicodeDecodeError as exc:
+        raise RegionFileError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    except csv.Error as exc:
+        raise RegionFileError(f"{path}: not a readable CSV ({exc})") from None
+
+
+def _check_villages(path: Path, rows: list[tuple[int, dict[str, str]]],
+                    kabupaten_code: str) -> None:
+    """Refuse the whole file at its first bad line, before anything is written."""
+    if not rows:
+        raise RegionFileError(f"{path}: no villages in the file")
+    kecamatan_names: dict[str, str] = {}
+    seen: set[str] = set()
+    for line, row in rows:
+        kec, vil = row["kecamatan_code"], row["village_code"]
+        where = f"{path}:{line}"
+        if not _KECAMATAN_CODE.match(kec) or not _VILLAGE_CODE.match(vil):
+            raise RegionFileError(f"{where}: codes must look like 64.01.05 and 64.01.05.2009, "
+                                  f"not {kec!r} and {vil!r}")
+        if not kec.startswith(kabupaten_code + ".") or not vil.startswith(kec + "."):
+            raise RegionFileError(f"{where}: code {vil} is not inside kabupaten {kabupaten_code}")
+        if not row["kecamatan"] or not row["village"]:
+            raise RegionFileError(f"{where}: a kecamatan or village name is empty")
+        if row["village_type"] and row["village_type"] not in VILLAGE_KINDS:
+            raise RegionFileError(f"{where}: village_type must be desa or kelurahan, "
+                                  f"not {row['village_type']!r}")
+        if kecamatan_names.setdefault(kec, row["kecamatan"]) != row["kecamatan"]:
+            raise RegionFileError(f"{where}: kecamatan {kec} is named both "
+                                  f"{kecamatan_names[kec]!r} and {row['kecamatan']!r}")
+        if vil in seen:
+            raise RegionFileError(f"{where}: village {vil} appears twice")
+        seen.add(vil)
 
 
 async def import_regions(
@@ -49,29 +89,32 @@ async def import_regions(
     kabupaten_code: str,
     kabupaten_name: str,
 ) -> tuple[int, int]:
-    """Insert or update the tree from CSV; return (villages, aliases). Runs in the caller's
-    transaction, so a bad file changes nothing."""
+    """Insert or update the tree from CSV; return (villages, aliases). Both files are checked
+    before anything is written, and it runs in the caller's transaction: a bad file changes
+    nothing. Importing the same files again changes nothing either."""
     rows = _read_csv(wilayah, WILAYAH_COLUMNS)
+    _check_villages(wilayah, rows, kabupaten_code)
+    alias_rows = _read_csv(aliases, ALIAS_COLUMNS) if aliases is not None else []
+    known = {kabupaten_code} | {r["kecamatan_code"] for _, r in rows} \
+        | {r["village_code"] for _, r in rows}
+    for line, row in alias_rows:
+        if not row["alias"]:
+            raise RegionFileError(f"{aliases}:{line}: the alias is empty")
+        if row["region_code"] not in known \
+                and await session.get(Region, row["region_code"]) is None:
+            raise RegionFileError(f"{aliases}:{line}: unknown region {row['region_code']}")
     await _upsert(session, kabupaten_code, kabupaten_name, KABUPATEN, None, None)
-    for line, row in enumerate(rows, start=2):
+    for _line, row in rows:
         kec, vil = row["kecamatan_code"], row["village_code"]
-        if not kec.startswith(kabupaten_code + ".") or not vil.startswith(kec + "."):
-            raise RegionFileError(
-                f"{wilayah}:{line}: code {vil} is not inside kabupaten {kabupaten_code}"
-            )
         await _upsert(session, kec, row["kecamatan"], KECAMATAN, None, kabupaten_code)
         await _upsert(session, vil, row["village"], VILLAGE, row["village_type"] or "desa", kec)
-    alias_count = 0
     if aliases is not None:
         await session.execute(delete(RegionAlias))
-        for line, row in enumerate(_read_csv(aliases, ALIAS_COLUMNS), start=2):
-            if await session.get(Region, row["region_code"]) is None:
-                raise RegionFileError(f"{aliases}:{line}: unknown region {row['region_code']}")
+        for _line, row in alias_rows:
             session.add(RegionAlias(region_code=row["region_code"], alias=row["alias"],
                                     why=row.get("why", "")))
-            alias_count += 1
     await session.flush()
-    return len(rows), alias_count
+    return len(rows), len(alias_rows)
 
 
 async def _upsert(session: AsyncSession, code: str, name: str, level: str, kind: str | None,
@@ -140,19 +183,35 @@ class RegionDirectory:
         Exact spellings (names or aliases) win outright; otherwise fuzzy scores above a cut-off,
         best first, one entry per place.
         """
+        exact, fuzzy = self._match(text, level, within, limit)
+        return [self.places[c] for c in (exact or fuzzy)][:limit]
+
+    def search_near(self, text: str, *, level: str, near: str | None,
+                    limit: int = 4) -> list[Place]:
+        """Like ``search`` inside the kecamatan ``near``, but a name spelled exactly right that
+        lies in another kecamatan comes first: people often pick the wrong kecamatan."""
+        exact_near, fuzzy_near = self._match(text, level, near, limit)
+        if exact_near:
+            return [self.places[c] for c in exact_near][:limit]
+        exact, fuzzy = self._match(text, level, None, limit)
+        ranked = _unique([*exact, *fuzzy_near]) or fuzzy
+        return [self.places[c] for c in ranked][:limit]
+
+    def _match(self, text: str, level: str, within: str | None,
+               limit: int) -> tuple[list[str], list[str]]:
+        """Codes whose name or alias is exactly the text, and codes that match it fuzzily."""
         query = normalise(text)
         if len(query) < 3:
-            return []
+            return [], []
         candidates = [(s, c) for s, c in self.spellings
                       if self.places[c].level == level
                       and (within is None or self.places[c].parent_code == within)]
         exact = _unique(c for s, c in candidates if s == query)
         if exact:
-            return [self.places[c] for c in exact][:limit]
+            return exact, []
         scored = process.extract(query, [s for s, _ in candidates], scorer=fuzz.WRatio,
                                  score_cutoff=MATCH_CUTOFF, limit=limit * 3)
-        ranked = _unique(candidates[index][1] for _, _, index in scored)
-        return [self.places[c] for c in ranked][:limit]
+        return [], _unique(candidates[index][1] for _, _, index in scored)
 
 
 def _unique(codes: Iterable[str]) -> list[str]:

@@ -7,6 +7,7 @@ which also makes editing from the review page return there by itself.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.i18n import N_
@@ -179,11 +180,17 @@ def age_band(category: str, age: int) -> str:
     raise InvalidAnswer("age_out_of_range")
 
 
+_AGE = re.compile(r"^(\d{1,3})\s*(tahun|thn|th|years?|yrs?|y\.?o\.?)?\.?$", re.IGNORECASE)
+_COUNT = re.compile(r"^(\d{1,3})\s*(orang|org|korban|anak|people|persons?|victims?)?\.?$",
+                    re.IGNORECASE)
+
+
 def parse_age(text: str, category: str) -> dict[str, Any]:
-    """A typed age: a child is 0–17, a woman 18–120."""
-    if not text.strip().isdigit():
+    """A typed age ("15", "15 tahun"): a child is 0–17, a woman 18–120."""
+    match = _AGE.match(text.strip())
+    if match is None:
         raise InvalidAnswer("not_a_number")
-    age = int(text.strip())
+    age = int(match.group(1))
     low, high = (0, 17) if category == CHILD else (18, 120)
     if not low <= age <= high:
         raise InvalidAnswer("age_out_of_range")
@@ -191,9 +198,11 @@ def parse_age(text: str, category: str) -> dict[str, Any]:
 
 
 def parse_count(text: str) -> int:
-    if not text.strip().isdigit() or not 1 <= int(text.strip()) <= MAX_VICTIMS:
+    """A typed number of victims ("2", "2 orang"), 1–99."""
+    match = _COUNT.match(text.strip())
+    if match is None or not 1 <= int(match.group(1)) <= MAX_VICTIMS:
         raise InvalidAnswer("not_a_count")
-    return int(text.strip())
+    return int(match.group(1))
 
 
 def parse_phone(text: str) -> str:

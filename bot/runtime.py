@@ -17,9 +17,13 @@ from bot.config import Settings
 from bot.crypto import Vault, load_keys
 from bot.db import create_engine, session_factory
 from bot.dispatcher import Dispatcher
+from bot.escalation import EscalationSweep
 from bot.regions import RegionDirectory
+from bot.services.alerts import AlertService
+from bot.services.practice import PracticeRouter
 from bot.services.privacy import PrivacyService
 from bot.services.reports import ReportService
+from bot.services.routing import Router
 from models.encryption import install_cipher
 
 log = logging.getLogger(__name__)
@@ -53,6 +57,9 @@ class Runtime:
     reports: ReportService
     dispatcher: Dispatcher
     privacy: PrivacyService
+    alerts: AlertService
+    router: Router
+    escalation: EscalationSweep
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     metrics: Counter[str] = field(default_factory=Counter)
 
@@ -65,11 +72,26 @@ class Runtime:
         engine = create_engine(settings.database.url, echo=settings.database.echo)
         sessions = session_factory(engine)
         regions = RegionDirectory()
+        from handlers.alert_view import AlertView  # late: handlers import the runtime
+
+        alerts = AlertService(sessions, clock, settings, AlertView(settings, regions))
+        router = Router(settings, clock, alerts)
+        reports = ReportService(sessions, clock, vault, settings, regions)
+        reports.on_case_created.append(router.on_case_created)
+        # Practice cases (/latihan) reach only the training chat; the router above skips them.
+        reports.on_case_created.append(PracticeRouter(settings, clock).on_case_created)
+        dispatcher = Dispatcher(
+            sessions, clock, group_messages_per_minute=settings.outbox.group_messages_per_minute)
+        dispatcher.on_chat_gone.append(alerts.on_chat_gone)
+        dispatcher.on_sent.append(alerts.on_sent)
+        dispatcher.on_chat_migrated.append(alerts.on_chat_migrated)
         return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, vault=vault,
                    regions=regions,
-                   reports=ReportService(sessions, clock, vault, settings, regions),
-                   dispatcher=Dispatcher(sessions, clock),
-                   privacy=PrivacyService(sessions, clock, vault))
+                   reports=reports,
+                   dispatcher=dispatcher,
+                   privacy=PrivacyService(sessions, clock, vault),
+                   alerts=alerts, router=router,
+                   escalation=EscalationSweep(sessions, clock, settings, alerts, router))
 
     async def load_regions(self) -> None:
         async with self.sessions() as session:

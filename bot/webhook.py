@@ -29,7 +29,7 @@ MAX_BODY = 1024 * 1024
 
 
 class UpdateHandler(RequestHandler):
-    def initialize(self, ptb: Application, secret: str) -> None:  # type: ignore[type-arg]
+    def initialize(self, ptb: Application, secret: str) -> None:
         self.ptb = ptb
         self.secret = secret
 
@@ -64,7 +64,7 @@ class HealthHandler(RequestHandler):
         self.finish(json.dumps(report))
 
 
-def web_app(application: Application, rt: Runtime) -> WebApplication:  # type: ignore[type-arg]
+def web_app(application: Application, rt: Runtime) -> WebApplication:
     return WebApplication([
         (rt.settings.webhook.path, UpdateHandler,
          {"ptb": application, "secret": rt.settings.webhook.secret_token}),
@@ -72,7 +72,7 @@ def web_app(application: Application, rt: Runtime) -> WebApplication:  # type: i
     ])
 
 
-async def serve(application: Application, rt: Runtime,  # type: ignore[type-arg]
+async def serve(application: Application, rt: Runtime,
                 stop: asyncio.Event) -> None:
     """Run until ``stop`` is set; then drain updates in flight and the outbox, and shut down."""
     from bot.app import post_init, post_shutdown, post_stop
@@ -98,7 +98,7 @@ async def serve(application: Application, rt: Runtime,  # type: ignore[type-arg]
         await post_shutdown(application)
 
 
-def run_webhook(application: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
+def run_webhook(application: Application, rt: Runtime) -> None:
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -6,20 +6,22 @@ from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
-from handlers import errors, limits, privacy, report, reporter_info
+from handlers import alerts, district, errors, limits, privacy, report, reporter_info
 
 PRIVATE = filters.ChatType.PRIVATE
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: Application) -> None:
     """Wire every handler. Group -2 counts every update, -1 applies the flood limit, 0 handles it (fallbacks last)."""
     application.add_handlers([
+        *district.handlers(),  # onboarding, statistics, export, practice (before /start)
         CommandHandler("start", report.start, filters=PRIVATE),
         CommandHandler("lapor", report.report, filters=PRIVATE),
         CommandHandler("batal", report.cancel, filters=PRIVATE),
@@ -32,6 +34,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         CommandHandler("hapus_chat", privacy.wipe_chat, filters=PRIVATE),
         CallbackQueryHandler(privacy.on_privacy_button, pattern=r"^p1\|"),
         CallbackQueryHandler(reporter_info.on_language_button, pattern=r"^l1\|"),
+        CallbackQueryHandler(alerts.on_alert_button, pattern=r"^a1\|"),
+        ChatMemberHandler(alerts.on_membership, ChatMemberHandler.MY_CHAT_MEMBER),
         CallbackQueryHandler(report.on_button, pattern=r"^[rxs]1(\||$)"),
         MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND,
                        report.on_text),

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import logging
+import warnings
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
 
-from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.i18n import Translate, translator
 from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+REPLY_ATTEMPTS = 3
+REPLY_MAX_WAIT_SECONDS = 10.0  # a longer 429 fails the reply: the error handler apologises
 
 
 def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
@@ -29,14 +40,65 @@ async def translate_for(update: Update, context: ContextTypes.DEFAULT_TYPE) -> T
     return translator(await language_of(update, context))
 
 
+async def through_hiccups(send: Callable[[], Awaitable[T]]) -> T:
+    """A reply that survives a hiccup instead of leaving the person without the next question:
+    Telegram's 429 (wait ``retry_after`` when it is short), a 5xx, a timeout or a broken connection
+    (try again soon). A refusal (400, 403) is final. After a timeout the first attempt may have
+    arrived after all: a message shown twice is better than silence."""
+    for attempt in range(1, REPLY_ATTEMPTS + 1):
+        try:
+            return await send()
+        except RetryAfter as exc:
+            with warnings.catch_warnings():  # int now, timedelta in PTB 23: both handled
+                warnings.simplefilter("ignore", PTBDeprecationWarning)
+                wait = _seconds(exc.retry_after)
+            if attempt == REPLY_ATTEMPTS or wait > REPLY_MAX_WAIT_SECONDS:
+                raise
+            log.info("reply held back by Telegram for %.0fs", wait)
+            await asyncio.sleep(wait)
+        except BadRequest:
+            raise
+        except NetworkError as exc:  # 5xx, timeouts, connections (BadRequest is one too: above)
+            if attempt == REPLY_ATTEMPTS:
+                raise
+            log.info("reply failed (%s); trying again", type(exc).__name__)
+            await asyncio.sleep(0.5 * attempt)
+    raise AssertionError("unreachable")
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def show_typing(update: Update) -> None:
+    """"typing…" while something slow happens; only a courtesy, so never fatal."""
+    if update.effective_chat is None:
+        return
+    try:
+        await update.effective_chat.send_action(ChatAction.TYPING)
+    except TelegramError as exc:
+        log.info("typing not shown: %s", type(exc).__name__)
+
+
+async def answer(query: CallbackQuery, text: str | None = None, *,
+                 show_alert: bool = False) -> None:
+    """Stop the pressed button's spinner (and show ``text``). Never fatal: a press Telegram
+    delivers again after a crash was already answered ("query is too old"), and a slow or failing
+    network must not keep the handler from doing the work and sending the next question."""
+    try:
+        await query.answer(text, show_alert=show_alert)
+    except TelegramError as exc:
+        log.info("button press not answered: %s", type(exc).__name__)
+
+
 async def reply(update: Update, text: str,
                 markup: InlineKeyboardMarkup | ReplyKeyboardRemove | Any = None) -> Message | None:
     """Send an HTML message to the chat the update came from."""
     chat = update.effective_chat
     if chat is None:
         return None
-    return await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                                   disable_web_page_preview=True)
+    return await through_hiccups(lambda: chat.send_message(
+        text, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True))
 
 
 async def replace_or_reply(update: Update, text: str,
@@ -45,9 +107,9 @@ async def replace_or_reply(update: Update, text: str,
     query = update.callback_query
     if query is not None and query.message is not None:
         try:
-            edited = await query.edit_message_text(text, parse_mode=ParseMode.HTML,
-                                                   reply_markup=markup,
-                                                   disable_web_page_preview=True)
+            edited = await through_hiccups(lambda: query.edit_message_text(
+                text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                disable_web_page_preview=True))
             return edited if isinstance(edited, Message) else None
         except BadRequest as exc:
             if "not modified" in str(exc).lower():

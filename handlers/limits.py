@@ -14,7 +14,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.i18n import language_for, translator
-from handlers.common import runtime
+from handlers.common import answer, runtime
 
 log = logging.getLogger(__name__)
 WINDOW = timedelta(minutes=1)
@@ -64,7 +64,7 @@ async def flood_gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         text = _("You are sending messages very fast, so I paused for a minute. Your last "
                  "messages were not read; please send them again in a minute.")
         if update.callback_query is not None:
-            await update.callback_query.answer(text, show_alert=True)
+            await answer(update.callback_query, text, show_alert=True)
         else:
             await chat.send_message(text)
     raise ApplicationHandlerStop

@@ -12,7 +12,7 @@ from bot.callback_data import BadCallback, PrivacyPress, parse
 from bot.case_status import STATUS_WORDS
 from bot.i18n import Translate
 from bot.services.privacy import PrivacyService
-from handlers.common import reply, replace_or_reply, runtime, translate_for
+from handlers.common import answer, replace_or_reply, reply, runtime, translate_for
 
 log = logging.getLogger(__name__)
 DELETE_BATCH = 100  # deleteMessages takes at most 100 ids
@@ -91,7 +91,7 @@ async def on_privacy_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     except BadCallback:
         pressed = None
     _ = await translate_for(update, context)
-    await query.answer()
+    await answer(query)
     if not isinstance(pressed, PrivacyPress) or pressed.action == "keep":
         await replace_or_reply(update, _("Nothing was changed."))
         return

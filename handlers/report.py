@@ -16,7 +16,6 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
 
 from bot import report_form as form
@@ -24,8 +23,15 @@ from bot.callback_data import BadCallback, CancelPress, ReportPress, StartPress,
 from bot.i18n import Translate, translator
 from bot.services.reports import Input, LimitReached, Outcome, Submitted
 from handlers import report_view as view
+from handlers.common import (
+    answer,
+    replace_or_reply,
+    reply,
+    runtime,
+    show_typing,
+    translate_for,
+)
 from handlers.privacy import wipe_offer
-from handlers.common import reply, replace_or_reply, runtime, translate_for
 
 
 def start_button(_: Translate) -> InlineKeyboardMarkup:
@@ -40,8 +46,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     rt = runtime(context)
     _ = await translate_for(update, context)
     current = await rt.reports.current(user.id)
+    kabupaten = escape(rt.settings.region.kabupaten_name)
     greeting = _("This is the reporting service for violence against women and children in "
-                 "Kabupaten {kabupaten}.").format(kabupaten=escape(rt.settings.region.kabupaten_name))
+                 "Kabupaten {kabupaten}.").format(kabupaten=kabupaten)
     greeting += "\n" + _("Everything you tell us is confidential.")
     if current.draft is not None:
         await reply(update, greeting + "\n\n" + _("You have an unfinished report. Let us "
@@ -51,7 +58,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, greeting, start_button(_))
 
 
-async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, *, practice: bool = False) -> None:
+async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, *,
+                practice: bool = False) -> None:
     """/lapor (or the start button): a new draft, or the unfinished one."""
     user = update.effective_user
     assert user is not None
@@ -68,7 +76,7 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, *, practice:
                     + "\n\n" + view.hotlines(rt.settings, _))
         return
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await answer(update.callback_query)
     _ = translator(outcome.language)
     if resumed:
         await reply(update, _("You have an unfinished report. Let us continue where you stopped."))
@@ -108,13 +116,13 @@ async def apply_input(update: Update, context: ContextTypes.DEFAULT_TYPE, given:
     query = update.callback_query
     if outcome.draft is None and not outcome.discarded:
         if query is not None:
-            await query.answer(_("This report is no longer open."))
+            await answer(query, _("This report is no longer open."))
         await reply(update, _("There is no report in progress. Send /lapor to make a report, "
                               "or /bantuan for help."))
         return
     if outcome.discarded:
         if query is not None:
-            await query.answer()
+            await answer(query)
         await replace_or_reply(update, _("Nothing has been stored. If you change your mind, "
                                          "send /lapor at any time.") + "\n\n"
                                + view.hotlines(rt.settings, _))
@@ -122,11 +130,11 @@ async def apply_input(update: Update, context: ContextTypes.DEFAULT_TYPE, given:
     assert outcome.draft is not None
     if outcome.stale:
         if query is not None:
-            await query.answer(_("That button is from an earlier question."))
+            await answer(query, _("That button is from an earlier question."))
         await send_question(update, context, outcome)
         return
     if query is not None:
-        await query.answer()
+        await answer(query)
     if outcome.error:
         await reply(update, "⚠️ " + _(view.REASONS.get(outcome.error, view.REASONS["use_buttons"])))
         await send_question(update, context, outcome)
@@ -162,6 +170,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every report button: validated, then re-checked against the draft at press time."""
     query = update.callback_query
     assert query is not None
+    if update.effective_chat is None or update.effective_chat.type != "private":
+        await answer(query)  # a report is never answered where others can read it
+        return
     try:
         pressed = parse(query.data)
     except BadCallback:  # forged or from an older version: a kind word and the question again
@@ -174,7 +185,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif isinstance(pressed, ReportPress):
         await on_report_button(update, context, pressed)
     else:  # language buttons have their own handler
-        await query.answer()
+        await answer(query)
 
 
 async def on_report_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
@@ -189,13 +200,14 @@ async def on_report_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                                              action=pressed.action, value=pressed.value))
 
 
-async def show_page(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: ReportPress) -> None:
+async def show_page(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                    pressed: ReportPress) -> None:
     """Village pages change nothing in the draft: just show another page of the same question."""
     user = update.effective_user
     query = update.callback_query
     assert user is not None and query is not None
     current = await runtime(context).reports.current(user.id)
-    await query.answer()
+    await answer(query)
     if current.draft is None or current.draft.nonce != pressed.nonce \
             or current.draft.step != pressed.step:
         await send_question(update, context, current)
@@ -209,16 +221,16 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: Re
     query = update.callback_query
     assert user is not None and query is not None
     rt = runtime(context)
-    await query.answer()
-    if update.effective_chat is not None:
-        await update.effective_chat.send_action(ChatAction.TYPING)
+    await answer(query)
+    await show_typing(update)
     try:
         result = await rt.reports.submit(user.id, update.update_id, pressed.nonce)
     except LimitReached as exc:
         _ = await translate_for(update, context)
         await reply(update, _("You have already sent {limit} reports today. Your report is kept; "
                               "you can send it tomorrow. If someone is in danger, call a number "
-                              "below.").format(limit=exc.limit) + "\n\n" + view.hotlines(rt.settings, _))
+                              "below.").format(limit=exc.limit)
+                    + "\n\n" + view.hotlines(rt.settings, _))
         return
     if isinstance(result, Outcome):
         _ = translator(result.language)
@@ -245,6 +257,10 @@ def submitted_text(result: Submitted, _: Translate) -> str:
     else:
         lines.append("✅ " + _("Thank you. Your report has been sent."))
     lines.append(_("Your reference: <code>{reference}</code>").format(reference=result.reference))
+    if result.practice:  # issue 5: a practice report goes only to the training chat
+        lines.append(_("This was practice: it went only to the training group (or back to you), "
+                       "never to a village group or an officer, and it is not counted anywhere."))
+        return "\n".join(lines)
     lines.append(_("What happens next: a protection officer for your area receives it now and "
                    "will take it up. You can follow it with /status. If someone is in danger, "
                    "call 112."))
@@ -276,7 +292,7 @@ async def on_cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     query = update.callback_query
     assert user is not None and query is not None
     rt = runtime(context)
-    await query.answer()
+    await answer(query)
     _ = await translate_for(update, context)
     if pressed.confirm and await rt.reports.cancel(user.id, pressed.nonce):
         await replace_or_reply(update, _("Your report has been cancelled and your answers "
@@ -329,10 +345,14 @@ async def on_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     user = update.effective_user
     if user is None or update.effective_chat is None:
         return
+    if update.effective_chat.type != "private":  # a button we do not know, in a group
+        if update.callback_query is not None:
+            await answer(update.callback_query)
+        return
     current = await runtime(context).reports.current(user.id, user.language_code)
     _ = translator(current.language)
     if update.callback_query is not None:
-        await update.callback_query.answer(_("That button is no longer active."))
+        await answer(update.callback_query, _("That button is no longer active."))
     reason = "edited" if update.edited_message is not None else "unsupported"
     if current.draft is None:
         await reply(update, _("I did not understand that. Send /lapor to make a report, or "

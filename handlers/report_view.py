@@ -20,10 +20,10 @@ QUESTIONS = {
     form.DANGER: N_("Is anyone in danger right now?"),
     form.DANGER_GO: N_("Your report is marked <b>urgent</b>. If you can, please call one of the "
                     "numbers above now. Do you want to continue the report?"),
-    form.CONSENT: N_("<b>Privacy</b>\nWe store your answers, encrypted, so that protection officers "
-                  "of Kabupaten Paser can help. Village groups see only the type of case and the "
-                  "village, never your story or your name. You can see or delete what we store "
-                  "about you at any time (/dataku). Do you agree?"),
+    form.CONSENT: N_("<b>Privacy</b>\nWe store your answers, encrypted, so that protection "
+                  "officers of Kabupaten Paser can help. Village groups see only the type of "
+                  "case and the village, never your story or your name. You can see or delete "
+                  "what we store about you at any time (/dataku). Do you agree?"),
     form.ROLE: N_("Who is making this report?"),
     form.VICTIM_CATEGORY: N_("Who is the victim?"),
     form.VICTIM_SEX: N_("Is the child a girl or a boy?"),
@@ -34,8 +34,8 @@ QUESTIONS = {
                     "kecamatan or village."),
     form.VILLAGE: N_("In which village? Choose, or type its name."),
     form.PLACE: N_("Where did it happen?"),
-    form.LANDMARK: N_("Is there a landmark that helps find the place (for example near the mosque)? "
-                   "Type it, or skip."),
+    form.LANDMARK: N_("Is there a landmark that helps find the place (for example near the "
+                   "mosque)? Type it, or skip."),
     form.WHEN: N_("When did it happen?"),
     form.PERPETRATOR: N_("What is the perpetrator's relation to the victim?"),
     form.STORY: N_("What happened? Write in your own words. You may also send voice notes, "
@@ -51,7 +51,8 @@ REASONS = {
     "not_a_number": N_("Please type the age as a number, for example 15."),
     "age_out_of_range": N_("That age does not fit the victim chosen. Please check it."),
     "not_a_count": N_("Please type a number of victims between 1 and 99."),
-    "not_a_phone": N_("That does not look like a phone number. Type it like 0812-3456-7890, or skip."),
+    "not_a_phone": N_("That does not look like a phone number. Type it like 0812-3456-7890, "
+                      "or skip."),
     "too_long": N_("That message is too long. Please send it in shorter parts; nothing was saved."),
     "too_long_landmark": N_("Please keep the landmark short (under 200 characters)."),
     "story_full": N_("The story is already very long. Press Done, or send a voice note instead."),
@@ -172,7 +173,10 @@ def candidates(view: DraftView, codes: list[str], regions: RegionDirectory,
         buttons.append([InlineKeyboardButton(label, callback_data=press(view, "choose", code))])
     buttons.append([InlineKeyboardButton(_("None of these: show the list"),
                                          callback_data=press(view, "page", "0"))])
-    return _("Did you mean:"), InlineKeyboardMarkup(buttons)
+    text = _("Did you mean:")
+    if view.practice:  # issue 5: practice is marked at every step
+        text = _("🧪 PRACTICE — not a real report") + "\n" + text
+    return text, InlineKeyboardMarkup(buttons)
 
 
 def _summary_line(label: str, value: str) -> str:
@@ -217,12 +221,14 @@ def summary_lines(answers: dict[str, Any], _: Translate, regions: RegionDirector
 
 EDIT_LABELS = {
     form.ROLE: N_("Reporter"), form.VICTIM_CATEGORY: N_("Victim"), form.TYPES: N_("Type"),
-    form.KECAMATAN: N_("Where"), form.PLACE: N_("Place"), form.LANDMARK: N_("Landmark"), form.WHEN: N_("When"),
+    form.KECAMATAN: N_("Where"), form.PLACE: N_("Place"), form.LANDMARK: N_("Landmark"),
+    form.WHEN: N_("When"),
     form.PERPETRATOR: N_("Perpetrator"), form.STORY: N_("Story"), form.CONTACT: N_("Contact"),
 }
 
 
-def review(view: DraftView, _: Translate, regions: RegionDirectory) -> tuple[str, InlineKeyboardMarkup]:
+def review(view: DraftView, _: Translate,
+           regions: RegionDirectory) -> tuple[str, InlineKeyboardMarkup]:
     lines = [("🧪 " + _("PRACTICE — not a real report")) if view.practice else "",
              "<b>" + _("Please check your report") + "</b>"]
     if view.urgent:

@@ -11,9 +11,8 @@ from bot.callback_data import BadCallback, LanguagePress, parse
 from bot.case_status import STATUS_WORDS
 from bot.i18n import translator
 from handlers import report_view as view
-from handlers.common import reply, replace_or_reply, runtime, translate_for
+from handlers.common import answer, replace_or_reply, reply, runtime, translate_for
 from handlers.report import send_question
-
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -72,12 +71,12 @@ async def on_language_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     except BadCallback:
         pressed = None
     if not isinstance(pressed, LanguagePress):
-        await query.answer()
+        await answer(query)
         return
     rt = runtime(context)
     chosen = await rt.reports.set_language(user.id, pressed.language)
     _ = translator(chosen)
-    await query.answer()
+    await answer(query)
     await replace_or_reply(update, _("Language set to English."))
     current = await rt.reports.current(user.id)
     if current.draft is not None:

@@ -3,6 +3,7 @@
 from models.base import Base
 from models.case import Case, CaseEvent, Evidence
 from models.draft import Draft
+from models.onboarding import GroupMember, GroupRequest, Invitation
 from models.outbox import OutboxMessage
 from models.region import Region, RegionAlias
 from models.reporter import Reporter
@@ -16,6 +17,9 @@ __all__ = [
     "CaseEvent",
     "Draft",
     "Evidence",
+    "GroupMember",
+    "GroupRequest",
+    "Invitation",
     "OutboxMessage",
     "ProcessedUpdate",
     "Region",

@@ -1,11 +1,17 @@
-"""Fixtures: each test gets its own SQLite file copied from a migrated template with the Paser
-regions, a fresh key, a fake clock, and the running bot."""
+"""Fixtures: each test gets its own database copied from a migrated template with the Paser
+regions, a fresh key, a fake clock, and the running bot.
+
+Every test that touches the database runs on SQLite (a file per test) and, when
+``PPA_BOT_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts one), on PostgreSQL too (a
+database per test, ``CREATE DATABASE ... TEMPLATE``): its id ends in ``[sqlite]`` or
+``[postgresql]``. Tests that only make sense on one backend ask for ``db_path`` (SQLite files) or
+``postgres_url`` (PostgreSQL) and are skipped on the other."""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,9 +21,56 @@ from bot.config import Settings, load_settings
 from bot.crypto import Vault, generate_key
 from bot.db import create_engine, session_factory, upgrade
 from bot.regions import import_regions, shipped_file
+from tests import pg
 from tests.harness import Harness, Person
 
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
+BACKENDS = ["sqlite", "postgresql"] if pg.available() else ["sqlite"]
+
+
+def prepare_database(url: str) -> None:
+    """Migrate ``url`` to head and import the shipped Paser regions."""
+    upgrade(url)
+
+    async def load() -> None:
+        engine = create_engine(url)
+        async with session_factory(engine).begin() as session:
+            await import_regions(session, shipped_file("paser_wilayah.csv"),
+                                 shipped_file("paser_aliases.csv"), kabupaten_code="64.01",
+                                 kabupaten_name="Paser")
+        await engine.dispose()
+
+    asyncio.run(load())
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    if pg.available():
+        return [f"database backends: sqlite + postgresql {pg.server_version()} at "
+                f"{pg.safe_description()}"]
+    return ["database backends: sqlite only (set PPA_BOT_TEST_POSTGRES_URL, or run .ci/run, "
+            "for PostgreSQL too)"]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    counts = {name: {"passed": 0, "failed": 0, "skipped": 0} for name in BACKENDS}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            for name in BACKENDS:
+                if f"[{name}]" in nodeid or f"[{name}-" in nodeid:
+                    key = "failed" if outcome == "error" else outcome
+                    if outcome != "error" or report.when != "teardown":
+                        counts[name][key] += 1
+    terminalreporter.write_sep("-", "database backends")
+    for name in BACKENDS:
+        c = counts[name]
+        terminalreporter.write_line(f"{name}: {c['passed']} passed, {c['failed']} failed, "
+                                    f"{c['skipped']} skipped")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.fixture(autouse=True)
@@ -34,32 +87,48 @@ def _isolated_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
-    url = f"sqlite+aiosqlite:///{path}"
-    upgrade(url)
-
-    async def load() -> None:
-        engine = create_engine(url)
-        async with session_factory(engine).begin() as session:
-            await import_regions(session, shipped_file("paser_wilayah.csv"),
-                                 shipped_file("paser_aliases.csv"), kabupaten_code="64.01",
-                                 kabupaten_name="Paser")
-        await engine.dispose()
-
-    asyncio.run(load())
+    prepare_database(f"sqlite+aiosqlite:///{path}")
     return path
 
 
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    name = pg.make_template(prepare_database)
+    yield name
+    pg.drop_database_sync(name)
+
+
 @pytest.fixture
-def db_path(template_db: Path, tmp_path: Path) -> Path:
+def db_path(backend: str, template_db: Path, tmp_path: Path) -> Path:
+    if backend != "sqlite":
+        pytest.skip("reads the SQLite file itself")
     path = tmp_path / "ppa.sqlite3"
     shutil.copy(template_db, path)
     return path
 
 
 @pytest.fixture
-def settings(db_path: Path, _isolated_config: None) -> Settings:
-    return load_settings(telegram={"token": TOKEN},
-                         database={"url": f"sqlite+aiosqlite:///{db_path}"})
+def postgres_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh PostgreSQL database with the regions, dropped after the test."""
+    if backend != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    template: str = request.getfixturevalue("postgres_template")
+    name = pg.new_name()
+    url = pg.create_database_sync(name, template)
+    yield url
+    pg.drop_database_sync(name)
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    if backend == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return f"sqlite+aiosqlite:///{request.getfixturevalue('db_path')}"
+
+
+@pytest.fixture
+def settings(database_url: str, _isolated_config: None) -> Settings:
+    return load_settings(telegram={"token": TOKEN}, database={"url": database_url})
 
 
 @pytest.fixture

@@ -24,6 +24,8 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    # Uploaded files (sendPhoto, sendDocument): part name → (file name, content, MIME type).
+    files: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -79,7 +81,8 @@ class FakeTelegram(BaseRequest):
                          connect_timeout: Any = None, pool_timeout: Any = None) -> tuple[int, bytes]:
         api = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
-        self.calls.append(Call(api, params))
+        self.calls.append(Call(api, params,
+                               files=dict(request_data.multipart_data) if request_data else {}))
         fault = self._fault_for(api, params.get("chat_id"))
         if fault is not None:
             return self._fail(fault)

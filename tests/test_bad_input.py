@@ -13,7 +13,7 @@ import pytest
 
 from bot import report_form as form
 from bot.callback_data import ReportPress, parse
-from tests.harness import Harness, Person
+from tests.harness import Harness, Person, new_update_id
 from tests.telegram_double import ChatMessage
 
 STEPS = [*form.ORDER, form.REVIEW]
@@ -213,4 +213,41 @@ async def test_done_with_no_kind_of_violence_chosen(reporter: Person) -> None:
     kept = await reporter.reaches(form.TYPES)
     await reporter.picks("", "done")
     assert "at least one" in reporter.texts_since(-2)
+    assert await reporter.draft() == kept
+
+
+async def test_a_report_button_pressed_in_a_group_is_not_answered_there(
+        bot: Harness, reporter: Person) -> None:
+    kept = await reporter.reaches(form.REVIEW)
+    _, send = reporter.button_for("submit")
+    group = -100_555_000
+    calls = len(bot.telegram.calls)
+
+    await bot.feed({"update_id": new_update_id(), "callback_query": {
+        "id": "cq-group", "from": {"id": reporter.user_id, "is_bot": False, "first_name": "Sari"},
+        "chat_instance": "g", "data": send,
+        "message": {"message_id": 9, "date": bot.telegram.now,
+                    "chat": {"id": group, "type": "supergroup", "title": "Grup"},
+                    "from": {"id": 777000111, "is_bot": True, "first_name": "Layanan PPA"},
+                    "text": "?"}}})
+
+    assert bot.telegram.messages(group) == []
+    assert [c.method for c in bot.telegram.calls[calls:]] == ["answerCallbackQuery"]
+    assert await reporter.draft() == kept
+    assert await bot.cases() == []
+
+
+@pytest.mark.parametrize("step", [form.LANDMARK, form.PHONE, form.STORY])
+async def test_where_the_answer_is_typed_a_wrong_kind_of_message_is_not_sent_to_the_buttons(
+        reporter: Person, step: str) -> None:
+    kept = await reporter.reaches(step)
+    before = len(reporter.inbox())
+
+    if step == form.STORY:
+        await reporter.sends_contact()
+    else:
+        await reporter.sends_photo()
+
+    said = reporter.texts_since(before)
+    assert "cannot use that here" in said and "buttons" not in said
     assert await reporter.draft() == kept

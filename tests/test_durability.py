@@ -21,7 +21,7 @@ from bot.services.reports import ReportService
 from tests.harness import Harness, Person, reference_in
 from tests.telegram_double import FakeTelegram
 
-# --- restart ----------------------------------------------------------------------------------------
+# --- restart -------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("step", [*form.ORDER, form.REVIEW])
@@ -33,7 +33,7 @@ async def test_a_restart_continues_at_the_same_question_with_every_answer(
     await reporter.sends("/start")
 
     assert await reporter.draft() == before
-    assert "unfinished report" in reporter.texts_since(-2)
+    assert "unfinished report" in reporter.texts_since(-3)
     question = reporter.last_with_buttons()
     assert {parse(b["callback_data"]).step for b in question.buttons()  # type: ignore[union-attr]
             } == {step}
@@ -63,7 +63,7 @@ async def test_several_restarts_during_one_report(bot: Harness, reporter: Person
     assert len(await bot.cases()) == 1
 
 
-# --- the same update twice --------------------------------------------------------------------------
+# --- the same update twice -----------------------------------------------------------------------
 
 async def test_a_redelivered_story_message_is_stored_once(reporter: Person) -> None:
     await reporter.reaches(form.STORY)
@@ -151,7 +151,7 @@ async def test_a_redelivered_send_makes_one_case(bot: Harness, reporter: Person)
     assert case.reference == reference == reference_in(reporter.last_text())
 
 
-# --- expiry -----------------------------------------------------------------------------------------
+# --- expiry --------------------------------------------------------------------------------------
 
 async def test_an_abandoned_draft_expires_with_one_gentle_notice(bot: Harness, reporter: Person
                                                                  ) -> None:
@@ -215,7 +215,7 @@ async def test_a_button_of_an_expired_draft_says_the_report_is_closed(bot: Harne
     assert await reporter.draft() is None
 
 
-# --- committed before the next question ---------------------------------------------------------------
+# --- committed before the next question ----------------------------------------------------------
 
 class WatchingTelegram(FakeTelegram):
     """The Telegram double, which at the moment a question goes out reads the draft from the
@@ -232,7 +232,7 @@ class WatchingTelegram(FakeTelegram):
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
                          *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         api = url.rsplit("/", 1)[-1]
-        params = dict(request_data.parameters) if request_data else {}
+        params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
         asked = _asked_step(params)
         if api in ("sendMessage", "editMessageText") and asked is not None \
                 and int(params.get("chat_id", 0)) == self.user_id:

@@ -42,7 +42,7 @@ async def harness_with(settings: Settings, clock: FakeClock, vault: Vault, **cha
     return await Harness(settings=changed, clock=clock, vault=vault).start()
 
 
-# --- a whole report ---------------------------------------------------------------------------
+# --- a whole report ------------------------------------------------------------------------------
 
 async def test_a_full_report_in_english_is_stored_as_a_case(bot: Harness, reporter: Person
                                                            ) -> None:
@@ -109,7 +109,7 @@ async def test_a_full_report_in_indonesian(bot: Harness, reporter_id: Person) ->
     assert case.landmark == "Dekat masjid" and case.contact_allowed is False
 
 
-# --- safety first -------------------------------------------------------------------------------
+# --- safety first --------------------------------------------------------------------------------
 
 async def test_yes_to_danger_shows_the_hotlines_at_once(bot: Harness, reporter_id: Person
                                                         ) -> None:
@@ -186,7 +186,7 @@ async def test_priority_follows_danger_sexual_violence_trafficking_and_children(
     assert case.urgent is danger
 
 
-# --- moving around: back, edit, cancel, resume ----------------------------------------------------
+# --- moving around: back, edit, cancel, resume ---------------------------------------------------
 
 def test_the_first_question_is_the_only_one_without_a_way_back() -> None:
     assert form.previous_step(form.DANGER, {}) is None
@@ -224,8 +224,8 @@ EDITS: dict[str, tuple[list[tuple[str, str]], dict[str, object]]] = {
                            {form.VICTIM_CATEGORY: form.WOMAN, form.VICTIM_SEX: "f",
                             form.VICTIM_AGE: {"band": "25-44", "age": None},
                             form.VICTIM_COUNT: 2}),
-    form.TYPES: ([("toggle", "psikis"), ("toggle", "seksual"), ("done", "")],
-                 {form.TYPES: ["psikis", "seksual"]}),
+    form.TYPES: ([("toggle", "fisik"), ("toggle", "psikis"), ("toggle", "seksual"), ("done", "")],
+                 {form.TYPES: ["psikis", "seksual"]}),  # "fisik" was ticked: pressed, it goes
     form.KECAMATAN: ([("choose", "64.01.06"), ("choose", "64.01.06.2025")],
                      {form.KECAMATAN: "64.01.06", form.VILLAGE: "64.01.06.2025"}),
     form.PLACE: ([("choose", "sekolah")], {form.PLACE: "sekolah"}),
@@ -343,7 +343,7 @@ async def test_lapor_resumes_rather_than_starting_over(reporter: Person) -> None
     assert steps_of(reporter.last_with_buttons().buttons()) == {form.WHEN}
 
 
-# --- where: kecamatan, village pages, typed names ----------------------------------------------------
+# --- where: kecamatan, village pages, typed names ------------------------------------------------
 
 async def test_villages_come_in_pages_that_fit_a_phone(reporter: Person) -> None:
     await reporter.reaches(form.KECAMATAN)
@@ -401,7 +401,7 @@ async def test_an_unknown_place_gets_a_kind_word_and_the_buttons_again(reporter:
     assert steps_of(reporter.last_with_buttons().buttons()) == {form.KECAMATAN}
 
 
-# --- evidence -------------------------------------------------------------------------------------
+# --- evidence ------------------------------------------------------------------------------------
 
 async def test_evidence_is_kept_as_file_ids_with_kind_size_and_caption(
         bot: Harness, reporter: Person) -> None:
@@ -455,7 +455,7 @@ async def test_files_are_not_taken_outside_the_story_question(reporter: Person) 
     assert steps_of(reporter.last_with_buttons().buttons()) == {form.WHEN}
 
 
-# --- the reference ------------------------------------------------------------------------------------
+# --- the reference -------------------------------------------------------------------------------
 
 async def test_the_reference_has_prefix_year_and_six_unambiguous_characters(
         reporter: Person) -> None:
@@ -498,7 +498,7 @@ async def test_the_year_of_the_reference_is_the_local_year(bot: Harness, reporte
     assert reference.startswith("PSR-27-")
 
 
-# --- the reporter's commands ------------------------------------------------------------------------
+# --- the reporter's commands ---------------------------------------------------------------------
 
 async def test_status_lists_only_the_cases_of_the_same_account(bot: Harness, reporter: Person
                                                                ) -> None:
@@ -548,3 +548,25 @@ async def test_the_language_comes_from_telegram(bot: Harness, code: str | None, 
     person = Person(bot, user_id=5_551_000 + len(code or ""), language_code=code)
     await person.sends("/lapor")
     assert expected in person.last_text()
+
+
+async def test_an_age_and_a_count_may_be_typed_as_people_write_them(reporter_id: Person) -> None:
+    await reporter_id.reaches(form.VICTIM_AGE)
+    await reporter_id.sends("15 tahun")
+    await reporter_id.sends("2 orang")
+
+    draft = await reporter_id.draft()
+    assert draft is not None and draft.step == form.TYPES
+    assert draft.answers[form.VICTIM_AGE] == {"band": "13-17", "age": 15}
+    assert draft.answers[form.VICTIM_COUNT] == 2
+
+
+async def test_editing_the_types_starts_from_the_earlier_choice(reporter: Person) -> None:
+    await reporter.reaches(form.REVIEW)
+    await reporter.picks(form.TYPES, "edit")
+
+    assert "✅ Physical" in reporter.last_with_buttons().button_texts()
+    await reporter.picks("", "done")
+    draft = await reporter.draft()
+    assert draft is not None and draft.step == form.REVIEW
+    assert draft.answers[form.TYPES] == ["fisik"]

@@ -75,9 +75,9 @@ async def test_webhook_takes_updates_only_with_the_secret_and_answers_health(db_
 def test_webhook_mode_requires_a_secret_and_a_public_url() -> None:
     settings = load_settings(telegram={"token": TOKEN, "mode": "webhook"},
                              webhook={"url": "https://ppa.example.org/telegram"})
-    with pytest.raises(ConfigError, match="webhook.secret_token"):
+    with pytest.raises(ConfigError, match=r"webhook\.secret_token"):
         require_webhook(settings)
     settings = load_settings(telegram={"token": TOKEN, "mode": "webhook"},
                              webhook={"secret_token": SECRET})
-    with pytest.raises(ConfigError, match="webhook.url"):
+    with pytest.raises(ConfigError, match=r"webhook\.url"):
         require_webhook(settings)

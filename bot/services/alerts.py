@@ -157,7 +157,7 @@ class AlertService:
         self.settings = settings
         self.views = views
 
-    # ---- writing alerts and reminders (in the caller's transaction) ---------------------------
+    # ---- writing alerts and reminders (in the caller's transaction) -----------------------------
 
     async def alert_responders(self, session: AsyncSession, case: Case,
                                responders: list[Responder], now: datetime,
@@ -260,9 +260,10 @@ class AlertService:
                   "covers village %s; see `ppa-bot responders list`", case.reference,
                   case.village_code)
 
-    # ---- button presses --------------------------------------------------------------------------
+    # ---- button presses -------------------------------------------------------------------------
 
-    async def authorise(self, session: AsyncSession, case: Case, presser: Presser) -> Authority | None:
+    async def authorise(self, session: AsyncSession, case: Case,
+                        presser: Presser) -> Authority | None:
         """At press time: a registered officer or admin whose region covers the case, or any
         member of a group that was alerted about this very case."""
         officer = await officer_in_scope(session, presser.user_id, case.village_code)
@@ -313,13 +314,14 @@ class AlertService:
                                            .order_by(Alert.id)):
             view = self.views.alert(case, taken)
             if alert.message_id is None:
-                pending = list(await session.scalars(select(OutboxMessage).where(
-                    OutboxMessage.alert_id == alert.id, OutboxMessage.kind == ALERT,
-                    OutboxMessage.status == PENDING)))
-                for row in pending:
-                    row.payload = json.dumps({"chat_id": alert.chat_id, **view},
-                                             ensure_ascii=False)
-                if pending:
+                rewritten: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
+                    update(OutboxMessage).where(
+                        OutboxMessage.alert_id == alert.id, OutboxMessage.kind == ALERT,
+                        OutboxMessage.status == PENDING)
+                    .values(payload=json.dumps({"chat_id": alert.chat_id, **view},
+                                               ensure_ascii=False))
+                    .execution_options(synchronize_session=False))
+                if rewritten.rowcount:
                     continue
                 # Sent meanwhile by another worker: read the message id it stored.
                 await session.refresh(alert)
@@ -338,7 +340,7 @@ class AlertService:
         if case.reporter_id is None or case.consent_withdrawn:
             return
         reporter = await session.get(Reporter, case.reporter_id)
-        if reporter is None:
+        if reporter is None or not reporter.status_updates:  # they asked for no status news
             return
         enqueue(session, kind=REPORTER_ACK, method="sendMessage", now=now, case_id=case.id,
                 params={"chat_id": int(reporter.chat_id),
@@ -398,7 +400,7 @@ class AlertService:
                 return PressResult(AT_TOP, case.reference, tier=case.tier)
             return PressResult(CLIMBED, case.reference, tier=climb.to)
 
-    # ---- responders that can no longer be reached --------------------------------------------------
+    # ---- responders that can no longer be reached -----------------------------------------------
 
     async def deactivate(self, session: AsyncSession, responder: Responder, reason: str,
                          now: datetime) -> list[str]:
@@ -484,7 +486,7 @@ class AlertService:
                         params={"chat_id": admin.chat_id, **view}, responder_id=admin.id)
             return True
 
-    # ---- dispatcher hooks --------------------------------------------------------------------------
+    # ---- dispatcher hooks -----------------------------------------------------------------------
 
     async def on_chat_gone(self, session: AsyncSession, row: OutboxMessage, error: str) -> None:
         """403 / 400 "chat not found" on a responder's message: the responder goes inactive."""
@@ -493,6 +495,17 @@ class AlertService:
         responder = await session.get(Responder, row.responder_id)
         if responder is not None and responder.active:
             await self.deactivate(session, responder, gone_reason(error), self.clock.now())
+
+    async def on_chat_migrated(self, session: AsyncSession, old_chat_id: int,
+                               new_chat_id: int) -> None:
+        """A group became a supergroup: its responder and alerts follow it to the new id."""
+        responder = await find_responder(session, old_chat_id)
+        if responder is not None and await find_responder(session, new_chat_id) is None:
+            responder.chat_id = new_chat_id
+            responder.changed_at = self.clock.now()
+        await session.execute(update(Alert).where(Alert.chat_id == old_chat_id)
+                              .values(chat_id=new_chat_id)
+                              .execution_options(synchronize_session=False))
 
     async def on_sent(self, session: AsyncSession, row: OutboxMessage, params: dict[str, Any],
                       message_id: int | None) -> None:

@@ -248,7 +248,9 @@ class ReportService:
         if given.action == "contact" and step == form.PHONE and given.text:
             return form.parse_phone(given.text)
         if given.action != "text" or given.text is None:
-            raise form.InvalidAnswer("use_buttons")
+            # Where the answer is typed, "use the buttons" would point at Skip and Back only.
+            raise form.InvalidAnswer("unsupported" if step in (form.LANDMARK, form.PHONE)
+                                     else "use_buttons")
         text = given.text.strip()
         if len(text) > self.settings.evidence.max_text_chars:
             raise form.InvalidAnswer("too_long")
@@ -298,6 +300,8 @@ class ReportService:
     def _edit(self, draft: Draft, answers: dict[str, Any], section: str) -> None:
         if draft.step != form.REVIEW or section not in form.SECTIONS:
             raise form.InvalidAnswer("not_an_option")
+        if section == form.TYPES:  # the earlier choice stays ticked, to change rather than redo
+            answers["types_pending"] = list(answers.get(form.TYPES) or [])
         for step in form.SECTIONS[section]:
             if step != form.STORY:  # evidence is never thrown away by an edit
                 answers.pop(step, None)
@@ -357,7 +361,7 @@ class ReportService:
         if given.action == "clear":
             answers["story_pending"] = form.empty_story()
             return
-        raise form.InvalidAnswer("use_buttons")
+        raise form.InvalidAnswer("unsupported")
 
     def _region_input(self, draft: Draft, answers: dict[str, Any], given: Input,
                       outcome: Outcome, language: str) -> None:
@@ -384,9 +388,8 @@ class ReportService:
             found = self.regions.search(given.text, level=KECAMATAN) or self.regions.search(
                 given.text, level=VILLAGE)
         else:
-            found = self.regions.search(given.text, level=VILLAGE,
-                                        within=answers.get(form.KECAMATAN)) \
-                or self.regions.search(given.text, level=VILLAGE)
+            found = self.regions.search_near(given.text, level=VILLAGE,
+                                             near=answers.get(form.KECAMATAN))
         if not found:
             raise form.InvalidAnswer("place_not_found")
         outcome.candidates = [p.code for p in found]
@@ -506,7 +509,7 @@ class ReportService:
             rows = (await session.execute(
                 select(Draft, Reporter).join(Reporter, Reporter.id == Draft.reporter_id)
                 .where(Draft.updated_at < cutoff).with_for_update())).all()
-            for draft, reporter in rows:
+            for _draft, reporter in rows:
                 enqueue(session, kind="draft_expired", method="sendMessage", now=now,
                         params={"chat_id": int(reporter.chat_id),
                                 "text": notice(reporter.language), "parse_mode": "HTML"})

@@ -60,7 +60,8 @@ def bucket_for(responder: Responder) -> str:
     return str(responder.chat_id) if responder.kind == GROUP else "p"
 
 
-async def responders_by_tier(session: AsyncSession, village_code: str) -> dict[str, list[Responder]]:
+async def responders_by_tier(session: AsyncSession,
+                             village_code: str) -> dict[str, list[Responder]]:
     """Active responders covering a village, by tier (every tier present, maybe empty)."""
     found: dict[str, list[Responder]] = {tier: [] for tier in TIERS}
     rows = await session.scalars(
@@ -76,7 +77,8 @@ async def find_responder(session: AsyncSession, chat_id: int) -> Responder | Non
     return await session.scalar(select(Responder).where(Responder.chat_id == chat_id))
 
 
-async def officer_in_scope(session: AsyncSession, user_id: int, village_code: str) -> Responder | None:
+async def officer_in_scope(session: AsyncSession, user_id: int,
+                           village_code: str) -> Responder | None:
     """The active officer (or admin) with this Telegram id whose region covers the village."""
     officer = await session.scalar(select(Responder).where(
         Responder.chat_id == user_id, Responder.kind == OFFICER, Responder.active.is_(True)))

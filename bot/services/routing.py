@@ -90,7 +90,8 @@ def ack_timeout(settings: Settings, priority: str) -> timedelta:
     return timedelta(minutes=minutes)
 
 
-def police_deadline(settings: Settings, created_at: datetime, types: Iterable[str]) -> datetime | None:
+def police_deadline(settings: Settings, created_at: datetime,
+                    types: Iterable[str]) -> datetime | None:
     """UU TPKS: UPTD PPA passes a sexual violence report to the police within 3 x 24 hours."""
     if form.SEXUAL not in set(types):
         return None
@@ -118,15 +119,16 @@ class Router:
         route = plan([Candidate(r.id, r.region_code) for r in responders.values()],
                      urgent=case.urgent, types=case.violence_types)
         if route.unrouted:
-            if not case.unrouted:
+            if not case.unrouted:  # loudly, once; the sweep keeps trying and counts what is left
                 case.unrouted = True
                 case.tier = None
                 case.ack_deadline = None
                 session.add(CaseEvent(case_id=case.id, at=now, actor="system", kind="unrouted",
                                       detail={"village": case.village_code}))
-            log.error("case %s is UNROUTED: no active responder covers village %s. Register one "
-                      "with `ppa-bot responders add-group` or `add-officer`; `ppa-bot responders "
-                      "list` shows every unrouted case", case.reference, case.village_code)
+                log.error("case %s is UNROUTED: no active responder covers village %s. Register "
+                          "one with `ppa-bot responders add-group` or `add-officer`; `ppa-bot "
+                          "responders list` shows every unrouted case", case.reference,
+                          case.village_code)
             return False
         await self.alerts.alert_responders(session, case, [responders[t.id] for t in route.targets],
                                            now)

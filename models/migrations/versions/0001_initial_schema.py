@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 01:01:53.876768
+Create Date: 2026-11-29 01:07:16.157211
 """
 from __future__ import annotations
 
@@ -126,6 +126,37 @@ def upgrade() -> None:
     with op.batch_alter_table('drafts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_drafts_updated_at'), ['updated_at'], unique=False)
 
+    op.create_table('group_requests',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('chat_id', sa.BigInteger(), nullable=False),
+    sa.Column('title', sa.String(length=128), nullable=False),
+    sa.Column('village_code', sa.String(length=16), nullable=False),
+    sa.Column('requester_id', sa.BigInteger(), nullable=False),
+    sa.Column('requester_name', sa.String(length=120), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('decided_by', sa.String(length=120), nullable=True),
+    sa.ForeignKeyConstraint(['village_code'], ['regions.code'], name=op.f('fk_group_requests_village_code_regions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_group_requests'))
+    )
+    with op.batch_alter_table('group_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_group_requests_chat_id'), ['chat_id'], unique=False)
+
+    op.create_table('invitations',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('role', sa.String(length=8), nullable=False),
+    sa.Column('region_code', sa.String(length=16), nullable=False),
+    sa.Column('created_by', sa.BigInteger(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('used_by', sa.BigInteger(), nullable=True),
+    sa.ForeignKeyConstraint(['region_code'], ['regions.code'], name=op.f('fk_invitations_region_code_regions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invitations')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_invitations_token_hash'))
+    )
     op.create_table('region_aliases',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('region_code', sa.String(length=16), nullable=False),
@@ -202,6 +233,22 @@ def upgrade() -> None:
     with op.batch_alter_table('evidence', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_evidence_case_id'), ['case_id'], unique=False)
 
+    op.create_table('group_members',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('responder_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('user_id', sa.BigInteger(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['responder_id'], ['responders.id'], name=op.f('fk_group_members_responder_id_responders'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_group_members')),
+    sa.UniqueConstraint('responder_id', 'user_id', name='uq_group_members_user')
+    )
+    with op.batch_alter_table('group_members', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_group_members_responder_id'), ['responder_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_group_members_user_id'), ['user_id'], unique=False)
+
     op.create_table('outbox',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('kind', sa.String(length=24), nullable=False),
@@ -237,6 +284,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_outbox_alert_status')
 
     op.drop_table('outbox')
+    with op.batch_alter_table('group_members', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_group_members_user_id'))
+        batch_op.drop_index(batch_op.f('ix_group_members_responder_id'))
+
+    op.drop_table('group_members')
     with op.batch_alter_table('evidence', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_evidence_case_id'))
 
@@ -258,6 +310,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_region_aliases_region_code'))
 
     op.drop_table('region_aliases')
+    op.drop_table('invitations')
+    with op.batch_alter_table('group_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_group_requests_chat_id'))
+
+    op.drop_table('group_requests')
     with op.batch_alter_table('drafts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_drafts_updated_at'))
 

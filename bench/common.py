@@ -1,0 +1,192 @@
+"""What every benchmark shares: throwaway databases on SQLite and PostgreSQL, the real bot driven
+through the Telegram double with the time spent inside the bot measured, and small statistics."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+
+from bot.clock import Clock
+from bot.config import Settings, load_settings
+from bot.crypto import Vault, generate_key
+from bot.db import create_engine, session_factory, upgrade
+from bot.regions import import_regions, shipped_file
+from tests import pg
+from tests.harness import Harness
+from tests.telegram_double import FakeTelegram
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "123456:BENCH-TOKEN-abcdefghijklmnopqrstuvwxyz"
+
+
+# ---- databases ------------------------------------------------------------------------------------
+
+def prepare(url: str) -> None:
+    """Migrate to head and import the shipped Paser regions, as `ppa-bot run` does on first start."""
+    upgrade(url)
+
+    async def load() -> None:
+        engine = create_engine(url)
+        async with session_factory(engine).begin() as session:
+            await import_regions(session, shipped_file("paser_wilayah.csv"),
+                                 shipped_file("paser_aliases.csv"), kabupaten_code="64.01",
+                                 kabupaten_name="Paser")
+        await engine.dispose()
+
+    asyncio.run(load())
+
+
+@dataclass
+class Databases:
+    """Fresh migrated databases with regions, on demand: a SQLite file or a PostgreSQL database."""
+
+    workdir: Path
+    postgres: str | None  # URL of a server whose user may create databases
+    _sqlite_template: Path | None = None
+    _pg_template: str | None = None
+    _pg_made: list[str] = field(default_factory=list)
+
+    @property
+    def backends(self) -> list[str]:
+        return ["sqlite", "postgresql"] if self.postgres else ["sqlite"]
+
+    def fresh(self, backend: str, *, empty: bool = False) -> str:
+        if backend == "sqlite":
+            path = Path(tempfile.mkdtemp(dir=self.workdir)) / "bench.sqlite3"
+            if empty:
+                return f"sqlite+aiosqlite:///{path}"
+            if self._sqlite_template is None:
+                self._sqlite_template = self.workdir / "template.sqlite3"
+                prepare(f"sqlite+aiosqlite:///{self._sqlite_template}")
+            shutil.copy(self._sqlite_template, path)
+            return f"sqlite+aiosqlite:///{path}"
+        assert self.postgres, "no PostgreSQL server"
+        if not empty and self._pg_template is None:
+            name = pg.new_name("bench_tmpl")
+            asyncio.run(pg.create_database(name, base=self.postgres))
+            self._pg_made.append(name)
+            prepare(pg.url_for(name, self.postgres))
+            self._pg_template = name
+        name = pg.new_name("bench")
+        url = asyncio.run(pg.create_database(name, None if empty else self._pg_template,
+                                             base=self.postgres))
+        self._pg_made.append(name)
+        return str(url)
+
+    def drop(self, url: str) -> None:
+        if url.startswith("postgresql") and self.postgres:
+            name = url.rsplit("/", 1)[-1]
+            asyncio.run(pg.drop_database(name, base=self.postgres))
+            if name in self._pg_made:
+                self._pg_made.remove(name)
+
+    def close(self) -> None:
+        for name in reversed(self._pg_made):
+            asyncio.run(pg.drop_database(name, base=self.postgres or ""))
+        self._pg_made.clear()
+
+
+@contextmanager
+def temporary_postgres(workdir: Path) -> Iterator[str | None]:
+    """A durable (fsync on) throwaway server started by .ci/postgres.sh; None when impossible."""
+    directory = workdir / "pg"
+    script = ROOT / ".ci" / "postgres.sh"
+    started = subprocess.run(["bash", str(script), "start", str(directory), "--durable"],
+                             capture_output=True, text=True, check=False)
+    if started.returncode != 0:
+        print(f"   (no PostgreSQL: {started.stderr.strip().splitlines()[-1:]})")
+        yield None
+        return
+    try:
+        yield started.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run(["bash", str(script), "stop", str(directory)], check=False)
+
+
+def bench_settings(url: str, **overrides: Any) -> Settings:
+    return load_settings(telegram={"token": TOKEN}, database={"url": url}, **overrides)
+
+
+# ---- the bot, timed ---------------------------------------------------------------------------------
+
+class LeanTelegram(FakeTelegram):
+    """The Telegram double, keeping only recent calls: long runs must not measure its memory."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = deque(maxlen=2000)  # type: ignore[assignment]
+
+    def forget_chat(self, chat_id: int) -> None:
+        self.chats.pop(chat_id, None)
+        self._next_id.pop(chat_id, None)
+
+
+@dataclass
+class TimedHarness(Harness):
+    """The real bot; ``feed`` measures the time spent inside the bot for each update. With
+    ``sequential`` (PTB's default, what the bot runs), updates are processed one at a time however
+    many reporters talk at once."""
+
+    sequential: bool = True
+    samples: list[float] = field(default_factory=list)
+    # Called before each update (outside the timed part): (a) interleaves its baselines here.
+    before_each: Callable[[], Awaitable[None]] | None = None
+    _lock: asyncio.Lock | None = None
+
+    async def feed(self, payload: dict[str, Any]) -> Update:
+        assert self.app is not None
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        if self.before_each is not None:
+            await self.before_each()
+        if self.sequential:
+            async with self._lock:
+                return await self._timed(payload)
+        return await self._timed(payload)
+
+    async def _timed(self, payload: dict[str, Any]) -> Update:
+        assert self.app is not None
+        started = time.perf_counter()
+        update = Update.de_json(payload, self.app.bot)
+        await self.app.process_update(update)
+        self.samples.append(time.perf_counter() - started)
+        return update
+
+
+async def start_bot(url: str, *, sequential: bool = True, **overrides: Any) -> TimedHarness:
+    harness = TimedHarness(settings=bench_settings(url, **overrides), clock=Clock(),  # type: ignore[arg-type]
+                           vault=Vault([generate_key()]), telegram=LeanTelegram(),
+                           sequential=sequential)
+    await harness.start()
+    return harness
+
+
+# ---- statistics ----------------------------------------------------------------------------------------
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+

@@ -1,0 +1,97 @@
+"""(b) Sustained report steps per second with 1,000 reporters talking at once.
+
+1,000 people each walk a whole report (22 updates: /lapor, every answer and button, Kirim) at the
+same time, so 1,000 drafts are open and their updates interleave. The bot processes updates one at
+a time, as PTB does by default and as ``ppa-bot run`` does: this is the rate one bot process
+sustains. ``steps/s`` is updates handled per second of wall-clock time, the driver that plays the
+1,000 people included; ``in-bot`` counts only the time inside ``process_update``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from bench.common import Databases, median, percentile, start_bot
+from tests.case_factory import add_group
+from tests.harness import Person
+
+TARGET = 600.0
+
+
+async def measure(url: str, reporters: int, budget: int) -> dict[str, Any]:
+    """Run until ``budget`` updates are handled (after every reporter has started)."""
+    bot = await start_bot(url)
+    await add_group(bot.runtime.sessions, "Pondong Baru", chat_id=-100_555_0001)
+    people = [Person(bot, 8_000_000 + number, language_code="en") for number in range(reporters)]
+    await people[0].completes_report()  # warm-up: imports, caches, prepared statements
+    people = people[1:]
+    for person in people:  # everyone has an open draft before the clock starts
+        await person.sends("/lapor")
+    bot.samples.clear()
+    done = asyncio.Event()
+
+    async def watch() -> None:
+        while len(bot.samples) < budget:
+            await asyncio.sleep(0.01)
+        done.set()
+
+    started = time.perf_counter()
+    tasks = [asyncio.create_task(_walk(person)) for person in people]
+    watcher = asyncio.create_task(watch())
+    finished = asyncio.gather(*tasks)
+    await asyncio.wait([watcher, finished], return_when=asyncio.FIRST_COMPLETED)
+    elapsed = time.perf_counter() - started
+    handled = len(bot.samples)
+    samples = list(bot.samples)
+    for task in tasks:
+        task.cancel()
+    watcher.cancel()
+    await asyncio.gather(*tasks, watcher, return_exceptions=True)
+    await bot.stop()
+    return {"reporters": reporters, "steps": handled, "seconds": elapsed,
+            "steps_per_second": handled / elapsed,
+            "in_bot_per_second": handled / sum(samples),
+            "p50": median(samples), "p99": percentile(samples, 0.99)}
+
+
+async def _walk(person: Person) -> None:
+    """The rest of ``Person.completes_report`` after /lapor."""
+    await person.presses("No")
+    for label in ("I agree", "Family of the victim", "A child", "Girl", "6–12", "1", "Physical",
+                  "Done"):
+        await person.presses(label)
+    await person.sends("Pondong Baru")
+    for label in ("Pondong Baru", "Household", "Skip", "This week", "Neighbour"):
+        await person.presses(label)
+    await person.sends("Tetangga memukul anaknya setiap malam.")
+    await person.presses("Done")
+    await person.presses("Yes, through this bot")
+    await person.sends("0812 3456 7890")
+    await person.presses("Any time")
+    await person.presses("Send")
+
+
+def run(databases: Databases, *, quick: bool,
+        sqlite_variants: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    results = []
+    reporters = 1000
+    budget = 3000 if quick else 12000
+    for backend in databases.backends:
+        url = databases.fresh(backend)
+        try:
+            figures = asyncio.run(measure(url, reporters + 1, budget))
+        finally:
+            databases.drop(url)
+        figures["backend"] = backend
+        met = figures["steps_per_second"] >= TARGET
+        figures["target_met"] = met
+        print(f"(b) sustained report steps [{backend}], {reporters} reporters at once, "
+              f"{figures['steps']} steps in {figures['seconds']:.1f} s: "
+              f"{figures['steps_per_second']:.0f} steps/s (in-bot {figures['in_bot_per_second']:.0f}"
+              f"/s; step p50 {figures['p50'] * 1000:.2f} ms, p99 {figures['p99'] * 1000:.2f} ms)"
+              + (f" (target >= {TARGET:.0f}/s: {'met' if met else 'MISSED'})"
+                 if backend == "sqlite" else ""))
+        results.append(figures)
+    return results

@@ -1,0 +1,160 @@
+"""The district's commands of ``ppa-bot``: ``admin add``, ``stats``, ``export``, ``practice purge``.
+
+Wired into the parser by ``bot.cli.parser`` (``add_commands``). Each runs against the configured
+database while the bot may be running; none needs the bot's token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+
+T = TypeVar("T")
+
+
+def _run(settings: Settings, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+    from bot.db import create_engine, session_factory
+
+    async def run() -> T:
+        engine = create_engine(settings.database.url)
+        try:
+            return await work(session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _year(settings: Settings, year: int | None) -> int:
+    from bot.clock import Clock
+
+    return year or Clock().now().astimezone(settings.tz).year
+
+
+def cmd_admin_add(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.clock import Clock
+    from bot.services.onboarding import add_admin
+    from bot.services.responders import ResponderError
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> str:
+        async with sessions.begin() as session:
+            _responder, what = await add_admin(session, settings, args.user_id, args.name,
+                                               Clock().now())
+            return what
+
+    try:
+        what = _run(settings, work)
+    except ResponderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"admin {args.user_id} ({args.name}) {what} for kabupaten "
+          f"{settings.region.kabupaten_name} ({settings.region.kabupaten_code}). They now open "
+          "the bot in Telegram and send /start; /petugas, /grup and /undang are theirs.")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.clock import Clock
+    from bot.services.stats import Scope, StatsService, chart_png, render
+
+    year = _year(settings, args.year)
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> Any:
+        return await StatsService(sessions, Clock(), settings).year(year, Scope(args.region))
+
+    stats = _run(settings, work)
+    print(render(stats, args.language, html=False))
+    if args.chart:
+        Path(args.chart).write_bytes(chart_png(stats, args.language))
+        print(f"\nchart written to {args.chart}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.clock import Clock
+    from bot.services.export import ExportService
+
+    year = _year(settings, args.year)
+    fmt = args.format or (Path(args.out).suffix.lstrip(".").lower() if args.out else "xlsx")
+    if fmt not in ("xlsx", "csv"):
+        print("error: --format must be xlsx or csv", file=sys.stderr)
+        return 2
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> Any:
+        return await ExportService(sessions, Clock(), settings).export(
+            year, fmt, actor="cli", actor_name="ppa-bot export", language=args.language)
+
+    result = _run(settings, work)
+    out = Path(args.out or result.filename)
+    out.write_bytes(result.content)
+    print(f"exported {result.rows} cases of {year} to {out} ({fmt}); recorded in each case's "
+          f"history as export {result.export_id}")
+    return 0
+
+
+def cmd_practice_purge(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.clock import Clock
+    from bot.services.practice import purge_practice
+
+    async def work(sessions: async_sessionmaker[AsyncSession]) -> int:
+        async with sessions.begin() as session:
+            return await purge_practice(session, Clock().now(), older_than_days=args.older_than)
+
+    removed = _run(settings, work)
+    print(f"removed {removed} practice case(s)")
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    """Add this module's commands to the ``ppa-bot`` sub-parsers."""
+    admin = sub.add_parser("admin", help="kabupaten admins", description="Admin commands.")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
+    add = admin_sub.add_parser(
+        "add", help="make a Telegram user a kabupaten admin",
+        description="Register USER_ID as an admin for the whole kabupaten. Use it once, for the "
+                    "first admin; further officers and admins are invited in chat with /undang.")
+    add.add_argument("user_id", type=int, help="the person's numeric Telegram user id")
+    add.add_argument("--name", required=True, help="name shown when they take a case")
+    add.set_defaults(func=cmd_admin_add)
+
+    stats = sub.add_parser(
+        "stats", help="case figures for a year",
+        description="Cases by month, kecamatan, type of violence and victim; year to date against "
+                    "last year; median time to acknowledgement; village group coverage. Practice "
+                    "cases never count.")
+    stats.add_argument("--year", type=int, help="calendar year (default: this year)")
+    stats.add_argument("--region", help="limit to a kecamatan or village code, e.g. 64.01.05")
+    stats.add_argument("--language", choices=("id", "en"), default="id")
+    stats.add_argument("--chart", metavar="PNG", help="also write the chart to this file")
+    stats.set_defaults(func=cmd_stats)
+
+    export = sub.add_parser(
+        "export", help="one row per case, as xlsx or csv",
+        description="SIMFONI-PPA categories per case, without narrative or reporter identity. "
+                    "The export is recorded in each exported case's history.")
+    export.add_argument("--year", type=int, help="calendar year (default: this year)")
+    export.add_argument("--format", choices=("xlsx", "csv"),
+                        help="default: from --out's extension, else xlsx")
+    export.add_argument("--out", metavar="FILE", help="default: kasus-<kabupaten>-<year>-....")
+    export.add_argument("--language", choices=("id", "en"), default="id",
+                        help="language of headers and categories (default id)")
+    export.set_defaults(func=cmd_export)
+
+    practice = sub.add_parser("practice", help="practice reports (/latihan)",
+                              description="Practice report commands.")
+    practice_sub = practice.add_subparsers(dest="practice_command", required=True,
+                                           metavar="ACTION")
+    purge = practice_sub.add_parser("purge", help="delete practice cases",
+                                    description="Delete every practice case, with its alerts "
+                                                "and history.")
+    purge.add_argument("--older-than", type=float, default=0, metavar="DAYS",
+                       help="only those older than DAYS days (default: all)")
+    purge.set_defaults(func=cmd_practice_purge)

@@ -1,0 +1,424 @@
+"""Onboarding and administration (issue 5): the first admin, village groups that ask to be
+registered, members who enrol in an approved group, officers invited by a one-time link, and the
+admin's changes to officers and groups. Telegram-free: notifications go through the outbox.
+
+Every action that needs a right takes the acting ``Responder`` and checks it again here, so a
+button pressed after its presser lost the right does nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from html import escape
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.callback_data import GroupRequestPress
+from bot.config import Settings
+from bot.crypto import Vault
+from bot.i18n import LANGUAGES, translator
+from bot.outbox import enqueue
+from bot.services.reporters import find_reporter
+from bot.services.responders import (
+    REVOKED,
+    ResponderError,
+    add_group,
+    add_officer,
+    find_responder,
+    tier_of,
+)
+from bot.services.stats import Scope
+from models import GroupMember, GroupRequest, Invitation, Region, Responder
+from models.onboarding import ADMIN_ROLE, APPROVED, OFFICER_ROLE, PENDING, REJECTED
+from models.region import KABUPATEN, KECAMATAN, VILLAGE
+from models.responder import GROUP, KABUPATEN_TIER, OFFICER
+
+INVITE_PREFIX = "inv_"
+PAGE_SIZE = 8
+
+
+class OnboardingError(ValueError):
+    """Something an admin or activist asked for that cannot be done; ``reason`` names why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# ---- who someone is ---------------------------------------------------------------------------
+
+async def staff(session: AsyncSession, user_id: int) -> Responder | None:
+    """The active officer (or admin) with this Telegram user id."""
+    return await session.scalar(select(Responder).where(
+        Responder.chat_id == user_id, Responder.kind == OFFICER, Responder.active.is_(True)))
+
+
+async def admin(session: AsyncSession, user_id: int) -> Responder | None:
+    officer = await staff(session, user_id)
+    return officer if officer is not None and officer.is_admin else None
+
+
+def scope_of(officer: Responder) -> Scope:
+    """Admins and kabupaten officers see everything; others their own region."""
+    if officer.is_admin or tier_of(officer.region_code) == KABUPATEN_TIER:
+        return Scope()
+    return Scope(officer.region_code)
+
+
+async def language_of_user(session: AsyncSession, vault: Vault, user_id: int) -> str:
+    """The language a person chose in the bot (they have a reporter row once they used it)."""
+    person = await find_reporter(session, vault, user_id)
+    return person.language if person is not None and person.language in LANGUAGES else "id"
+
+
+async def add_admin(session: AsyncSession, settings: Settings, user_id: int, name: str,
+                    now: datetime) -> tuple[Responder, str]:
+    """``ppa-bot admin add``: a kabupaten admin, bound to the whole kabupaten."""
+    return await add_officer(session, user_id, settings.region.kabupaten_code, name, True, now)
+
+
+async def member_in_scope(session: AsyncSession, user_id: int,
+                          village_code: str) -> GroupMember | None:
+    """An enrolled member of an active group of this village (for "Detail" in private chat)."""
+    return await session.scalar(
+        select(GroupMember).join(Responder, Responder.id == GroupMember.responder_id)
+        .where(GroupMember.user_id == user_id, GroupMember.active.is_(True),
+               Responder.kind == GROUP, Responder.active.is_(True),
+               Responder.region_code == village_code))
+
+
+# ---- village groups ---------------------------------------------------------------------------
+
+@dataclass
+class GroupRequestOutcome:
+    request: GroupRequest | None
+    status: str  # created | pending | registered
+    responder: Responder | None = None
+
+
+async def region_name(session: AsyncSession, code: str) -> str:
+    region = await session.get(Region, code)
+    return region.name if region is not None else code
+
+
+async def _village(session: AsyncSession, code: str) -> Region:
+    region = await session.get(Region, code)
+    if region is None or region.level != VILLAGE:
+        raise OnboardingError("not_a_village")
+    return region
+
+
+async def request_group(session: AsyncSession, vault: Vault, *, chat_id: int, title: str,
+                        village_code: str, requester_id: int, requester_name: str,
+                        now: datetime) -> GroupRequestOutcome:
+    """``/daftar``: ask the admins to register this group for a village (one open request per
+    group: asking again changes the village of the open request and asks again)."""
+    village = await _village(session, village_code)
+    registered = await find_responder(session, chat_id)
+    if registered is not None and registered.kind == GROUP and registered.active:
+        return GroupRequestOutcome(None, "registered", registered)
+    request = await session.scalar(select(GroupRequest).where(
+        GroupRequest.chat_id == chat_id, GroupRequest.status == PENDING))
+    status = "pending" if request is not None else "created"
+    if request is None:
+        request = GroupRequest(chat_id=chat_id, created_at=now, status=PENDING, title="",
+                               village_code=village.code, requester_id=requester_id,
+                               requester_name="")
+        session.add(request)
+    request.title = (title or "").strip()[:128] or "?"
+    request.village_code = village.code
+    request.requester_id = requester_id
+    request.requester_name = (requester_name or "").strip()[:120] or "?"
+    request.created_at = now
+    await session.flush()
+    admins = await _admins(session)
+    if not admins:
+        raise OnboardingError("no_admin")
+    kecamatan = await region_name(session, village.parent_code or "")
+    for person in admins:
+        language = await language_of_user(session, vault, person.chat_id)
+        _ = translator(language)
+        text = "\n".join([
+            "📝 <b>" + _("A group asks to be registered") + "</b>",
+            _("Group: {title}").format(title=escape(request.title)),
+            _("Village: {village}, Kecamatan {kecamatan}").format(
+                village=escape(village.name), kecamatan=escape(kecamatan)),
+            _("Asked by: {name} (Telegram id {id})").format(
+                name=escape(request.requester_name), id=request.requester_id),
+            "", _("Approve only a group you know belongs to this village's PAPTBM: it will "
+                  "receive alerts about cases there.")])
+        keyboard = {"inline_keyboard": [[
+            {"text": "✅ " + _("Approve"),
+             "callback_data": GroupRequestPress(request.id, True).pack()},
+            {"text": "✖️ " + _("Refuse"),
+             "callback_data": GroupRequestPress(request.id, False).pack()}]]}
+        enqueue(session, kind="group_request", method="sendMessage", now=now,
+                responder_id=person.id, params={"chat_id": person.chat_id, "text": text,
+                                                "parse_mode": "HTML", "reply_markup": keyboard})
+    return GroupRequestOutcome(request, status)
+
+
+@dataclass
+class Decision:
+    request: GroupRequest
+    village: str
+    decided_now: bool  # False: someone had already decided it
+    responder: Responder | None = None
+
+
+async def decide_request(session: AsyncSession, request_id: int, by: Responder, approve: bool,
+                         now: datetime) -> Decision:
+    """Setujui / Tolak, authorised again at press time: only an active admin decides, once."""
+    if not by.active or not by.is_admin:
+        raise OnboardingError("not_admin")
+    request = await session.scalar(select(GroupRequest).where(GroupRequest.id == request_id)
+                                   .with_for_update())
+    if request is None:
+        raise OnboardingError("unknown_request")
+    village = await region_name(session, request.village_code)
+    if request.status != PENDING:
+        return Decision(request, village, False)
+    request.status = APPROVED if approve else REJECTED
+    request.decided_at = now
+    request.decided_by = by.name
+    _ = translator("id")  # village groups read Indonesian
+    if not approve:
+        enqueue(session, kind="group_refused", method="sendMessage", now=now,
+                bucket=str(request.chat_id), params={
+                    "chat_id": request.chat_id, "parse_mode": "HTML",
+                    "text": _("The district office did not approve registering this group "
+                              "for {village}. If this is a mistake, please contact DP2KBP3A.")
+                    .format(village=escape(village))})
+        return Decision(request, village, True)
+    try:
+        responder, _what = await add_group(session, request.chat_id, request.village_code,
+                                           f"PAPTBM {village}", now)
+    except ResponderError as exc:
+        raise OnboardingError("not_a_group") from exc
+    enqueue(session, kind="group_welcome", method="sendMessage", now=now,
+            bucket=str(request.chat_id), responder_id=responder.id,
+            params={"chat_id": request.chat_id, "parse_mode": "HTML",
+                    "text": group_welcome("id", village)})
+    return Decision(request, village, True, responder)
+
+
+def group_welcome(language: str, village: str) -> str:
+    """What an approved group is told about how alerts work."""
+    _ = translator(language)
+    return "\n".join([
+        "✅ <b>" + _("This group is now the PAPTBM group of {village}.").format(
+            village=escape(village)) + "</b>",
+        "",
+        _("How alerts work:"),
+        "• " + _("Each new report from {village} appears here at once, without the story, "
+                 "names or anything about the reporter: only the reference, priority, type, "
+                 "victim category, place and time.").format(village=escape(village)),
+        "• " + _("Press <b>Terima</b> to take the case: the first to press handles it, and "
+                 "everyone sees who took it."),
+        "• " + _("Details are sent only in private chat, to enrolled members: send /gabung here, "
+                 "then open the bot and press Start."),
+        "• " + _("If nobody takes a case in time, it goes to the kecamatan and district "
+                 "officers. Sexual violence and urgent cases also go to the district at once."),
+        "• " + _("Never discuss a case's details in this group."),
+    ])
+
+
+@dataclass
+class Enrolment:
+    member: GroupMember | None
+    status: str  # enrolled | already | not_registered
+    village: str = ""
+
+
+async def enrol_member(session: AsyncSession, chat_id: int, user_id: int, name: str,
+                       now: datetime) -> Enrolment:
+    """``/gabung`` sent in an approved group: that person becomes a member of the group."""
+    group = await find_responder(session, chat_id)
+    if group is None or group.kind != GROUP or not group.active:
+        return Enrolment(None, "not_registered")
+    village = await region_name(session, group.region_code)
+    member = await session.scalar(select(GroupMember).where(
+        GroupMember.responder_id == group.id, GroupMember.user_id == user_id))
+    if member is not None and member.active:
+        return Enrolment(member, "already", village)
+    if member is None:
+        member = GroupMember(responder_id=group.id, user_id=user_id, name="", active=True,
+                             created_at=now, changed_at=now)
+        session.add(member)
+    member.name = (name or "").strip()[:120] or "?"
+    member.active = True
+    member.changed_at = now
+    await session.flush()
+    return Enrolment(member, "enrolled", village)
+
+
+# ---- officers by invitation -------------------------------------------------------------------
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def invitable_regions(session: AsyncSession) -> list[Region]:
+    """Where an officer can be invited to: the kabupaten, then each kecamatan."""
+    return list(await session.scalars(select(Region).where(Region.level.in_((KABUPATEN,
+                                                                            KECAMATAN)))
+                                      .order_by(Region.level != KABUPATEN, Region.name)))
+
+
+async def create_invitation(session: AsyncSession, by: Responder, role: str, region_code: str,
+                            now: datetime, hours: float) -> tuple[str, Invitation]:
+    """A one-time link for an officer (any kabupaten or kecamatan) or an admin (kabupaten).
+    Returns the token, which is shown once and stored only as a hash."""
+    if not by.active or not by.is_admin:
+        raise OnboardingError("not_admin")
+    region = await session.get(Region, region_code)
+    if role not in (OFFICER_ROLE, ADMIN_ROLE) or region is None \
+            or region.level not in (KABUPATEN, KECAMATAN) \
+            or (role == ADMIN_ROLE and region.level != KABUPATEN):
+        raise OnboardingError("bad_invitation")
+    token = secrets.token_urlsafe(18)
+    invitation = Invitation(token_hash=token_hash(token), role=role, region_code=region.code,
+                            created_by=by.chat_id, created_at=now,
+                            expires_at=now + timedelta(hours=hours))
+    session.add(invitation)
+    await session.flush()
+    return INVITE_PREFIX + token, invitation
+
+
+async def accept_invitation(session: AsyncSession, vault: Vault, payload: str, user_id: int,
+                            name: str, now: datetime) -> tuple[Responder, Invitation]:
+    """Opening ``t.me/<bot>?start=inv_...``: registers the person, once, before it expires."""
+    token = payload.removeprefix(INVITE_PREFIX)
+    invitation = await session.scalar(select(Invitation).where(
+        Invitation.token_hash == token_hash(token)).with_for_update())
+    if invitation is None:
+        raise OnboardingError("invite_unknown")
+    if invitation.used_at is not None:
+        raise OnboardingError("invite_used")
+    if invitation.expires_at <= now:
+        raise OnboardingError("invite_expired")
+    inviter = await admin(session, invitation.created_by)
+    if inviter is None:  # the admin who made the link is no longer one
+        raise OnboardingError("invite_unknown")
+    existing = await staff(session, user_id)
+    is_admin = invitation.role == ADMIN_ROLE or (existing is not None and existing.is_admin)
+    officer, _what = await add_officer(session, user_id, invitation.region_code,
+                                       (name or "").strip() or f"Petugas {user_id}", is_admin, now)
+    invitation.used_at = now
+    invitation.used_by = user_id
+    region = await region_name(session, invitation.region_code)
+    language = await language_of_user(session, vault, inviter.chat_id)
+    _ = translator(language)
+    enqueue(session, kind="invite_used", method="sendMessage", now=now, responder_id=inviter.id,
+            params={"chat_id": inviter.chat_id, "parse_mode": "HTML",
+                    "text": "✅ " + _("{name} opened your invitation and is now registered as "
+                                     "{role} for {region}.").format(
+                        name=escape(officer.name), role=role_name(invitation.role, language),
+                        region=escape(region))})
+    return officer, invitation
+
+
+def role_name(role: str, language: str) -> str:
+    _ = translator(language)
+    return _("admin") if role == ADMIN_ROLE else _("officer")
+
+
+# ---- the admin's lists and changes ------------------------------------------------------------
+
+@dataclass
+class Page:
+    items: list[Responder]
+    page: int
+    pages: int
+    total: int
+    region_names: dict[str, str]
+
+
+async def responders_page(session: AsyncSession, kind: str, page: int) -> Page:
+    """Officers or groups, active first, a phone screen at a time."""
+    total = int(await session.scalar(select(func.count()).select_from(Responder)
+                                     .where(Responder.kind == kind)) or 0)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    items = list(await session.scalars(
+        select(Responder).where(Responder.kind == kind)
+        .order_by(Responder.active.desc(), Responder.region_code, Responder.name, Responder.id)
+        .offset(page * PAGE_SIZE).limit(PAGE_SIZE)))
+    codes = {r.region_code for r in items}
+    names = {code: name for code, name in await session.execute(
+        select(Region.code, Region.name).where(Region.code.in_(codes)))}
+    return Page(items, page, pages, total, names)
+
+
+async def _admins(session: AsyncSession) -> list[Responder]:
+    return list(await session.scalars(select(Responder).where(
+        Responder.kind == OFFICER, Responder.is_admin.is_(True), Responder.active.is_(True))
+        .order_by(Responder.id)))
+
+
+async def _target(session: AsyncSession, by: Responder, responder_id: int,
+                  kind: str) -> Responder:
+    if not by.active or not by.is_admin:
+        raise OnboardingError("not_admin")
+    target = await session.get(Responder, responder_id)
+    if target is None or target.kind != kind:
+        raise OnboardingError("unknown_responder")
+    return target
+
+
+async def _keep_an_admin(session: AsyncSession, target: Responder) -> None:
+    others = [a for a in await _admins(session) if a.id != target.id]
+    if target.is_admin and target.active and not others:
+        raise OnboardingError("last_admin")
+
+
+async def set_active(session: AsyncSession, by: Responder, responder_id: int, kind: str,
+                     active: bool, now: datetime) -> Responder:
+    """Revoke (or restore) an officer or a group: it receives nothing while revoked."""
+    target = await _target(session, by, responder_id, kind)
+    if not active:
+        await _keep_an_admin(session, target)
+    target.active = active
+    target.inactive_reason = None if active else REVOKED
+    target.changed_at = now
+    return target
+
+
+async def set_admin(session: AsyncSession, by: Responder, responder_id: int, is_admin: bool,
+                    now: datetime) -> Responder:
+    target = await _target(session, by, responder_id, OFFICER)
+    if not is_admin:
+        await _keep_an_admin(session, target)
+    elif tier_of(target.region_code) != KABUPATEN_TIER:
+        raise OnboardingError("admin_needs_kabupaten")
+    target.is_admin = is_admin
+    target.changed_at = now
+    return target
+
+
+async def set_region(session: AsyncSession, by: Responder, responder_id: int, kind: str,
+                     region_code: str, now: datetime) -> Responder:
+    """Move an officer to another kecamatan (or the kabupaten), or a group to another village."""
+    target = await _target(session, by, responder_id, kind)
+    region = await session.get(Region, region_code)
+    allowed = (VILLAGE,) if kind == GROUP else (KABUPATEN, KECAMATAN)
+    if region is None or region.level not in allowed:
+        raise OnboardingError("bad_region")
+    if target.is_admin and region.level != KABUPATEN:
+        raise OnboardingError("admin_needs_kabupaten")
+    target.region_code = region.code
+    if kind == GROUP:
+        target.name = f"PAPTBM {region.name}"[:120]
+    target.changed_at = now
+    return target
+
+
+async def members_of(session: AsyncSession, responder_id: int) -> list[GroupMember]:
+    return list(await session.scalars(select(GroupMember).where(
+        GroupMember.responder_id == responder_id, GroupMember.active.is_(True))
+        .order_by(GroupMember.name)))
+

@@ -1,0 +1,307 @@
+"""Statistics (issue 5): the figures the district reports year over year, scope-limited.
+
+Counted: every case submitted in the year (in WITA), except practice cases and cases closed as a
+duplicate or as not a case. Cases are read as a handful of columns and counted here rather than
+in SQL: month boundaries are in the district's time zone on SQLite and PostgreSQL alike, and a
+district's few hundred cases a year cost nothing. ``render`` writes the same figures for the chat
+(HTML) and the command line (plain); ``chart_png`` draws them for a phone screen.
+"""
+
+from __future__ import annotations
+
+import io
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from html import escape
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import l10n
+from bot import report_form as form
+from bot.clock import Clock
+from bot.config import Settings
+from bot.i18n import N_, translator
+from models import Case, Region, Responder
+from models.region import KECAMATAN, VILLAGE
+from models.responder import GROUP
+
+# Closing reasons that mean "this was never a case of its own": such cases are not counted.
+NOT_COUNTED_CLOSE_REASONS = frozenset({"duplicate", "not_a_case"})
+VICTIM_LABELS = {form.WOMAN: N_("Women"), form.CHILD: N_("Children")}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The part of the kabupaten someone may see: ``None`` for all of it, else a region code."""
+
+    region_code: str | None = None
+
+    @property
+    def whole(self) -> bool:
+        return self.region_code is None
+
+    def covers(self, code: str) -> bool:
+        return self.region_code is None or code == self.region_code \
+            or code.startswith(self.region_code + ".")
+
+    def case_filter(self) -> ColumnElement[bool] | None:
+        if self.region_code is None:
+            return None
+        return or_(Case.village_code == self.region_code,
+                   Case.village_code.startswith(self.region_code + "."))
+
+
+def counted(query: Any, scope: Scope) -> Any:
+    """Restrict a query on ``Case`` to the cases that count in figures, inside ``scope``."""
+    query = query.where(Case.practice.is_(False),
+                        or_(Case.close_reason.is_(None),
+                            Case.close_reason.not_in(NOT_COUNTED_CLOSE_REASONS)))
+    clause = scope.case_filter()
+    return query if clause is None else query.where(clause)
+
+
+@dataclass
+class YearStats:
+    year: int
+    scope: Scope
+    scope_name: str
+    as_of: datetime  # the end of the period counted (now, or the end of a past year), UTC
+    period_end_local: datetime  # the same moment in local time, for "1 Jan – 2 Mar"
+    by_month: list[int]  # twelve counts, January first
+    previous_by_month: list[int]
+    by_kecamatan: list[tuple[str, str, int]]  # (code, name, count), every kecamatan in scope
+    by_type: list[tuple[str, int]]  # every SIMFONI-PPA type, in form order
+    by_victim: list[tuple[str, int]]
+    victims: int  # people, from each case's number of victims
+    previous_same_period: int
+    previous_total: int
+    acknowledged: int
+    median_ack: timedelta | None
+    villages: int
+    villages_with_group: int
+    kecamatan_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_month)
+
+    @property
+    def complete_year(self) -> bool:
+        return self.period_end_local.year > self.year
+
+
+def year_bounds(year: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    return datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
+
+
+def same_moment_a_year_before(moment: datetime) -> datetime:
+    """The same local date and time one year earlier (29 February becomes the 28th)."""
+    try:
+        return moment.replace(year=moment.year - 1)
+    except ValueError:
+        return moment.replace(year=moment.year - 1, day=28)
+
+
+class StatsService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
+                 settings: Settings) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.settings = settings
+
+    async def year(self, year: int, scope: Scope | None = None) -> YearStats:
+        scope = scope or Scope()
+        tz = self.settings.tz
+        start, end = year_bounds(year, tz)
+        previous_start, _ = year_bounds(year - 1, tz)
+        now_local = self.clock.now().astimezone(tz)
+        period_end = min(max(now_local, start), end)
+        previous_period_end = same_moment_a_year_before(period_end)
+        async with self.sessions() as session:
+            rows = (await session.execute(counted(
+                select(Case.created_at, Case.kecamatan_code, Case.violence_types,
+                       Case.victim_category, Case.victim_count, Case.acknowledged_at)
+                .where(Case.created_at >= previous_start, Case.created_at < end), scope))).all()
+            regions = await self._regions(session, scope)
+            villages, with_group = await self._coverage(session, scope)
+        by_month = [0] * 12
+        previous_by_month = [0] * 12
+        kecamatan: Counter[str] = Counter()
+        types: Counter[str] = Counter()
+        victims: Counter[str] = Counter()
+        people = 0
+        waits: list[float] = []
+        previous_same_period = 0
+        for created_at, kecamatan_code, violence_types, category, count, acknowledged_at in rows:
+            local = created_at.astimezone(tz)
+            if local < start:
+                previous_by_month[local.month - 1] += 1
+                if local < previous_period_end:
+                    previous_same_period += 1
+                continue
+            by_month[local.month - 1] += 1
+            kecamatan[kecamatan_code] += 1
+            types.update(set(violence_types or []))
+            victims[category] += 1
+            people += count or 1
+            if acknowledged_at is not None:
+                waits.append(max(0.0, (acknowledged_at - created_at).total_seconds()))
+        names = {code: name for code, (name, level) in regions.items() if level == KECAMATAN}
+        scope_name = self._scope_name(scope, regions)
+        by_kecamatan = sorted(((code, name, kecamatan[code]) for code, name in names.items()),
+                              key=lambda item: (-item[2], item[1]))
+        return YearStats(
+            year=year, scope=scope, scope_name=scope_name,
+            as_of=period_end.astimezone(UTC), period_end_local=period_end,
+            by_month=by_month, previous_by_month=previous_by_month, by_kecamatan=by_kecamatan,
+            by_type=[(value, types[value]) for value in form.option_values(form.TYPES, {})],
+            by_victim=[(value, victims[value]) for value in (form.WOMAN, form.CHILD)],
+            victims=people, previous_same_period=previous_same_period,
+            previous_total=sum(previous_by_month), acknowledged=len(waits),
+            median_ack=timedelta(seconds=statistics.median(waits)) if waits else None,
+            villages=villages, villages_with_group=with_group, kecamatan_names=names)
+
+    async def _regions(self, session: AsyncSession, scope: Scope) -> dict[str, tuple[str, str]]:
+        rows = await session.execute(select(Region.code, Region.name, Region.level))
+        return {code: (name, level) for code, name, level in rows if scope.covers(code)
+                or (scope.region_code or "").startswith(code + ".")}
+
+    def _scope_name(self, scope: Scope, regions: dict[str, tuple[str, str]]) -> str:
+        if scope.region_code is None:
+            return "Kabupaten " + self.settings.region.kabupaten_name
+        name, level = regions.get(scope.region_code, (scope.region_code, ""))
+        if level == KECAMATAN:
+            return "Kecamatan " + name
+        if level == VILLAGE:
+            return "Desa " + name
+        return "Kabupaten " + name
+
+    @staticmethod
+    async def _coverage(session: AsyncSession, scope: Scope) -> tuple[int, int]:
+        """Villages in scope, and how many of them have an active village group now."""
+        villages = {code for code in await session.scalars(
+            select(Region.code).where(Region.level == VILLAGE)) if scope.covers(code)}
+        groups = set(await session.scalars(select(Responder.region_code).where(
+            Responder.kind == GROUP, Responder.active.is_(True))))
+        return len(villages), len(villages & groups)
+
+
+# ---- rendering ------------------------------------------------------------------------------
+
+def type_label(value: str, language: str) -> str:
+    _ = translator(language)
+    labels = dict(form.OPTIONS[form.TYPES])
+    return _(labels[value]) if value in labels else value
+
+
+def victim_label(value: str, language: str) -> str:
+    _ = translator(language)
+    return _(VICTIM_LABELS[value]) if value in VICTIM_LABELS else value
+
+
+def render(stats: YearStats, language: str, *, html: bool = True) -> str:
+    """The figures as a short text: HTML for the chat, plain for the command line."""
+    _ = translator(language)
+    n = lambda value: l10n.number(value, language)  # noqa: E731 - a local shorthand
+
+    def bold(text: str) -> str:
+        return f"<b>{text}</b>" if html else text
+
+    def esc(text: str) -> str:
+        return escape(text) if html else text
+
+    start_local = datetime(stats.year, 1, 1)
+    if stats.complete_year:
+        period = str(stats.year)
+    else:
+        first = l10n.short_day(start_local, language)
+        period = f"{first} – {l10n.day(stats.period_end_local, language)}"
+    lines = [bold("📊 " + _("Statistics {year}").format(year=stats.year) + " · "
+                  + esc(stats.scope_name)),
+             _("Cases: {count} ({period})").format(count=bold(n(stats.total)), period=period)]
+    previous = stats.year - 1
+    if stats.complete_year:
+        lines.append(_("Whole of {year}: {count} ({change})").format(
+            year=previous, count=n(stats.previous_total),
+            change=l10n.signed_change(stats.total, stats.previous_total, language)))
+    else:
+        lines.append(_("Same period of {year}: {count} ({change})").format(
+            year=previous, count=n(stats.previous_same_period),
+            change=l10n.signed_change(stats.total, stats.previous_same_period, language)))
+        lines.append(_("Whole of {year}: {count}; this year has reached {share} of it").format(
+            year=previous, count=n(stats.previous_total),
+            share=l10n.percent(stats.total, stats.previous_total, language)))
+    months = [f"{l10n.month_name(m + 1, language, short=True)} {n(count)}"
+              for m, count in enumerate(stats.by_month) if count]
+    lines.append("")
+    lines.append(bold(_("By month")) + ": " + (" · ".join(months) or "–"))
+    kecamatan = [f"{esc(name)} {n(count)}" for _code, name, count in stats.by_kecamatan if count]
+    if len(stats.by_kecamatan) > 1:
+        lines.append(bold(_("By kecamatan")) + ": " + (", ".join(kecamatan) or "–"))
+    types = [f"{type_label(value, language)} {n(count)}" for value, count in stats.by_type if count]
+    lines.append(bold(_("By type of violence")) + ": " + (", ".join(types) or "–"))
+    if types:
+        lines.append("<i>" + _("(a case can have several types)") + "</i>" if html
+                     else _("(a case can have several types)"))
+    victims = [f"{victim_label(value, language)} {n(count)}" for value, count in stats.by_victim]
+    lines.append(bold(_("By victim")) + ": " + ", ".join(victims)
+                 + " · " + _("{count} victims in all").format(count=n(stats.victims)))
+    lines.append("")
+    if stats.median_ack is None:
+        lines.append(_("Median time to acknowledgement: – (no case acknowledged yet)"))
+    else:
+        lines.append(_("Median time to acknowledgement: {time} ({acknowledged} of {count} cases "
+                       "acknowledged)").format(time=l10n.duration(stats.median_ack, language),
+                                               acknowledged=n(stats.acknowledged),
+                                               count=n(stats.total)))
+    lines.append(_("Coverage: {groups} of {villages} villages have an active PAPTBM group "
+                   "({share})").format(groups=n(stats.villages_with_group),
+                                       villages=n(stats.villages),
+                                       share=l10n.percent(stats.villages_with_group,
+                                                          stats.villages, language)))
+    return "\n".join(lines)
+
+
+def chart_png(stats: YearStats, language: str) -> bytes:
+    """Two bar charts for a phone screen: cases by month (with last year beside them) and by
+    type of violence. Drawn with matplotlib's Agg canvas: no display, no global state."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    _ = translator(language)
+    figure = Figure(figsize=(6, 7.5), dpi=150, layout="constrained")
+    FigureCanvasAgg(figure)
+    top, bottom = figure.subplots(2, 1, height_ratios=(1.1, 1))
+    months = [l10n.month_name(m, language, short=True) for m in range(1, 13)]
+    positions = list(range(12))
+    width = 0.42
+    top.bar([p - width / 2 for p in positions], stats.previous_by_month, width,
+            color="#c7d3e0", label=str(stats.year - 1))
+    bars = top.bar([p + width / 2 for p in positions], stats.by_month, width,
+                   color="#1f5f99", label=str(stats.year))
+    top.bar_label(bars, labels=[l10n.number(v, language) if v else "" for v in stats.by_month],
+                  fontsize=9, padding=2)
+    top.set_xticks(positions, months, fontsize=10)
+    top.set_title(_("Cases by month") + f" · {stats.scope_name}", fontsize=13, loc="left")
+    top.legend(fontsize=10, frameon=False)
+    top.yaxis.get_major_locator().set_params(integer=True)
+    top.spines[["top", "right"]].set_visible(False)
+    labels = [type_label(value, language) for value, _count in stats.by_type][::-1]
+    counts = [count for _value, count in stats.by_type][::-1]
+    hbars = bottom.barh(labels, counts, color="#b5523b")
+    bottom.bar_label(hbars, labels=[l10n.number(v, language) for v in counts], fontsize=10,
+                     padding=3)
+    bottom.set_title(_("By type of violence") + f" · {stats.year}", fontsize=13, loc="left")
+    bottom.tick_params(axis="y", labelsize=11)
+    bottom.xaxis.get_major_locator().set_params(integer=True)
+    bottom.spines[["top", "right"]].set_visible(False)
+    if not any(counts):
+        bottom.set_xlim(0, 1)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

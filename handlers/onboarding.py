@@ -1,0 +1,359 @@
+"""Onboarding in chat: a village group asks to be registered (``/daftar``), an admin approves it
+(Setujui / Tolak), members enrol (``/gabung``); an admin invites an officer by a one-time link
+(``/undang``), which registers them when opened (``/start inv_...``).
+
+Group-facing texts are Indonesian (a village group reads Indonesian); private texts follow the
+person's language. Every button is authorised again when pressed.
+"""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+from bot import l10n
+from bot.callback_data import (
+    BadCallback,
+    GroupRequestPress,
+    InvitePress,
+    VillagePickPress,
+    parse,
+)
+from bot.i18n import Translate, translator
+from bot.services import onboarding as service
+from bot.services.onboarding import OnboardingError
+from handlers.common import language_of, replace_or_reply, reply, runtime
+from handlers.staff import admin_or_refuse, refresh_menu
+from models.onboarding import ADMIN_ROLE, OFFICER_ROLE
+from models.region import VILLAGE
+
+log = logging.getLogger(__name__)
+
+GROUP_LANGUAGE = "id"
+GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)
+VILLAGES_PER_PAGE = 10
+
+
+# ---- /daftar in a group ----
+
+def kecamatan_picker(context: ContextTypes.DEFAULT_TYPE, user_id: int,
+                     _: Translate) -> InlineKeyboardMarkup:
+    places = runtime(context).regions.kecamatan()
+    buttons = [InlineKeyboardButton(p.name, callback_data=VillagePickPress(
+        user_id, "k", p.code).pack()) for p in places]
+    return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+
+
+def village_picker(context: ContextTypes.DEFAULT_TYPE, user_id: int, kecamatan: str, page: int,
+                   _: Translate) -> InlineKeyboardMarkup:
+    villages = runtime(context).regions.villages(kecamatan)
+    pages = max(1, -(-len(villages) // VILLAGES_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = villages[page * VILLAGES_PER_PAGE:(page + 1) * VILLAGES_PER_PAGE]
+    buttons = [InlineKeyboardButton(p.name, callback_data=VillagePickPress(
+        user_id, "v", p.code).pack()) for p in shown]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton("◀", callback_data=VillagePickPress(
+            user_id, "k", kecamatan, page - 1).pack()))
+    if page < pages - 1:
+        nav.append(InlineKeyboardButton("▶", callback_data=VillagePickPress(
+            user_id, "k", kecamatan, page + 1).pack()))
+    nav.append(InlineKeyboardButton(_("« Kecamatan"), callback_data=VillagePickPress(
+        user_id, "b", "").pack()))
+    rows.append(nav)
+    return InlineKeyboardMarkup(rows)
+
+
+async def register_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/daftar [NAMA_DESA] in a group: pick the village (or name it), then ask the admins."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    _ = translator(GROUP_LANGUAGE)
+    rt = runtime(context)
+    async with rt.sessions() as session:
+        existing = await service.find_responder(session, chat.id)
+        if existing is not None and existing.kind == "group" and existing.active:
+            village = await service.region_name(session, existing.region_code)
+            await reply(update, _("This group is already the PAPTBM group of {village}. Members "
+                                  "enrol with /gabung.").format(village=escape(village)))
+            return
+    typed = " ".join(context.args or []).strip()
+    if typed:
+        found = rt.regions.search(typed, level=VILLAGE, limit=4)
+        if len(found) == 1:
+            await ask_admins(update, context, found[0].code)
+            return
+        if found:
+            buttons = []
+            for place in found:
+                parent = rt.regions.get(place.parent_code)
+                label = f"{place.name} ({parent.name})" if parent else place.name
+                buttons.append([InlineKeyboardButton(label, callback_data=VillagePickPress(
+                    user.id, "v", place.code).pack())])
+            buttons.append([InlineKeyboardButton(_("None of these: show the list"),
+                                                 callback_data=VillagePickPress(
+                                                     user.id, "b", "").pack())])
+            await reply(update, _("Which village do you mean?"), InlineKeyboardMarkup(buttons))
+            return
+        await reply(update, _("I could not find a village called “{name}”. Please choose its "
+                              "kecamatan:").format(name=escape(typed[:60])),
+                    kecamatan_picker(context, user.id, _))
+        return
+    await reply(update, _("Which village is this group for? Choose its kecamatan first (or send "
+                          "/daftar followed by the village's name)."),
+                kecamatan_picker(context, user.id, _))
+
+
+async def ask_admins(update: Update, context: ContextTypes.DEFAULT_TYPE, village_code: str) -> None:
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    _ = translator(GROUP_LANGUAGE)
+    rt = runtime(context)
+    try:
+        async with rt.sessions.begin() as session:
+            outcome = await service.request_group(
+                session, rt.vault, chat_id=chat.id, title=chat.title or "", now=rt.clock.now(),
+                village_code=village_code, requester_id=user.id, requester_name=user.full_name)
+            village = await service.region_name(session, village_code)
+    except OnboardingError as exc:
+        text = _("No district admin is registered yet, so nobody can approve this group. Please "
+                 "contact DP2KBP3A.") if exc.reason == "no_admin" \
+            else _("That is not a village. Please choose again.")
+        await replace_or_reply(update, text)
+        return
+    if outcome.status == "registered":
+        await replace_or_reply(update, _("This group is already the PAPTBM group of {village}. "
+                                         "Members enrol with /gabung.").format(
+            village=escape(village)))
+        return
+    rt.dispatcher.wake()
+    await replace_or_reply(update, "📨 " + _(
+        "Thank you. The request to register this group as the PAPTBM group of {village} was "
+        "sent to the district admins. This group will be told here when they decide.").format(
+        village=escape(village)))
+
+
+async def on_village_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    user, chat = update.effective_user, update.effective_chat
+    assert query is not None
+    _ = translator(GROUP_LANGUAGE)
+    try:
+        pressed = parse(query.data)
+    except BadCallback:
+        pressed = None
+    if not isinstance(pressed, VillagePickPress) or user is None or chat is None \
+            or chat.type not in GROUP_TYPES:
+        await query.answer(_("That button is no longer active."))
+        return
+    if pressed.user_id != user.id:
+        await query.answer(_("Only the person who sent /daftar can choose. You can send /daftar "
+                             "yourself."), show_alert=True)
+        return
+    if pressed.action == "v":
+        await query.answer()
+        await ask_admins(update, context, pressed.code)
+        return
+    await query.answer()
+    if pressed.action == "k" and runtime(context).regions.get(pressed.code) is not None:
+        await replace_or_reply(update, _("Which village?"), village_picker(
+            context, user.id, pressed.code, pressed.page, _))
+        return
+    await replace_or_reply(update, _("Which village is this group for? Choose its kecamatan "
+                                     "first."), kecamatan_picker(context, user.id, _))
+
+
+async def on_request_decision(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Setujui / Tolak in an admin's chat."""
+    query = update.callback_query
+    assert query is not None
+    _ = translator(await language_of(update, context))
+    try:
+        pressed = parse(query.data)
+    except BadCallback:
+        pressed = None
+    if not isinstance(pressed, GroupRequestPress):
+        await query.answer(_("That button is no longer active."))
+        return
+    by = await admin_or_refuse(update, context, _)
+    if by is None:
+        return
+    rt = runtime(context)
+    try:
+        async with rt.sessions.begin() as session:
+            current = await service.admin(session, by.chat_id)
+            if current is None:
+                raise OnboardingError("not_admin")
+            decision = await service.decide_request(session, pressed.request_id, current,
+                                                    pressed.approve, rt.clock.now())
+    except OnboardingError as exc:
+        texts = {"unknown_request": _("This request no longer exists."),
+                 "not_a_group": _("This chat cannot be registered as a group.")}
+        await query.answer(texts.get(exc.reason, _("Only district admins can do this.")),
+                           show_alert=True)
+        return
+    request = decision.request
+    rt.dispatcher.wake()
+    await query.answer()
+    title, village = escape(request.title), escape(decision.village)
+    if not decision.decided_now:
+        word = _("approved") if request.status == "approved" else _("refused")
+        text = _("The request of “{title}” for {village} was already {decision} by {name}.") \
+            .format(title=title, village=village, decision=word,
+                    name=escape(request.decided_by or "?"))
+    elif request.status == "approved":
+        text = "✅ " + _("Approved: “{title}” is now the PAPTBM group of {village}. The group has "
+                        "been told how alerts work.").format(title=title, village=village)
+    else:
+        text = "✖️ " + _("Refused: “{title}” was not registered for {village}. The group has "
+                        "been told.").format(title=title, village=village)
+    await replace_or_reply(update, text)
+
+
+# ---- /gabung in a group ----
+
+async def join_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    _ = translator(GROUP_LANGUAGE)
+    rt = runtime(context)
+    async with rt.sessions.begin() as session:
+        enrolment = await service.enrol_member(session, chat.id, user.id, user.full_name,
+                                               rt.clock.now())
+    if enrolment.status == "not_registered":
+        await reply(update, _("This group is not registered yet. Send /daftar first; a district "
+                              "admin approves it."))
+        return
+    name = escape(user.first_name)
+    link = f"https://t.me/{context.bot.username}"
+    if enrolment.status == "already":
+        text = _("{name}, you are already a member of the PAPTBM group of {village}.")
+    else:
+        text = "✅ " + _("{name}, you are now a member of the PAPTBM group of {village}.")
+    text = text.format(name=name, village=escape(enrolment.village))
+    text += "\n" + _("Open {link} and press Start, so that the bot can send you case details in "
+                     "private.").format(link=link)
+    await reply(update, text)
+
+
+# ---- /undang and the invitation link ----
+
+async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/undang: choose a role and a region; the bot answers with a one-time link."""
+    _ = translator(await language_of(update, context))
+    if await admin_or_refuse(update, context, _) is None:
+        return
+    async with runtime(context).sessions() as session:
+        regions = await service.invitable_regions(session)
+    rows = []
+    for region in regions:
+        if region.level == "kabupaten":
+            rows.append([InlineKeyboardButton("⭐ " + _("Admin · Kabupaten {name}").format(
+                name=region.name), callback_data=InvitePress("a", region.code).pack())])
+            rows.append([InlineKeyboardButton(_("Officer · Kabupaten {name}").format(
+                name=region.name), callback_data=InvitePress("o", region.code).pack())])
+        else:
+            rows.append([InlineKeyboardButton(_("Officer · Kecamatan {name}").format(
+                name=region.name), callback_data=InvitePress("o", region.code).pack())])
+    await reply(update, _("Whom do you want to invite? The link you get works once, for one "
+                          "person."), InlineKeyboardMarkup(rows))
+
+
+async def on_invite_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None
+    language = await language_of(update, context)
+    _ = translator(language)
+    try:
+        pressed = parse(query.data)
+    except BadCallback:
+        pressed = None
+    if not isinstance(pressed, InvitePress):
+        await query.answer(_("That button is no longer active."))
+        return
+    by = await admin_or_refuse(update, context, _)
+    if by is None:
+        return
+    rt = runtime(context)
+    role = ADMIN_ROLE if pressed.role == "a" else OFFICER_ROLE
+    try:
+        async with rt.sessions.begin() as session:
+            current = await service.admin(session, by.chat_id)
+            if current is None:
+                raise OnboardingError("not_admin")
+            token, invitation = await service.create_invitation(
+                session, current, role, pressed.region_code, rt.clock.now(),
+                rt.settings.onboarding.invite_expire_hours)
+            region = await service.region_name(session, invitation.region_code)
+    except OnboardingError:
+        await query.answer(_("That invitation cannot be made."), show_alert=True)
+        return
+    await query.answer()
+    link = f"https://t.me/{context.bot.username}?start={token}"
+    expires = invitation.expires_at.astimezone(rt.settings.tz)
+    await replace_or_reply(update, "\n".join([
+        "🔗 " + _("Invitation for {role} of {region}:").format(
+            role=service.role_name(role, language), region=escape(region)),
+        f"<code>{link}</code>",
+        "",
+        _("Send it to that person privately, never in a group. It works once, until {day} "
+          "{time} WITA; opening it registers them.").format(
+            day=l10n.day(expires, language), time=expires.strftime("%H:%M")),
+    ]))
+
+
+async def start_from_invitation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start inv_...: the invited officer opened the link."""
+    user = update.effective_user
+    if user is None:
+        return
+    language = await language_of(update, context)
+    _ = translator(language)
+    rt = runtime(context)
+    payload = (context.args or [""])[0]
+    try:
+        async with rt.sessions.begin() as session:
+            officer, invitation = await service.accept_invitation(
+                session, rt.vault, payload, user.id, user.full_name, rt.clock.now())
+            region = await service.region_name(session, invitation.region_code)
+    except OnboardingError as exc:
+        texts = {
+            "invite_used": _("This invitation link was already used. Ask the admin for a new "
+                             "one."),
+            "invite_expired": _("This invitation link has expired. Ask the admin for a new one."),
+        }
+        await reply(update, texts.get(exc.reason, _("This invitation link is not valid. Ask the "
+                                                    "admin for a new one.")))
+        return
+    rt.dispatcher.wake()
+    await refresh_menu(context, officer)
+    lines = ["✅ " + _("Welcome, {name}. You are registered as {role} for {region}.").format(
+        name=escape(officer.name), role=service.role_name(invitation.role, language),
+        region=escape(region)),
+        _("You will receive alerts and case details for your area here. /statistik shows the "
+          "figures.")]
+    if officer.is_admin:
+        lines.append(_("As an admin: /undang invites officers, /petugas and /grup manage them, "
+                       "/ekspor exports the year's cases."))
+    await reply(update, "\n".join(lines))
+
+
+async def in_private_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An officer's command sent in a group: nothing is shown there."""
+    _ = translator(GROUP_LANGUAGE)
+    await reply(update, _("Please use this command in a private chat with me."))
+
+
+async def in_groups_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/daftar or /gabung sent in a private chat."""
+    _ = translator(await language_of(update, context))
+    await reply(update, _("Send this command in your village's group chat, after adding me to "
+                          "the group."))

@@ -1,0 +1,78 @@
+"""``/statistik [YEAR]`` (officers and admins, limited to their area) and ``/ekspor [YEAR]``
+(admins: the year's cases as an xlsx document in the private chat)."""
+
+from __future__ import annotations
+
+import asyncio
+from html import escape
+
+from telegram import Update
+from telegram.constants import ChatAction
+from telegram.ext import ContextTypes
+
+from bot.i18n import Translate, translator
+from bot.services.export import ExportService
+from bot.services.onboarding import scope_of
+from bot.services.stats import StatsService, chart_png, render
+from handlers.common import language_of, reply, runtime
+from handlers.staff import admin_or_refuse, current_staff, refuse
+
+FIRST_YEAR = 2000
+
+
+async def requested_year(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                         _: Translate, command: str) -> int | None:
+    """The year given after the command, or this year; a polite word for anything else."""
+    this_year = runtime(context).clock.now().astimezone(runtime(context).settings.tz).year
+    args = context.args or []
+    if not args:
+        return this_year
+    text = args[0].strip()
+    if text.isdigit() and FIRST_YEAR <= int(text) <= this_year + 1:
+        return int(text)
+    await reply(update, _("Please give a year from {first} to {last}, for example /{command} "
+                          "{example}.").format(first=FIRST_YEAR, last=this_year,
+                                               command=command, example=this_year - 1))
+    return None
+
+
+async def statistics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/statistik [YEAR]: a short text and a chart, for the officer's own area."""
+    language = await language_of(update, context)
+    _ = translator(language)
+    officer = await current_staff(update, context)
+    if officer is None:
+        await refuse(update, _, "not_staff")
+        return
+    year = await requested_year(update, context, _, "statistik")
+    if year is None or update.effective_chat is None:
+        return
+    rt = runtime(context)
+    await update.effective_chat.send_action(ChatAction.UPLOAD_PHOTO)
+    stats = await StatsService(rt.sessions, rt.clock, rt.settings).year(year, scope_of(officer))
+    await reply(update, render(stats, language))
+    png = await asyncio.to_thread(chart_png, stats, language)
+    await update.effective_chat.send_photo(
+        photo=png, filename=f"statistik-{year}.png",
+        caption=escape(_("Statistics {year}").format(year=year) + " · " + stats.scope_name))
+
+
+async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ekspor [YEAR]: admins get the year's cases as an xlsx document, here in private."""
+    language = await language_of(update, context)
+    _ = translator(language)
+    officer = await admin_or_refuse(update, context, _)
+    if officer is None:
+        return
+    year = await requested_year(update, context, _, "ekspor")
+    if year is None or update.effective_chat is None:
+        return
+    rt = runtime(context)
+    await update.effective_chat.send_action(ChatAction.UPLOAD_DOCUMENT)
+    result = await ExportService(rt.sessions, rt.clock, rt.settings).export(
+        year, "xlsx", actor=f"officer:{officer.id}", actor_name=officer.name, language=language)
+    await update.effective_chat.send_document(
+        document=result.content, filename=result.filename,
+        caption=_("{count} cases of {year}, one row each, in SIMFONI-PPA categories. No story "
+                  "and no reporter identity. The export is recorded in each case's history; "
+                  "keep the file safe.").format(count=result.rows, year=year))

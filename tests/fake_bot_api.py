@@ -1,0 +1,496 @@
+"""A fake Telegram Bot API server for process-level tests: the real ``ppa-bot run`` talks HTTP to it.
+
+It runs in the test's own event loop (tornado on 127.0.0.1, a free port), so everything it records
+outlives the bot process the test kills. It answers like Telegram does:
+
+- ``getUpdates`` is long polling with Telegram's offset rule: it serves the queued updates with
+  ``update_id >= offset`` and forgets (confirms) those below it. An update fetched by a process that
+  is killed before it asks again with a higher offset is served again to the next process.
+- sending, editing and deleting keep a per-chat transcript (edits applied), with realistic results:
+  ``message is not modified``, ``message to edit not found``, a callback query answered twice or too
+  late is ``query is too old``.
+- faults are injected per method and chat: 429 with ``retry_after``, 502, a slow answer, a dropped
+  connection (the request is read and the socket closed without an answer).
+- ``on_call`` hooks see every accepted call before its answer is written: a test kills the bot there
+  to land exactly between "Telegram accepted it" and "the bot heard so".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import socket
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from tornado.httpserver import HTTPServer
+from tornado.iostream import StreamClosedError
+from tornado.web import Application, RequestHandler
+
+from tests.telegram_double import BOT_USER, SENDING, ChatMessage
+
+log = logging.getLogger(__name__)
+
+# Parameters Telegram takes as plain strings; everything else arrives JSON-encoded from PTB.
+STRING_PARAMS = {"text", "caption", "parse_mode", "callback_query_id", "action", "url",
+                 "secret_token", "file_id", "description", "short_description", "name", "title",
+                 "language_code", "emoji", "business_connection_id", "message_effect_id"}
+EDITS = {"editMessageText", "editMessageReplyMarkup", "editMessageCaption"}
+QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message")
+
+
+@dataclass
+class Call:
+    """One request the bot made, in arrival order."""
+
+    seq: int
+    method: str
+    params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+    status: int | str = "open"  # HTTP status once answered, or "dropped"
+    fault: str | None = None
+    result: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200
+
+    @property
+    def chat_id(self) -> int | None:
+        value = self.params.get("chat_id")
+        return int(value) if value is not None else None
+
+
+@dataclass
+class Fault:
+    kind: str  # "429" | "5xx" | "slow" | "drop"
+    method: str | None
+    chat_id: int | None
+    times: int
+    retry_after: int = 1
+    delay: float = 2.0
+    hits: int = 0
+
+
+@dataclass
+class QueuedUpdate:
+    update_id: int
+    payload: dict[str, Any]
+    kind: str
+    served: int = 0  # how many times getUpdates handed it out
+
+
+class FakeBotApi:
+    def __init__(self, token: str, *, callback_answer_window: float = 15.0) -> None:
+        self.token = token
+        self.callback_answer_window = callback_answer_window
+        self.calls: list[Call] = []
+        self.faults: list[Fault] = []
+        self.on_call: list[Callable[[Call], None]] = []
+        self.chats: dict[int, list[ChatMessage]] = defaultdict(list)
+        self.updates: list[QueuedUpdate] = []
+        self.confirmed_offset = 0  # every update below this was confirmed by a getUpdates offset
+        self.now = int(time.time())
+        self._seq = itertools.count(1)
+        self._update_ids = itertools.count(10_000)
+        self._next_message_id: dict[int, int] = defaultdict(lambda: 100)
+        self._queries: dict[str, float] = {}  # open callback query id -> when it was made
+        self._answered: set[str] = set()
+        self._poll_generation = 0
+        self._changed = asyncio.Event()
+        self._server: HTTPServer | None = None
+        self.port = 0
+
+    # --- life cycle ------------------------------------------------------------------------------
+    async def start(self) -> FakeBotApi:
+        app = Application([
+            (r"/bot([^/]+)/([A-Za-z]+)", ApiHandler, {"api": self}),
+            (r"/file/bot([^/]+)/(.+)", FileHandler, {"api": self}),
+        ])
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+        sock.setblocking(False)
+        self.port = int(sock.getsockname()[1])
+        self._server = HTTPServer(app, max_body_size=60 * 1024 * 1024)
+        self._server.add_sockets([sock])
+        return self
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._poll_generation += 1  # every waiting long poll returns now
+            self._notify()
+            await self._server.close_all_connections()
+            self._server = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    # --- what people do: updates ---------------------------------------------------------------------
+    def next_message_id(self, chat_id: int) -> int:
+        """Message ids in a chat form one sequence for both sides, as in Telegram."""
+        self._next_message_id[chat_id] += 1
+        return self._next_message_id[chat_id]
+
+    def enqueue(self, kind: str, content: dict[str, Any]) -> int:
+        """Queue an update of ``kind`` ("message", "callback_query", ...); returns its id."""
+        update_id = next(self._update_ids)
+        self.updates.append(QueuedUpdate(update_id, {"update_id": update_id, kind: content}, kind))
+        if kind == "callback_query":
+            self._queries[str(content["id"])] = time.monotonic()
+        self._notify()
+        return update_id
+
+    def private_message(self, user: dict[str, Any], **content: Any) -> int:
+        chat = {"id": user["id"], "type": "private", "first_name": user.get("first_name", "")}
+        text = content.get("text")
+        if isinstance(text, str) and text.startswith("/"):
+            content["entities"] = [{"type": "bot_command", "offset": 0,
+                                    "length": len(text.split()[0])}]
+        message = {"message_id": self.next_message_id(user["id"]), "date": self.now,
+                   "chat": chat, "from": user, **content}
+        return self.enqueue("message", message)
+
+    def callback_query(self, user: dict[str, Any], message: ChatMessage, data: str) -> int:
+        query = {"id": str(next(self._update_ids)) + "0", "from": user, "chat_instance": "ci-1",
+                 "data": data,
+                 "message": {"message_id": message.message_id, "date": self.now,
+                             "chat": {"id": message.chat_id, "type": "private"},
+                             "from": BOT_USER, "text": message.text}}
+        return self.enqueue("callback_query", query)
+
+    def is_confirmed(self, update_id: int) -> bool:
+        return self.confirmed_offset > update_id
+
+    def pending_updates(self) -> list[int]:
+        return [u.update_id for u in self.updates]
+
+    # --- faults ------------------------------------------------------------------------------------
+    def inject(self, kind: str, *, method: str | None = None, chat_id: int | None = None,
+               times: int = 1, retry_after: int = 1, delay: float = 2.0) -> Fault:
+        fault = Fault(kind, method, chat_id, times, retry_after, delay)
+        self.faults.append(fault)
+        return fault
+
+    def _fault_for(self, method: str, chat_id: int | None) -> Fault | None:
+        for fault in self.faults:
+            if fault.times > 0 and fault.method in (None, method) and \
+                    fault.chat_id in (None, chat_id):
+                fault.times -= 1
+                fault.hits += 1
+                return fault
+        return None
+
+    # --- waiting (the test side) -------------------------------------------------------------------
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def changed(self, timeout: float) -> None:
+        """Return when anything happens here, or after ``timeout`` seconds."""
+        try:
+            await asyncio.wait_for(self._changed.wait(), timeout)
+        except TimeoutError:
+            pass
+
+    async def wait_until(self, condition: Callable[[], Any], *, timeout: float, what: str,
+                         check: Callable[[], None] | None = None) -> Any:
+        """Wait for ``condition()`` to be truthy; ``check`` may raise to stop early (a dead
+        process). Conditions over other state (a database) are re-checked every 0.1 s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = condition()
+            if value:
+                return value
+            if check is not None:
+                check()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"waited {timeout:.0f}s for {what}")
+            await self.changed(min(remaining, 0.1))
+
+    # --- reading what happened ---------------------------------------------------------------------
+    def calls_to(self, method: str, chat_id: int | None = None) -> list[Call]:
+        return [c for c in self.calls if c.method == method
+                and (chat_id is None or c.chat_id == chat_id)]
+
+    def messages(self, chat_id: int) -> list[ChatMessage]:
+        return [m for m in self.chats.get(chat_id, []) if not m.deleted]
+
+    def delivered(self, chat_id: int) -> list[Call]:
+        """Sending calls Telegram accepted for this chat (whether or not the bot heard back)."""
+        return [c for c in self.calls if c.method in SENDING and c.chat_id == chat_id and c.ok]
+
+    # --- the API -----------------------------------------------------------------------------------
+    async def handle(self, method: str, params: dict[str, Any],
+                     handler: ApiHandler) -> tuple[int, dict[str, Any]] | None:
+        """Answer one call; None means: drop the connection without an answer."""
+        call = Call(next(self._seq), method, params)
+        self.calls.append(call)
+        self._notify()
+        fault = self._fault_for(method, call.chat_id) if method != "getMe" else None
+        if fault is not None:
+            call.fault = fault.kind
+            if fault.kind == "drop":
+                call.status = "dropped"
+                self._notify()
+                return None
+            if fault.kind == "slow":
+                await asyncio.sleep(fault.delay)  # the simulated network, not the test, waits
+            elif fault.kind == "429":
+                return self._failed(call, 429, {
+                    "description": f"Too Many Requests: retry after {fault.retry_after}",
+                    "parameters": {"retry_after": fault.retry_after}})
+            else:
+                return self._failed(call, 502, {"description": "Bad Gateway"})
+        if method == "getUpdates":
+            return await self._get_updates(call, handler)
+        try:
+            result = self._answer(method, params)
+        except ApiError as exc:
+            return self._failed(call, exc.code, {"description": exc.description})
+        call.status, call.result = 200, result
+        for hook in list(self.on_call):
+            hook(call)
+        self._notify()
+        return 200, {"ok": True, "result": result}
+
+    def _failed(self, call: Call, code: int, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        call.status = code
+        self._notify()
+        return code, {"ok": False, "error_code": code, **body}
+
+    async def _get_updates(self, call: Call,
+                           handler: ApiHandler) -> tuple[int, dict[str, Any]] | None:
+        params = call.params
+        offset = int(params.get("offset") or 0)
+        limit = min(max(int(params.get("limit") or 100), 1), 100)
+        timeout = max(float(params.get("timeout") or 0), 0.0)
+        allowed = params.get("allowed_updates") or None
+        if offset > 0:
+            self.updates = [u for u in self.updates if u.update_id >= offset]
+            self.confirmed_offset = max(self.confirmed_offset, offset)
+        elif offset < 0:
+            self.updates = self.updates[offset:]
+        # A newer getUpdates ends an older one, as Telegram does (409 to the older request).
+        self._poll_generation += 1
+        generation = self._poll_generation
+        self._notify()
+        deadline = time.monotonic() + timeout
+        while True:
+            if generation != self._poll_generation or handler.gone:
+                return self._failed(call, 409, {"description": "Conflict: terminated by other "
+                                                "getUpdates request; make sure that only one bot "
+                                                "instance is running"})
+            ready = [u for u in self.updates if u.update_id >= offset
+                     and (allowed is None or u.kind in allowed)][:limit]
+            remaining = deadline - time.monotonic()
+            if ready or remaining <= 0:
+                for update in ready:
+                    update.served += 1
+                call.status, call.result = 200, [u.update_id for u in ready]
+                self._notify()
+                return 200, {"ok": True, "result": [u.payload for u in ready]}
+            await self.changed(remaining)
+
+    def _answer(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return BOT_USER
+        if method in SENDING:
+            return self._send(method, params)
+        if method in EDITS:
+            return self._edit(method, params)
+        if method == "answerCallbackQuery":
+            query_id = str(params.get("callback_query_id"))
+            made = self._queries.get(query_id)
+            if made is None or query_id in self._answered \
+                    or time.monotonic() - made > self.callback_answer_window:
+                raise ApiError(400, QUERY_TOO_OLD)
+            self._answered.add(query_id)
+            return True
+        if method in ("deleteMessage", "deleteMessages"):
+            ids = params.get("message_ids") or [params.get("message_id")]
+            wanted = {int(i) for i in ids}
+            for message in self.chats.get(_chat(params), []):
+                if message.message_id in wanted:
+                    message.deleted = True
+            return True
+        if method == "getChat":
+            chat_id = _chat(params)
+            return {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup",
+                    "title": "Grup", "accent_color_id": 0, "max_reaction_count": 11,
+                    "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
+                                            "unique_gifts": False, "premium_subscription": False}}
+        if method == "getWebhookInfo":
+            return {"url": "", "has_custom_certificate": False,
+                    "pending_update_count": len(self.updates)}
+        if method == "getFile":
+            return {"file_id": params["file_id"], "file_unique_id": "u", "file_size": 10,
+                    "file_path": "photos/file.jpg"}
+        if method == "getMyCommands":
+            return []
+        # sendChatAction, setMyCommands, deleteWebhook, setWebhook, setChatMenuButton, ...
+        return True
+
+    def _message(self, chat_id: int, message_id: int, text: str,
+                 params: dict[str, Any], method: str) -> dict[str, Any]:
+        chat: dict[str, Any] = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
+        if chat_id < 0:
+            chat["title"] = "Grup"
+        result: dict[str, Any] = {"message_id": message_id, "date": self.now, "chat": chat,
+                                  "from": BOT_USER}
+        media = {"sendPhoto": "photo", "sendDocument": "document", "sendVoice": "voice",
+                 "sendVideo": "video", "sendAudio": "audio", "sendVideoNote": "video_note"}
+        if method in media:
+            file = {"file_id": f"F{chat_id}x{message_id}", "file_unique_id": f"u{message_id}"}
+            if method == "sendPhoto":
+                result["photo"] = [{**file, "width": 800, "height": 600}]
+            else:
+                result[media[method]] = {**file, "duration": 1} if method in (
+                    "sendVoice", "sendVideo", "sendAudio", "sendVideoNote") else file
+            if method == "sendVideo":
+                result["video"] |= {"width": 640, "height": 480}
+            if method == "sendVideoNote":
+                result["video_note"] |= {"length": 240}
+            if text:
+                result["caption"] = text
+        else:
+            result["text"] = text
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict) and "inline_keyboard" in markup:  # Telegram echoes only these
+            result["reply_markup"] = markup
+        return result
+
+    def _send(self, method: str, params: dict[str, Any]) -> Any:
+        chat_id = _chat(params)
+        if method == "sendMediaGroup":
+            results = []
+            for item in params.get("media") or []:
+                message_id = self.next_message_id(chat_id)
+                caption = str(item.get("caption") or "")
+                self.chats[chat_id].append(ChatMessage(message_id, chat_id, caption, None,
+                                                       method, item))
+                kind = {"photo": "sendPhoto", "video": "sendVideo", "audio": "sendAudio"}.get(
+                    item.get("type"), "sendDocument")
+                results.append(self._message(chat_id, message_id, caption, {}, kind))
+            return results
+        message_id = self.next_message_id(chat_id)
+        text = str(params.get("text") or params.get("caption") or "")
+        markup = params.get("reply_markup")
+        self.chats[chat_id].append(ChatMessage(message_id, chat_id, text,
+                                               markup if isinstance(markup, dict) else None,
+                                               method, params))
+        if method == "copyMessage":
+            return {"message_id": message_id}
+        return self._message(chat_id, message_id, text, params, method)
+
+    def _edit(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = _chat(params)
+        message_id = int(params["message_id"])
+        for message in self.chats.get(chat_id, []):
+            if message.message_id == message_id and not message.deleted:
+                markup = params.get("reply_markup")
+                markup = markup if isinstance(markup, dict) else None
+                text = str(params["text"]) if "text" in params else message.text
+                if text == message.text and markup == message.reply_markup:
+                    raise ApiError(400, NOT_MODIFIED)
+                message.text, message.reply_markup = text, markup
+                return self._message(chat_id, message_id, text, params, "sendMessage")
+        raise ApiError(400, "Bad Request: message to edit not found")
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+def _chat(params: dict[str, Any]) -> int:
+    return int(params["chat_id"])
+
+
+def decode_params(arguments: dict[str, list[bytes]]) -> dict[str, Any]:
+    """PTB posts form fields: strings as they are, everything else JSON-encoded."""
+    params: dict[str, Any] = {}
+    for key, values in arguments.items():
+        raw = values[-1].decode("utf-8")
+        if key in STRING_PARAMS:
+            params[key] = raw
+            continue
+        try:
+            params[key] = json.loads(raw)
+        except ValueError:
+            params[key] = raw
+    return params
+
+
+class ApiHandler(RequestHandler):
+    def initialize(self, api: FakeBotApi) -> None:
+        self.api = api
+        self.gone = False
+
+    def on_connection_close(self) -> None:
+        self.gone = True
+        self.api._notify()
+
+    async def post(self, token: str, method: str) -> None:
+        await self._serve(unquote(token), method)
+
+    async def get(self, token: str, method: str) -> None:
+        await self._serve(unquote(token), method)
+
+    async def _serve(self, token: str, method: str) -> None:
+        if token != self.api.token:
+            self._write(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+            return
+        params = decode_params(self.request.body_arguments | self.request.query_arguments)
+        for name, files in self.request.files.items():
+            params[name] = f"<upload {files[0].filename or name}, {len(files[0].body)} bytes>"
+        answer = await self.api.handle(method, params, self)
+        if answer is None:  # a dropped connection: no status line, no body
+            self.request.connection.close()  # type: ignore[attr-defined]
+            self._finished = True
+            return
+        self._write(*answer)
+
+    def _write(self, status: int, body: dict[str, Any]) -> None:
+        if self.gone:
+            self._finished = True
+            return
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        try:
+            self.finish(json.dumps(body, ensure_ascii=False))
+        except StreamClosedError:  # the bot was killed while we answered
+            pass
+
+    def log_exception(self, *args: Any) -> None:  # a killed client is not our error
+        log.debug("fake Bot API request ended early", exc_info=True)
+
+
+class FileHandler(RequestHandler):
+    def initialize(self, api: FakeBotApi) -> None:
+        self.api = api
+
+    async def get(self, token: str, path: str) -> None:
+        if token != self.api.token:
+            self.set_status(404)
+            return
+        self.set_header("Content-Type", "application/octet-stream")
+        self.finish(b"\xff\xd8fake-file:" + path.encode())
