@@ -24,7 +24,7 @@ from bot.crypto import Vault, generate_key
 from bot.db import create_engine, session_factory, upgrade
 from bot.regions import import_regions, shipped_file
 from tests import pg
-from tests.harness import Harness
+from tests.harness import Harness, Person
 from tests.telegram_double import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,12 +165,35 @@ class TimedHarness(Harness):
         return update
 
 
-async def start_bot(url: str, *, sequential: bool = True, **overrides: Any) -> TimedHarness:
-    harness = TimedHarness(settings=bench_settings(url, **overrides), clock=Clock(),  # type: ignore[arg-type]
-                           vault=Vault([generate_key()]), telegram=LeanTelegram(),
+async def start_bot(url: str, *, sequential: bool = True, telegram: LeanTelegram | None = None,
+                    **overrides: Any) -> TimedHarness:
+    """The real bot on ``url`` with the real clock, fed through the Telegram double."""
+    harness = TimedHarness(settings=bench_settings(url, **overrides),
+                           clock=Clock(),  # type: ignore[arg-type]
+                           vault=Vault([generate_key()]), telegram=telegram or LeanTelegram(),
                            sequential=sequential)
     await harness.start()
     return harness
+
+
+async def walk_report(person: Person, *, start: bool = True, send: bool = True) -> None:
+    """A whole report in English, as ``Person.completes_report`` walks it (22 updates)."""
+    if start:
+        await person.sends("/lapor")
+    await person.presses("No")
+    for label in ("I agree", "Family of the victim", "A child", "Girl", "6–12", "1", "Physical",
+                  "Done"):
+        await person.presses(label)
+    await person.sends("Pondong Baru")
+    for label in ("Pondong Baru", "Household", "Skip", "This week", "Neighbour"):
+        await person.presses(label)
+    await person.sends("Tetangga memukul anaknya setiap malam.")
+    await person.presses("Done")
+    await person.presses("Yes, through this bot")
+    await person.sends("0812 3456 7890")
+    await person.presses("Any time")
+    if send:
+        await person.presses("Send")
 
 
 # ---- statistics ----------------------------------------------------------------------------------------

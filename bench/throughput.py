@@ -13,7 +13,7 @@ import asyncio
 import time
 from typing import Any
 
-from bench.common import Databases, median, percentile, start_bot
+from bench.common import Databases, median, percentile, start_bot, walk_report
 from tests.case_factory import add_group
 from tests.harness import Person
 
@@ -38,7 +38,7 @@ async def measure(url: str, reporters: int, budget: int) -> dict[str, Any]:
         done.set()
 
     started = time.perf_counter()
-    tasks = [asyncio.create_task(_walk(person)) for person in people]
+    tasks = [asyncio.create_task(walk_report(person, start=False)) for person in people]
     watcher = asyncio.create_task(watch())
     finished = asyncio.gather(*tasks)
     await asyncio.wait([watcher, finished], return_when=asyncio.FIRST_COMPLETED)
@@ -54,23 +54,6 @@ async def measure(url: str, reporters: int, budget: int) -> dict[str, Any]:
             "steps_per_second": handled / elapsed,
             "in_bot_per_second": handled / sum(samples),
             "p50": median(samples), "p99": percentile(samples, 0.99)}
-
-
-async def _walk(person: Person) -> None:
-    """The rest of ``Person.completes_report`` after /lapor."""
-    await person.presses("No")
-    for label in ("I agree", "Family of the victim", "A child", "Girl", "6–12", "1", "Physical",
-                  "Done"):
-        await person.presses(label)
-    await person.sends("Pondong Baru")
-    for label in ("Pondong Baru", "Household", "Skip", "This week", "Neighbour"):
-        await person.presses(label)
-    await person.sends("Tetangga memukul anaknya setiap malam.")
-    await person.presses("Done")
-    await person.presses("Yes, through this bot")
-    await person.sends("0812 3456 7890")
-    await person.presses("Any time")
-    await person.presses("Send")
 
 
 def run(databases: Databases, *, quick: bool,

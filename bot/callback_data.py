@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot import case_status as workflow
 from bot import report_form as form
 
 VERSION = "1"
@@ -154,7 +155,7 @@ class PurgePress:
         return "|".join(("h" + VERSION, "y" if self.confirm else "n"))
 
 
-STAFF_ACTIONS = {"list", "show", "revoke", "restore", "admin", "region", "move", "members"}
+STAFF_ACTIONS = {"list", "show", "revoke", "restore", "admin", "region", "move"}
 PICK_ACTIONS = {"k", "v", "b"}
 AdminPress = GroupRequestPress | VillagePickPress | InvitePress | StaffPress | PurgePress
 
@@ -180,8 +181,78 @@ def _parse_admin(head: str, fields: list[str]) -> AdminPress | None:
     return None
 
 
+# ---- case handling (issue 4): the case card, the case list, the reporter's status news ----
+
+@dataclass(frozen=True)
+class CasePress:
+    """A button on a case card (``c1``). ``seen``: the status the card showed, so that a button
+    left over from before the case moved on is recognised as stale. ``value``: the target status
+    (``set``), referral target (``refer``), reason for closing (``close``), submenu (``menu``) or
+    page (``history``)."""
+
+    case_id: int
+    action: str
+    value: str = ""
+    seen: str = ""
+
+    def pack(self) -> str:
+        return "|".join(("c" + VERSION, str(self.case_id), self.action, self.value, self.seen))
+
+
+@dataclass(frozen=True)
+class CaseListPress:
+    """``/kasus`` filters and pages (``k1``): status filter, kecamatan (``*``: choose one)."""
+
+    status: str = "open"
+    kecamatan: str = ""
+    page: int = 0
+
+    def pack(self) -> str:
+        return "|".join(("k" + VERSION, self.status, self.kecamatan, str(self.page)))
+
+
+@dataclass(frozen=True)
+class NewsPress:
+    """Under a status message to the reporter: stop (``off``) or resume (``on``) status news."""
+
+    wanted: bool
+
+    def pack(self) -> str:
+        return "|".join(("n" + VERSION, "on" if self.wanted else "off"))
+
+
+CASE_VALUES = {
+    "card": {""}, "detail": {""}, "note": {""}, "reply": {""}, "take": {""},
+    "takeover": {""}, "help": {""}, "cancel": {""},
+    "menu": {"", "refer", "close"},
+    "set": set(workflow.STATUSES),
+    "refer": set(workflow.REFERRAL_TARGETS),
+    "close": set(workflow.CLOSE_REASONS),
+}
+CASE_ACTIONS = {*CASE_VALUES, "history"}
+LIST_FILTERS = {"open", "mine", *workflow.STATUSES}
+CasePresses = CasePress | CaseListPress | NewsPress
+
+
+def _parse_case(head: str, fields: list[str]) -> CasePresses | None:
+    if head == "c" + VERSION and len(fields) == 4 and _ID.match(fields[0]) \
+            and fields[1] in CASE_ACTIONS and fields[3] in ("", *workflow.STATUSES):
+        action, value = fields[1], fields[2]
+        valid = (value.isdigit() and len(value) <= 3) if action == "history" \
+            else value in CASE_VALUES[action]
+        if valid:
+            return CasePress(int(fields[0]), action, value, fields[3])
+    if head == "k" + VERSION and len(fields) == 3 and fields[0] in LIST_FILTERS \
+            and (fields[1] in ("", "*") or _REGION.match(fields[1])) \
+            and fields[2].isdigit() and len(fields[2]) <= 3:
+        return CaseListPress(fields[0], fields[1], int(fields[2]))
+    if head == "n" + VERSION and len(fields) == 1 and fields[0] in ("on", "off"):
+        return NewsPress(fields[0] == "on")
+    return None
+
+
 def parse(data: str | None) -> (ReportPress | CancelPress | LanguagePress | StartPress
-                                 | PrivacyPress | AlertPress | AdminPress):
+                                 | PrivacyPress | AlertPress | AdminPress | CasePresses):
     if not data or len(data.encode()) > 64:
         raise BadCallback("empty or too long")
     head, *fields = data.split("|")
@@ -204,4 +275,6 @@ def parse(data: str | None) -> (ReportPress | CancelPress | LanguagePress | Star
         return AlertPress(int(fields[0]), fields[1])
     elif (admin_press := _parse_admin(head, fields)) is not None:
         return admin_press
+    elif (case_press := _parse_case(head, fields)) is not None:
+        return case_press
     raise BadCallback("not a known callback")

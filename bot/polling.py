@@ -86,8 +86,8 @@ async def _call_until_done(what: str, make: Callable[[], Awaitable[object]],
             await _pause(_backoff(failures), stop)
 
 
-async def poll_updates(application: Application, stop: asyncio.Event, *,  # type: ignore[type-arg]
-                       interval: float = 0.0, timeout: int = LONG_POLL_SECONDS) -> int:
+async def poll_updates(application: Application, stop: asyncio.Event, *,
+                       interval: float = 0.0, long_poll: int = LONG_POLL_SECONDS) -> int:
     """Fetch, handle, and only then confirm updates until ``stop`` is set; returns the offset
     that confirms everything handled."""
     bot = application.bot
@@ -96,7 +96,7 @@ async def poll_updates(application: Application, stop: asyncio.Event, *,  # type
     while not stop.is_set():
         try:
             updates = await _unless_stopped(bot.get_updates(
-                offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES), stop)
+                offset=offset, timeout=long_poll, allowed_updates=ALLOWED_UPDATES), stop)
         except InvalidToken:
             raise
         except RetryAfter as exc:
@@ -122,14 +122,14 @@ async def poll_updates(application: Application, stop: asyncio.Event, *,  # type
     return offset
 
 
-async def _handle(application: Application, update: Update) -> None:  # type: ignore[type-arg]
+async def _handle(application: Application, update: Update) -> None:
     try:
         await application.process_update(update)
     except Exception:  # process_update sends handler errors to the error handler; this is a bug
         log.exception("update %s could not be processed", update.update_id)
 
 
-async def _confirm(application: Application, offset: int) -> None:  # type: ignore[type-arg]
+async def _confirm(application: Application, offset: int) -> None:
     """Tell Telegram every handled update is done, so the next start does not see them again."""
     if offset <= 0:
         return
@@ -140,7 +140,7 @@ async def _confirm(application: Application, offset: int) -> None:  # type: igno
         log.warning("could not confirm the last updates (%s)", type(exc).__name__)
 
 
-async def serve(application: Application, rt: Runtime,  # type: ignore[type-arg]
+async def serve(application: Application, rt: Runtime,
                 stop: asyncio.Event) -> None:
     """Run until ``stop`` is set; then finish, flush the outbox and shut down."""
     from bot.app import post_init, post_shutdown, post_stop
@@ -161,7 +161,7 @@ async def serve(application: Application, rt: Runtime,  # type: ignore[type-arg]
         await post_shutdown(application)
 
 
-def run_polling(application: Application, rt: Runtime) -> None:  # type: ignore[type-arg]
+def run_polling(application: Application, rt: Runtime) -> None:
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -28,7 +28,7 @@ from bot.services import onboarding as service
 from bot.services.onboarding import OnboardingError
 from handlers.common import language_of, replace_or_reply, reply, runtime
 from handlers.staff import admin_or_refuse, refresh_menu
-from models.onboarding import ADMIN_ROLE, OFFICER_ROLE
+from models.onboarding import ADMIN_ROLE, OFFICER_ROLE, REPLACED
 from models.region import VILLAGE
 
 log = logging.getLogger(__name__)
@@ -133,6 +133,11 @@ async def ask_admins(update: Update, context: ContextTypes.DEFAULT_TYPE, village
                                          "Members enrol with /gabung.").format(
             village=escape(village)))
         return
+    if outcome.status == "pending":
+        await replace_or_reply(update, _("The request for {village} is already waiting for the "
+                                         "district admins. This group will be told here when "
+                                         "they decide.").format(village=escape(village)))
+        return
     rt.dispatcher.wake()
     await replace_or_reply(update, "📨 " + _(
         "Thank you. The request to register this group as the PAPTBM group of {village} was "
@@ -203,7 +208,10 @@ async def on_request_decision(update: Update, context: ContextTypes.DEFAULT_TYPE
     rt.dispatcher.wake()
     await query.answer()
     title, village = escape(request.title), escape(decision.village)
-    if not decision.decided_now:
+    if request.status == REPLACED:
+        text = _("This request was replaced: the group asked again, for another village. Please "
+                 "decide on the newer request.")
+    elif not decision.decided_now:
         word = _("approved") if request.status == "approved" else _("refused")
         text = _("The request of “{title}” for {village} was already {decision} by {name}.") \
             .format(title=title, village=village, decision=word,
@@ -329,6 +337,8 @@ async def start_from_invitation(update: Update, context: ContextTypes.DEFAULT_TY
             "invite_used": _("This invitation link was already used. Ask the admin for a new "
                              "one."),
             "invite_expired": _("This invitation link has expired. Ask the admin for a new one."),
+            "already_admin": _("You are already an admin, so this link was not used: it can "
+                               "still register the person it was made for."),
         }
         await reply(update, texts.get(exc.reason, _("This invitation link is not valid. Ask the "
                                                     "admin for a new one.")))

@@ -6,6 +6,7 @@ from models.draft import Draft
 from models.onboarding import GroupMember, GroupRequest, Invitation
 from models.outbox import OutboxMessage
 from models.region import Region, RegionAlias
+from models.relay import PendingInput, RelayMessage
 from models.reporter import Reporter
 from models.responder import Alert, Responder
 from models.update import ProcessedUpdate
@@ -21,9 +22,11 @@ __all__ = [
     "GroupRequest",
     "Invitation",
     "OutboxMessage",
+    "PendingInput",
     "ProcessedUpdate",
     "Region",
     "RegionAlias",
+    "RelayMessage",
     "Reporter",
     "Responder",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId
@@ -23,7 +23,10 @@ class Case(Base):
         Index("ix_cases_ack_deadline", "ack_deadline"),
         # The sweep's other two questions: police-report reminders due, and cases nobody received.
         Index("ix_cases_police_due", "police_reminded", "police_deadline"),
-        Index("ix_cases_unrouted", "unrouted"),
+        # Partial on SQLite: after ANALYZE its planner sees a column that is almost always false
+        # and would scan the table for the few unrouted cases (PostgreSQL's statistics know).
+        # The condition is written as SQLAlchemy renders ``Case.unrouted.is_(True)`` there.
+        Index("ix_cases_unrouted", "unrouted", sqlite_where=text("unrouted IS 1")),
         Index("ix_cases_reporter_created", "reporter_id", "created_at"),
     )
 
@@ -70,6 +73,10 @@ class Case(Base):
     closed_at: Mapped[datetime | None]
     referral: Mapped[str | None] = mapped_column(String(16))
     close_reason: Mapped[str | None] = mapped_column(String(16))
+    # Who handles the case now (took it, or took it over): their Telegram user id (an officer's
+    # or an enrolled village group member's, never a reporter's) and the name shown.
+    handler_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    handler_name: Mapped[str | None] = mapped_column(String(120))
 
 
 class Evidence(Base):

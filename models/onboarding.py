@@ -13,6 +13,7 @@ from models.base import Base, BigId
 PENDING = "pending"
 APPROVED = "approved"
 REJECTED = "rejected"
+REPLACED = "replaced"  # the group asked again for another village
 
 OFFICER_ROLE = "officer"
 ADMIN_ROLE = "admin"

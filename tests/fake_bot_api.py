@@ -1,4 +1,4 @@
-"""A fake Telegram Bot API server for process-level tests: the real ``ppa-bot run`` talks HTTP to it.
+"""A fake Telegram Bot API server for process-level tests: ``ppa-bot run`` talks HTTP to it.
 
 It runs in the test's own event loop (tornado on 127.0.0.1, a free port), so everything it records
 outlives the bot process the test kills. It answers like Telegram does:
@@ -141,7 +141,7 @@ class FakeBotApi:
     def base_file_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/file/bot"
 
-    # --- what people do: updates ---------------------------------------------------------------------
+    # --- what people do: updates -----------------------------------------------------------------
     def next_message_id(self, chat_id: int) -> int:
         """Message ids in a chat form one sequence for both sides, as in Telegram."""
         self._next_message_id[chat_id] += 1
@@ -180,7 +180,7 @@ class FakeBotApi:
     def pending_updates(self) -> list[int]:
         return [u.update_id for u in self.updates]
 
-    # --- faults ------------------------------------------------------------------------------------
+    # --- faults ----------------------------------------------------------------------------------
     def inject(self, kind: str, *, method: str | None = None, chat_id: int | None = None,
                times: int = 1, retry_after: int = 1, delay: float = 2.0) -> Fault:
         fault = Fault(kind, method, chat_id, times, retry_after, delay)
@@ -196,23 +196,23 @@ class FakeBotApi:
                 return fault
         return None
 
-    # --- waiting (the test side) -------------------------------------------------------------------
+    # --- waiting (the test side) -----------------------------------------------------------------
     def _notify(self) -> None:
         self._changed.set()
         self._changed = asyncio.Event()
 
-    async def changed(self, timeout: float) -> None:
-        """Return when anything happens here, or after ``timeout`` seconds."""
+    async def changed(self, at_most: float) -> None:
+        """Return when anything happens here, or after ``at_most`` seconds."""
         try:
-            await asyncio.wait_for(self._changed.wait(), timeout)
+            await asyncio.wait_for(self._changed.wait(), at_most)
         except TimeoutError:
             pass
 
-    async def wait_until(self, condition: Callable[[], Any], *, timeout: float, what: str,
+    async def wait_until(self, condition: Callable[[], Any], *, within: float, what: str,
                          check: Callable[[], None] | None = None) -> Any:
         """Wait for ``condition()`` to be truthy; ``check`` may raise to stop early (a dead
         process). Conditions over other state (a database) are re-checked every 0.1 s."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             value = condition()
             if value:
@@ -221,10 +221,10 @@ class FakeBotApi:
                 check()
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError(f"waited {timeout:.0f}s for {what}")
+                raise TimeoutError(f"waited {within:.0f}s for {what}")
             await self.changed(min(remaining, 0.1))
 
-    # --- reading what happened ---------------------------------------------------------------------
+    # --- reading what happened -------------------------------------------------------------------
     def calls_to(self, method: str, chat_id: int | None = None) -> list[Call]:
         return [c for c in self.calls if c.method == method
                 and (chat_id is None or c.chat_id == chat_id)]
@@ -236,7 +236,7 @@ class FakeBotApi:
         """Sending calls Telegram accepted for this chat (whether or not the bot heard back)."""
         return [c for c in self.calls if c.method in SENDING and c.chat_id == chat_id and c.ok]
 
-    # --- the API -----------------------------------------------------------------------------------
+    # --- the API ---------------------------------------------------------------------------------
     async def handle(self, method: str, params: dict[str, Any],
                      handler: ApiHandler) -> tuple[int, dict[str, Any]] | None:
         """Answer one call; None means: drop the connection without an answer."""
@@ -464,8 +464,7 @@ class ApiHandler(RequestHandler):
             params[name] = f"<upload {files[0].filename or name}, {len(files[0].body)} bytes>"
         answer = await self.api.handle(method, params, self)
         if answer is None:  # a dropped connection: no status line, no body
-            self.request.connection.close()  # type: ignore[attr-defined]
-            self._finished = True
+            self.detach().close()
             return
         self._write(*answer)
 

@@ -16,7 +16,15 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot import menus, report_form
-from bot.callback_data import GroupRequestPress, StaffPress
+from bot.callback_data import (
+    BadCallback,
+    GroupRequestPress,
+    InvitePress,
+    PurgePress,
+    StaffPress,
+    VillagePickPress,
+)
+from bot.callback_data import parse as parse_callback
 from bot.clock import FakeClock
 from bot.config import Settings, TrainingSettings
 from bot.crypto import Vault
@@ -163,6 +171,35 @@ async def test_a_request_is_decided_once_when_two_admins_press(
     assert len(await responders(bot, GROUP)) == 1
 
 
+async def test_asking_twice_asks_the_admins_once(
+        bot: Harness, admin: Person, village_group: GroupChat) -> None:
+    activist = village_group.activist(6_000_020, "Siti")
+    await activist.sends("/daftar Modang")
+    await activist.sends("/daftar Modang")
+    assert "masih menunggu keputusan" in village_group.last_text()
+    await bot.deliver_outbox()
+    assert len([m for m in admin.inbox() if m.buttons()]) == 1
+
+
+async def test_asking_for_another_village_replaces_the_open_request(
+        bot: Harness, admin: Person, village_group: GroupChat) -> None:
+    activist = village_group.activist(6_000_021, "Siti")
+    await activist.sends("/daftar Modang")
+    await bot.deliver_outbox()
+    first = admin.last_with_buttons()
+    await activist.sends("/daftar Lolo")
+    await bot.deliver_outbox()
+    second = admin.last_with_buttons()
+    assert "Lolo" in second.text and second.message_id != first.message_id
+    await admin.presses_data(first.buttons()[0]["callback_data"], first)
+    assert "sudah diganti" in first.text  # the old request's message, edited
+    assert await responders(bot, GROUP) == []
+    await admin.presses_data(second.buttons()[0]["callback_data"], second)
+    [group] = await responders(bot, GROUP)
+    assert group.region_code == "64.01.05.2002"
+    assert [r.status for r in await requests(bot)] == ["replaced", "approved"]
+
+
 async def test_someone_who_is_not_an_admin_cannot_approve(
         bot: Harness, admin: Person, village_group: GroupChat, reporter: Person) -> None:
     await village_group.activist(6_000_008, "Siti").sends("/daftar Modang")
@@ -266,6 +303,18 @@ async def test_an_invitation_expires(bot: Harness, admin: Person) -> None:
     await late.sends(f"/start {token}")
     assert "expired" in late.last_text()
     assert 4_600_004 not in [r.chat_id for r in await responders(bot, OFFICER)]
+
+
+async def test_an_admin_opening_an_officer_link_leaves_it_for_its_person(
+        bot: Harness, admin: Person) -> None:
+    token = await invitation_link(admin, "Petugas · Kecamatan Kuaro")
+    await admin.sends(f"/start {token}")
+    assert "tautan ini tidak dipakai" in admin.last_text()
+    [still] = await responders(bot, OFFICER)
+    assert (still.region_code, still.is_admin) == ("64.01", True)
+    newcomer = Person(bot, user_id=4_600_010, first_name="Dedi", language_code="id")
+    await newcomer.sends(f"/start {token}")
+    assert "terdaftar sebagai petugas" in newcomer.last_text()
 
 
 async def test_an_admin_invitation_makes_an_admin(bot: Harness, admin: Person) -> None:
@@ -527,3 +576,28 @@ async def test_the_district_runs_its_network_from_telegram(
     sheet = load_workbook(io.BytesIO(export.files["document"][1])).active
     assert sheet is not None
     assert [row[0] for row in sheet.iter_rows(values_only=True)] == ["Referensi", reference]
+
+
+# ---- buttons carry versioned, validated data ------------------------------------------------
+
+@pytest.mark.parametrize("press", [
+    GroupRequestPress(12, True), GroupRequestPress(12, False),
+    VillagePickPress(6_000_001, "k", "64.01.05", 1), VillagePickPress(6_000_001, "v", MODANG),
+    VillagePickPress(6_000_001, "b", ""), InvitePress("o", "64.01.05"), InvitePress("a", "64.01"),
+    StaffPress("officer", "move", 7, "64.01.06"), StaffPress("group", "region", 7, "64.01.05:1"),
+    StaffPress("group", "list", 0, "2"), PurgePress(True),
+])
+def test_every_administration_button_survives_the_round_trip(press: Any) -> None:
+    data = press.pack()
+    assert len(data.encode()) <= 64
+    assert parse_callback(data) == press
+
+
+@pytest.mark.parametrize("forged", [
+    "g1|abc|y", "g1|12|maybe", "g2|12|y", "d1|6000001|v|64.01.05.2006; DROP|0",
+    "d1|6000001|x|64.01.05|0", "d1|6000001|k|64.01.05|9999", "u1|x|64.01", "u1|a|Paser",
+    "o1|delete|7|", "q1|show|-7|", "o1|move|7|<b>", "h1|maybe",
+])
+def test_forged_administration_buttons_are_refused(forged: str) -> None:
+    with pytest.raises(BadCallback):
+        parse_callback(forged)

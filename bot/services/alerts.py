@@ -276,21 +276,25 @@ class AlertService:
                                  f"{presser.name} ({group.name})"[:120], None)
         return None
 
-    async def acknowledge(self, case_id: int, presser: Presser) -> PressResult:
+    async def acknowledge(self, case_id: int, presser: Presser,
+                          authority: Authority | None = None) -> PressResult:
         """The first press wins: a conditional UPDATE, so two presses together cannot both win.
-        The winner's transaction also queues every alert's edit and the reporter's notice."""
+        The winner's transaction also queues every alert's edit and the reporter's notice.
+        ``authority``: already decided by the caller at press time (the case card's "take",
+        ``bot/services/cases.py``, which also admits enrolled village group members)."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
             case = await session.get(Case, case_id)
             if case is None:
                 return PressResult(MISSING)
-            authority = await self.authorise(session, case, presser)
+            authority = authority or await self.authorise(session, case, presser)
             if authority is None:
                 self._refused(session, case, presser, "acknowledge", now)
                 return PressResult(REFUSED, case.reference)
             won: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
                 update(Case).where(Case.id == case_id, Case.acknowledged_at.is_(None))
                 .values(acknowledged_at=now, acknowledged_by=authority.name, ack_deadline=None,
+                        handler_user_id=presser.user_id, handler_name=authority.name,
                         status=sql_case((Case.status == "baru", "diterima"), else_=Case.status),
                         updated_at=now)
                 .execution_options(synchronize_session=False))

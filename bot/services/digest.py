@@ -230,15 +230,18 @@ async def queue_weekly_digest(sessions: async_sessionmaker[AsyncSession], clock:
                               settings: Settings, vault: Vault) -> int:
     """Queue this week's digest for every active admin, once a week; return how many queued."""
     now = clock.now()
+    _week_start, week_end = week_of(now, settings)
     async with sessions.begin() as session:
-        digest = await build_digest(session, now, settings)
-        already = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.kind == KIND, OutboxMessage.created_at >= digest.week_end))
-        if already:
-            return 0
+        # Locking the admins' rows first makes a second worker wait here, then find this week's
+        # rows below and do nothing (PostgreSQL; SQLite runs one process).
         admins = list(await session.scalars(select(Responder).where(
             Responder.kind == OFFICER, Responder.is_admin.is_(True), Responder.active.is_(True))
-            .order_by(Responder.id)))
+            .order_by(Responder.id).with_for_update()))
+        already = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.kind == KIND, OutboxMessage.created_at >= week_end))
+        if already or not admins:
+            return 0
+        digest = await build_digest(session, now, settings)
         for person in admins:
             language = await language_of_user(session, vault, person.chat_id)
             enqueue(session, kind=KIND, method="sendMessage", now=now, responder_id=person.id,

@@ -33,7 +33,7 @@ from bot.services.responders import (
 )
 from bot.services.stats import Scope
 from models import GroupMember, GroupRequest, Invitation, Region, Responder
-from models.onboarding import ADMIN_ROLE, APPROVED, OFFICER_ROLE, PENDING, REJECTED
+from models.onboarding import ADMIN_ROLE, APPROVED, OFFICER_ROLE, PENDING, REJECTED, REPLACED
 from models.region import KABUPATEN, KECAMATAN, VILLAGE
 from models.responder import GROUP, KABUPATEN_TIER, OFFICER
 
@@ -115,29 +115,30 @@ async def _village(session: AsyncSession, code: str) -> Region:
 async def request_group(session: AsyncSession, vault: Vault, *, chat_id: int, title: str,
                         village_code: str, requester_id: int, requester_name: str,
                         now: datetime) -> GroupRequestOutcome:
-    """``/daftar``: ask the admins to register this group for a village (one open request per
-    group: asking again changes the village of the open request and asks again)."""
+    """``/daftar``: ask the admins to register this group for a village. One open request per
+    group: asking again for the same village waits for the same decision (the admins are not
+    asked twice); asking for another village replaces the open request, so a button under the
+    old one can no longer approve a village nobody asked for."""
     village = await _village(session, village_code)
     registered = await find_responder(session, chat_id)
     if registered is not None and registered.kind == GROUP and registered.active:
         return GroupRequestOutcome(None, "registered", registered)
-    request = await session.scalar(select(GroupRequest).where(
-        GroupRequest.chat_id == chat_id, GroupRequest.status == PENDING))
-    status = "pending" if request is not None else "created"
-    if request is None:
-        request = GroupRequest(chat_id=chat_id, created_at=now, status=PENDING, title="",
-                               village_code=village.code, requester_id=requester_id,
-                               requester_name="")
-        session.add(request)
-    request.title = (title or "").strip()[:128] or "?"
-    request.village_code = village.code
-    request.requester_id = requester_id
-    request.requester_name = (requester_name or "").strip()[:120] or "?"
-    request.created_at = now
-    await session.flush()
     admins = await _admins(session)
     if not admins:
         raise OnboardingError("no_admin")
+    open_request = await session.scalar(select(GroupRequest).where(
+        GroupRequest.chat_id == chat_id, GroupRequest.status == PENDING).with_for_update())
+    if open_request is not None and open_request.village_code == village.code:
+        return GroupRequestOutcome(open_request, "pending")
+    if open_request is not None:
+        open_request.status = REPLACED
+        open_request.decided_at = now
+    request = GroupRequest(chat_id=chat_id, created_at=now, status=PENDING,
+                           title=(title or "").strip()[:128] or "?", village_code=village.code,
+                           requester_id=requester_id,
+                           requester_name=(requester_name or "").strip()[:120] or "?")
+    session.add(request)
+    await session.flush()
     kecamatan = await region_name(session, village.parent_code or "")
     for person in admins:
         language = await language_of_user(session, vault, person.chat_id)
@@ -159,7 +160,7 @@ async def request_group(session: AsyncSession, vault: Vault, *, chat_id: int, ti
         enqueue(session, kind="group_request", method="sendMessage", now=now,
                 responder_id=person.id, params={"chat_id": person.chat_id, "text": text,
                                                 "parse_mode": "HTML", "reply_markup": keyboard})
-    return GroupRequestOutcome(request, status)
+    return GroupRequestOutcome(request, "created")
 
 
 @dataclass
@@ -305,9 +306,11 @@ async def accept_invitation(session: AsyncSession, vault: Vault, payload: str, u
     if inviter is None:  # the admin who made the link is no longer one
         raise OnboardingError("invite_unknown")
     existing = await staff(session, user_id)
-    is_admin = invitation.role == ADMIN_ROLE or (existing is not None and existing.is_admin)
+    if existing is not None and existing.is_admin:  # the link stays unused for its person
+        raise OnboardingError("already_admin")
     officer, _what = await add_officer(session, user_id, invitation.region_code,
-                                       (name or "").strip() or f"Petugas {user_id}", is_admin, now)
+                                       (name or "").strip() or f"Petugas {user_id}",
+                                       invitation.role == ADMIN_ROLE, now)
     invitation.used_at = now
     invitation.used_by = user_id
     region = await region_name(session, invitation.region_code)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 01:07:16.157211
+Create Date: 2026-11-29 01:21:15.424074
 """
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_cases_kecamatan_code'), ['kecamatan_code'], unique=False)
         batch_op.create_index('ix_cases_police_due', ['police_reminded', 'police_deadline'], unique=False)
         batch_op.create_index('ix_cases_reporter_created', ['reporter_id', 'created_at'], unique=False)
-        batch_op.create_index('ix_cases_unrouted', ['unrouted'], unique=False)
+        batch_op.create_index('ix_cases_unrouted', ['unrouted'], unique=False, sqlite_where=sa.text('unrouted IS 1'))
         batch_op.create_index(batch_op.f('ix_cases_village_code'), ['village_code'], unique=False)
 
     op.create_table('drafts',
@@ -321,7 +321,7 @@ def downgrade() -> None:
     op.drop_table('drafts')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cases_village_code'))
-        batch_op.drop_index('ix_cases_unrouted')
+        batch_op.drop_index('ix_cases_unrouted', sqlite_where=sa.text('unrouted IS 1'))
         batch_op.drop_index('ix_cases_reporter_created')
         batch_op.drop_index('ix_cases_police_due')
         batch_op.drop_index(batch_op.f('ix_cases_kecamatan_code'))

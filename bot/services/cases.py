@@ -1,0 +1,546 @@
+"""Case handling (DESIGN §5): what officers and village activists do with a case from their phones.
+
+Every call names the person acting and is authorised again here, against the database, whatever
+button or command it came from (``bot/services/case_access.py``): list, card, details, notes,
+status changes, replies to the reporter, taking the case, asking the next tier, history. A refusal
+concerning a case is a "refused" event in its history; any other refusal only counts.
+
+Each change is one transaction with its case events and outgoing messages (the outbox). Messages to
+the reporter go through ``bot/services/relay.py``; the alerts' acknowledgement and escalation are
+``bot/services/alerts.py``'s. Telegram-free.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import case_status as workflow
+from bot import report_form as form
+from bot.clock import Clock
+from bot.config import Settings
+from bot.crypto import Vault
+from bot.outbox import enqueue
+from bot.services import alerts as alert_outcomes
+from bot.services.alerts import HELP as HELP_REASON
+from bot.services.alerts import AlertService, Authority, Presser
+from bot.services.case_access import (
+    CARD,
+    CLOSE,
+    DETAILS,
+    HELP,
+    HISTORY,
+    NOTE,
+    REPLY,
+    STATUS,
+    TAKE,
+    Actor,
+    Area,
+    actor_for,
+    area_of,
+)
+from bot.services.relay import RelayService, unreachable_reason
+from bot.services.updates import already_processed, mark_processed
+from models import Case, CaseEvent, Evidence, PendingInput, Region
+
+PAGE_SIZE = 8
+MAX_TEXT = 2000  # a note or a reply: one phone screen or two
+INPUT_MINUTES = 15  # how long "type your note now" waits
+REFERENCE = re.compile(r"^[A-Z]{2,6}-\d{2}-[A-HJ-NP-Z2-9]{6}$")
+
+# Outcomes.
+OK = "ok"
+UNKNOWN = "unknown"  # no case has this reference
+OUT_OF_SCOPE = "out_of_scope"  # staff, but not of this case's area (or not allowed this action)
+NOT_STAFF = "not_staff"  # a reporter or a stranger
+STALE = "stale"  # the button was made for a status the case has left
+REFUSED = "refused"  # the workflow does not allow the move (see ``refusal``)
+EMPTY = "empty"
+TOO_LONG = "too_long"
+UNREACHABLE = "unreachable"  # the reporter cannot be messaged (see ``reason``)
+DUPLICATE = "duplicate"  # the same update again: nothing more was done
+ALREADY_YOURS = "already_yours"
+TAKEN_BY_OTHER = "taken_by_other"
+CLOSED = "closed"
+AT_TOP = "at_top"
+NO_INPUT = "no_input"
+NEEDS_TAKE = "needs_take"
+
+NOTE_KIND = "note"
+REPLY_KIND = "reply"
+
+
+def normalise_reference(text: str) -> str | None:
+    """``psr_26_k7q3xm``, `` PSR-26-K7Q3XM `` → ``PSR-26-K7Q3XM``; None if it cannot be one."""
+    candidate = text.strip().upper().replace("_", "-")
+    return candidate if REFERENCE.match(candidate) else None
+
+
+@dataclass
+class Result:
+    outcome: str
+    case: Case | None = None
+    actor: Actor | None = None
+    reference: str = ""
+    refusal: workflow.Refusal | None = None
+    reason: str | None = None  # why the reporter cannot be reached
+    due: datetime | None = None  # when a message to the reporter goes out
+    by: str | None = None  # who holds the case
+    tier: str | None = None
+    told_reporter: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == OK
+
+
+@dataclass
+class Card:
+    case: Case
+    actor: Actor
+    village: str
+    kecamatan: str
+    notes: int
+    messages: int
+    police_referred: bool
+    unreachable: str | None
+
+    def may(self, action: str) -> bool:
+        return self.actor.may(action)
+
+
+@dataclass
+class CaseList:
+    area: Area
+    cases: list[Case]
+    total: int
+    page: int
+    pages: int
+    status: str
+    kecamatan: str
+    place_names: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class History:
+    case: Case
+    events: list[CaseEvent]
+
+
+class CaseService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
+                 settings: Settings, vault: Vault, alerts: AlertService, relay: RelayService,
+                 metrics: Counter[str]) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.settings = settings
+        self.vault = vault
+        self.alerts = alerts
+        self.relay = relay
+        self.metrics = metrics
+
+    # ---- who may --------------------------------------------------------------------------------
+
+    async def _find(self, session: AsyncSession, *, case_id: int | None = None,
+                    reference: str | None = None, lock: bool = False) -> Case | None:
+        if case_id is not None:
+            query = select(Case).where(Case.id == case_id)
+        elif reference is not None:
+            query = select(Case).where(Case.reference == reference)
+        else:
+            return None
+        if lock:
+            query = query.with_for_update()
+        return await session.scalar(query.execution_options(populate_existing=True))
+
+    async def _authorise(self, session: AsyncSession, case: Case, user_id: int, name: str,
+                         action: str, now: datetime) -> Result | Actor:
+        """The actor, when allowed; else the refusal (and it is recorded on the case)."""
+        actor = await actor_for(session, self.vault, user_id, name, case)
+        if actor.may(action):
+            return actor
+        session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key,
+                              actor_name=actor.name or None, kind="refused",
+                              detail={"action": action, "role": actor.role}))
+        self.metrics["case_refused"] += 1
+        outcome = OUT_OF_SCOPE if actor.staff else NOT_STAFF
+        return Result(outcome, case, actor, case.reference)
+
+    async def _open(self, session: AsyncSession, user_id: int, name: str, action: str,
+                    now: datetime, *, case_id: int | None = None, reference: str | None = None,
+                    lock: bool = False) -> Result | tuple[Case, Actor]:
+        case = await self._find(session, case_id=case_id, reference=reference, lock=lock)
+        if case is None:
+            if await area_of(session, user_id) is None:
+                self.metrics["case_refused"] += 1
+                return Result(NOT_STAFF, reference=reference or "")
+            return Result(UNKNOWN, reference=reference or "")
+        authorised = await self._authorise(session, case, user_id, name, action, now)
+        if isinstance(authorised, Result):
+            return authorised
+        return case, authorised
+
+    # ---- /kasus ---------------------------------------------------------------------------------
+
+    async def list_cases(self, user_id: int, *, status: str = "open", kecamatan: str = "",
+                         page: int = 0) -> CaseList | Result:
+        async with self.sessions() as session:
+            area = await area_of(session, user_id)
+            if area is None:
+                self.metrics["case_list_refused"] += 1
+                return Result(NOT_STAFF)
+            query = select(Case).where(area.condition(), Case.practice.is_(False))
+            if status == "open":
+                query = query.where(Case.closed_at.is_(None))
+            elif status == "mine":
+                query = query.where(Case.closed_at.is_(None), Case.handler_user_id == user_id)
+            elif status in workflow.STATUSES:
+                query = query.where(Case.status == status)
+            if kecamatan:
+                query = query.where(Case.kecamatan_code == kecamatan)
+            total = int(await session.scalar(
+                select(func.count()).select_from(query.subquery())) or 0)
+            pages = max(1, -(-total // PAGE_SIZE))
+            page = min(max(page, 0), pages - 1)
+            cases = list(await session.scalars(
+                query.order_by(Case.created_at.desc(), Case.id.desc())
+                .offset(page * PAGE_SIZE).limit(PAGE_SIZE)))
+            codes = {c.village_code for c in cases}
+            if kecamatan:
+                codes.add(kecamatan)
+            names = {r.code: r.name for r in await session.scalars(
+                select(Region).where(Region.code.in_(codes)))} if codes else {}
+            return CaseList(area, cases, total, page, pages, status, kecamatan, names)
+
+    async def card(self, user_id: int, name: str, *, case_id: int | None = None,
+                   reference: str | None = None) -> Card | Result:
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            opened = await self._open(session, user_id, name, CARD, now, case_id=case_id,
+                                      reference=reference)
+            if isinstance(opened, Result):
+                return opened
+            case, actor = opened
+            await self.relay.mark_read(session, case, now)
+            return await self._card(session, case, actor)
+
+    async def _card(self, session: AsyncSession, case: Case, actor: Actor) -> Card:
+        counts = dict((await session.execute(
+            select(CaseEvent.kind, func.count()).where(
+                CaseEvent.case_id == case.id, CaseEvent.kind.in_(("note", "relay_out",
+                                                                  "relay_in")))
+            .group_by(CaseEvent.kind))).tuples().all())
+        village = await session.get(Region, case.village_code)
+        kecamatan = await session.get(Region, case.kecamatan_code)
+        return Card(case, actor, village.name if village else case.village_code,
+                    kecamatan.name if kecamatan else case.kecamatan_code,
+                    notes=counts.get("note", 0),
+                    messages=counts.get("relay_out", 0) + counts.get("relay_in", 0),
+                    police_referred=await self._police_referred(session, case),
+                    unreachable=unreachable_reason(case))
+
+    async def _police_referred(self, session: AsyncSession, case: Case) -> bool:
+        if case.referral == workflow.POLICE:
+            return True
+        moves = await session.scalars(select(CaseEvent.detail).where(
+            CaseEvent.case_id == case.id, CaseEvent.kind == "status_changed"))
+        return any((detail or {}).get("referral") == workflow.POLICE for detail in moves)
+
+    # ---- details --------------------------------------------------------------------------------
+
+    async def details(self, user_id: int, name: str, case_id: int, key: int | None) -> Result:
+        """The full report, evidence included, sent to this person's private chat; recorded."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            opened = await self._open(session, user_id, name, DETAILS, now, case_id=case_id)
+            if isinstance(opened, Result):
+                return opened
+            case, actor = opened
+            if await already_processed(session, key):
+                return Result(DUPLICATE, case, actor, case.reference)
+            mark_processed(session, key, now)
+            evidence = list(await session.scalars(select(Evidence).where(
+                Evidence.case_id == case.id).order_by(Evidence.id)))
+            for method, params in self.alerts.views.detail(case, evidence):
+                enqueue(session, kind="detail", method=method, now=now, case_id=case.id,
+                        params={"chat_id": user_id, **params})
+            session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key,
+                                  actor_name=actor.name, kind="viewed",
+                                  detail={"evidence": len(evidence), "via": "card"}))
+            return Result(OK, case, actor, case.reference)
+
+    # ---- notes ----------------------------------------------------------------------------------
+
+    def _text_problem(self, text: str) -> str | None:
+        if not text.strip():
+            return EMPTY
+        if len(text) > MAX_TEXT:
+            return TOO_LONG
+        return None
+
+    async def add_note(self, user_id: int, name: str, text: str, key: int | None, *,
+                       case_id: int | None = None, reference: str | None = None) -> Result:
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            opened = await self._open(session, user_id, name, NOTE, now, case_id=case_id,
+                                      reference=reference)
+            if isinstance(opened, Result):
+                return opened
+            case, actor = opened
+            return await self._note(session, case, actor, text, key, now)
+
+    async def _note(self, session: AsyncSession, case: Case, actor: Actor, text: str,
+                    key: int | None, now: datetime) -> Result:
+        problem = self._text_problem(text)
+        if problem is not None:
+            return Result(problem, case, actor, case.reference)
+        if await already_processed(session, key):
+            return Result(DUPLICATE, case, actor, case.reference)
+        mark_processed(session, key, now)
+        session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key, actor_name=actor.name,
+                              kind="note", secret=text.strip()))
+        case.updated_at = now
+        return Result(OK, case, actor, case.reference)
+
+    # ---- replies to the reporter ----------------------------------------------------------------
+
+    async def reply(self, user_id: int, name: str, text: str, key: int | None, *,
+                    case_id: int | None = None, reference: str | None = None) -> Result:
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            opened = await self._open(session, user_id, name, REPLY, now, case_id=case_id,
+                                      reference=reference)
+            if isinstance(opened, Result):
+                return opened
+            case, actor = opened
+            return await self._reply(session, case, actor, text, key, now)
+
+    async def _reply(self, session: AsyncSession, case: Case, actor: Actor, text: str,
+                     key: int | None, now: datetime) -> Result:
+        reason = unreachable_reason(case)
+        if reason is not None:
+            return Result(UNREACHABLE, case, actor, case.reference, reason=reason)
+        problem = self._text_problem(text)
+        if problem is not None:
+            return Result(problem, case, actor, case.reference)
+        if await already_processed(session, key):
+            return Result(DUPLICATE, case, actor, case.reference)
+        mark_processed(session, key, now)
+        due = await self.relay.send_to_reporter(session, case, actor, text.strip(), now)
+        if due is None:
+            return Result(UNREACHABLE, case, actor, case.reference, reason="unlinked")
+        case.updated_at = now
+        return Result(OK, case, actor, case.reference, due=due)
+
+    # ---- "type your note / reply now" -----------------------------------------------------------
+
+    async def begin_input(self, user_id: int, name: str, case_id: int, kind: str) -> Result:
+        """A button put this person in a short note or reply mode for one case (kept in the
+        database, so a restart loses nothing)."""
+        now = self.clock.now()
+        action = NOTE if kind == NOTE_KIND else REPLY
+        async with self.sessions.begin() as session:
+            opened = await self._open(session, user_id, name, action, now, case_id=case_id)
+            if isinstance(opened, Result):
+                return opened
+            case, actor = opened
+            if kind == REPLY_KIND:
+                reason = unreachable_reason(case)
+                if reason is not None:
+                    return Result(UNREACHABLE, case, actor, case.reference, reason=reason)
+            await session.execute(delete(PendingInput).where(PendingInput.user_id == user_id))
+            session.add(PendingInput(user_id=user_id, case_id=case.id, kind=kind, created_at=now,
+                                     expires_at=now + timedelta(minutes=INPUT_MINUTES)))
+            return Result(OK, case, actor, case.reference,
+                          due=self.relay.contact_due(case, now) if kind == REPLY_KIND else None)
+
+    async def pending_input(self, user_id: int) -> PendingInput | None:
+        async with self.sessions() as session:
+            pending = await session.get(PendingInput, user_id)
+            if pending is None or pending.expires_at <= self.clock.now():
+                return None
+            return pending
+
+    async def cancel_input(self, user_id: int) -> bool:
+        async with self.sessions.begin() as session:
+            pending = await session.get(PendingInput, user_id)
+            if pending is None:
+                return False
+            await session.delete(pending)
+            return pending.expires_at > self.clock.now()
+
+    async def finish_input(self, user_id: int, name: str, text: str,
+                           key: int | None) -> tuple[str, Result]:
+        """The text typed after a note or reply button: saved or relayed, re-authorised now.
+        Returns the input's kind and the result; a text that is too long keeps the mode."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            pending = await session.get(PendingInput, user_id, with_for_update=True)
+            if pending is None or pending.expires_at <= now:
+                if await already_processed(session, key):
+                    return NOTE_KIND, Result(DUPLICATE)
+                return NOTE_KIND, Result(NO_INPUT)
+            kind = pending.kind
+            action = NOTE if kind == NOTE_KIND else REPLY
+            opened = await self._open(session, user_id, name, action, now,
+                                      case_id=pending.case_id)
+            if isinstance(opened, Result):
+                await session.delete(pending)
+                return kind, opened
+            case, actor = opened
+            if kind == NOTE_KIND:
+                result = await self._note(session, case, actor, text, key, now)
+            else:
+                result = await self._reply(session, case, actor, text, key, now)
+            if result.outcome not in (TOO_LONG, EMPTY):
+                await session.delete(pending)
+            return kind, result
+
+    # ---- the workflow ---------------------------------------------------------------------------
+
+    async def change_status(self, user_id: int, name: str, case_id: int, target: str, *,
+                            seen: str | None, key: int | None, referral: str | None = None,
+                            close_reason: str | None = None) -> Result:
+        """Move a case along the workflow. ``seen``: the status the pressed button was made for
+        (a button left over from before someone else moved the case is refused as stale)."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            action = CLOSE if target == workflow.DITUTUP else STATUS
+            opened = await self._open(session, user_id, name, action, now, case_id=case_id,
+                                      lock=True)
+            if isinstance(opened, Result):
+                return opened
+            case, actor = opened
+            if await already_processed(session, key):
+                return Result(DUPLICATE, case, actor, case.reference)
+            if seen is not None and seen != case.status:
+                return Result(STALE, case, actor, case.reference)
+            if case.status == workflow.BARU and target == workflow.DITERIMA:
+                return Result(NEEDS_TAKE, case, actor, case.reference)
+            refusal = workflow.check(
+                case.status, target, referral=referral, close_reason=close_reason,
+                sexual_violence=form.SEXUAL in (case.violence_types or []),
+                police_referred=await self._police_referred(session, case))
+            if refusal is not None:
+                return Result(REFUSED, case, actor, case.reference, refusal=refusal)
+            mark_processed(session, key, now)
+            before = case.status
+            reopened = workflow.is_reopen(before, target)
+            case.status = target
+            case.updated_at = now
+            detail: dict[str, str | None] = {"from": before, "to": target}
+            if target == workflow.DIRUJUK:
+                case.referral = referral
+                detail["referral"] = referral
+            if target in workflow.CLOSED:
+                case.closed_at = now
+                case.ack_deadline = None
+            if target == workflow.DITUTUP:
+                case.close_reason = close_reason
+                detail["reason"] = close_reason
+            if reopened:
+                case.closed_at = None
+                case.close_reason = None
+                detail["reopened"] = "yes"
+            told = await self.relay.tell_status(session, case, now)
+            detail["reporter_told"] = "yes" if told else "no"
+            session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key,
+                                  actor_name=actor.name, kind="status_changed", detail=detail))
+            return Result(OK, case, actor, case.reference, told_reporter=told)
+
+    # ---- taking the case ------------------------------------------------------------------------
+
+    async def take(self, user_id: int, name: str, case_id: int, key: int | None, *,
+                   takeover: bool = False) -> Result:
+        """An unacknowledged case is acknowledged (everything issue 3's "Terima" does: the alerts
+        show who took it, escalation stops, the reporter is told). A case someone else holds is
+        taken over only when asked to (``takeover``); they are told."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            opened = await self._open(session, user_id, name, TAKE, now, case_id=case_id,
+                                      lock=True)
+            if isinstance(opened, Result):
+                return opened
+            case, actor = opened
+            if case.acknowledged_at is not None:
+                if case.handler_user_id == user_id:
+                    return Result(ALREADY_YOURS, case, actor, case.reference)
+                holder = case.handler_name or case.acknowledged_by
+                if not takeover:
+                    return Result(TAKEN_BY_OTHER, case, actor, case.reference, by=holder)
+                if await already_processed(session, key):
+                    return Result(DUPLICATE, case, actor, case.reference)
+                mark_processed(session, key, now)
+                previous = case.handler_user_id
+                case.handler_user_id, case.handler_name = user_id, actor.name
+                case.updated_at = now
+                session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key,
+                                      actor_name=actor.name, kind="taken",
+                                      detail={"from": holder}))
+                if previous is not None and previous > 0 and previous != user_id:
+                    enqueue(session, kind="handover", method="sendMessage", now=now,
+                            case_id=case.id, params={"chat_id": previous,
+                                                     **self.relay.views.taken_over(case,
+                                                                                   actor.name)})
+                return Result(OK, case, actor, case.reference, by=actor.name)
+        presser = Presser(user_id=user_id, name=name, chat_id=user_id, in_group=False)
+        authority = Authority(actor.key, actor.name, actor.officer)
+        pressed = await self.alerts.acknowledge(case_id, presser, authority=authority)
+        if pressed.outcome == alert_outcomes.TAKEN:
+            return Result(OK, case, actor, case.reference, by=actor.name)
+        if pressed.outcome == alert_outcomes.ALREADY:
+            return Result(TAKEN_BY_OTHER, case, actor, case.reference, by=pressed.by)
+        return Result(UNKNOWN, reference=case.reference)
+
+    # ---- asking the next tier -------------------------------------------------------------------
+
+    async def ask_next_tier(self, user_id: int, name: str, case_id: int,
+                            key: int | None) -> Result:
+        """"Minta bantuan": the next tier up is alerted now (as "Butuh bantuan" under an alert)."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            opened = await self._open(session, user_id, name, HELP, now, case_id=case_id,
+                                      lock=True)
+            if isinstance(opened, Result):
+                return opened
+            case, actor = opened
+            if case.closed_at is not None:
+                return Result(CLOSED, case, actor, case.reference)
+            if await already_processed(session, key):
+                return Result(DUPLICATE, case, actor, case.reference, tier=case.tier)
+            mark_processed(session, key, now)
+            climb = await self.alerts.escalate(session, case, now, reason=HELP_REASON,
+                                               by=actor.name)
+            session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key,
+                                  actor_name=actor.name, kind="help_requested",
+                                  detail={"to": climb.to, "via": "card"}))
+            if climb.to is None:
+                return Result(AT_TOP, case, actor, case.reference, tier=case.tier)
+            return Result(OK, case, actor, case.reference, tier=climb.to)
+
+    # ---- /riwayat -------------------------------------------------------------------------------
+
+    async def history(self, user_id: int, name: str, *, case_id: int | None = None,
+                      reference: str | None = None, record: bool = True) -> History | Result:
+        """The case's timeline, oldest first; opening it is itself recorded (``record``)."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            opened = await self._open(session, user_id, name, HISTORY, now, case_id=case_id,
+                                      reference=reference)
+            if isinstance(opened, Result):
+                return opened
+            case, actor = opened
+            if record:
+                session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key,
+                                      actor_name=actor.name, kind="viewed",
+                                      detail={"via": "history"}))
+                await self.relay.mark_read(session, case, now)
+                await session.flush()
+            events = list(await session.scalars(select(CaseEvent).where(
+                CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id)))
+            return History(case, events)
