@@ -32,7 +32,8 @@ class AlertWatch(LeanTelegram):
         self.arrived = asyncio.Event()
         self.arrived_at = 0.0
 
-    async def do_request(self, url: str, method: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+    async def do_request(self, url: str, method: str, *args: Any,
+                         **kwargs: Any) -> tuple[int, bytes]:
         answer = await super().do_request(url, method, *args, **kwargs)
         last = self.calls[-1]
         if last.method == "sendMessage" and str(last.params.get("chat_id")) == str(GROUP) \

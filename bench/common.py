@@ -31,10 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:BENCH-TOKEN-abcdefghijklmnopqrstuvwxyz"
 
 
-# ---- databases ------------------------------------------------------------------------------------
+# ---- databases -----------------------------------------------------------------------------------
 
 def prepare(url: str) -> None:
-    """Migrate to head and import the shipped Paser regions, as `ppa-bot run` does on first start."""
+    """Migrate to head and import the shipped Paser regions, as `ppa-bot run` does at first."""
     upgrade(url)
 
     async def load() -> None:
@@ -100,8 +100,9 @@ class Databases:
 
 @contextmanager
 def temporary_postgres(workdir: Path) -> Iterator[str | None]:
-    """A durable (fsync on) throwaway server started by .ci/postgres.sh; None when impossible."""
-    directory = workdir / "pg"
+    """A durable (fsync on) throwaway server started by .ci/postgres.sh; None when impossible.
+    It gets a folder of its own: as root the server runs as `postgres`, which needs to reach it."""
+    directory = Path(tempfile.mkdtemp(prefix="ppa-bench-pg-", dir=workdir.parent))
     script = ROOT / ".ci" / "postgres.sh"
     started = subprocess.run(["bash", str(script), "start", str(directory), "--durable"],
                              capture_output=True, text=True, check=False)
@@ -113,13 +114,14 @@ def temporary_postgres(workdir: Path) -> Iterator[str | None]:
         yield started.stdout.strip().splitlines()[-1]
     finally:
         subprocess.run(["bash", str(script), "stop", str(directory)], check=False)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def bench_settings(url: str, **overrides: Any) -> Settings:
     return load_settings(telegram={"token": TOKEN}, database={"url": url}, **overrides)
 
 
-# ---- the bot, timed ---------------------------------------------------------------------------------
+# ---- the bot, timed ------------------------------------------------------------------------------
 
 class LeanTelegram(FakeTelegram):
     """The Telegram double, keeping only recent calls: long runs must not measure its memory."""
@@ -141,6 +143,9 @@ class TimedHarness(Harness):
 
     sequential: bool = True
     samples: list[float] = field(default_factory=list)
+    # Set once ``len(samples)`` reaches ``budget`` (the throughput run stops there).
+    budget: int | None = None
+    budget_spent: asyncio.Event = field(default_factory=asyncio.Event)
     # Called before each update (outside the timed part): (a) interleaves its baselines here.
     before_each: Callable[[], Awaitable[None]] | None = None
     _lock: asyncio.Lock | None = None
@@ -162,6 +167,8 @@ class TimedHarness(Harness):
         update = Update.de_json(payload, self.app.bot)
         await self.app.process_update(update)
         self.samples.append(time.perf_counter() - started)
+        if self.budget is not None and len(self.samples) >= self.budget:
+            self.budget_spent.set()
         return update
 
 
@@ -196,7 +203,7 @@ async def walk_report(person: Person, *, start: bool = True, send: bool = True) 
         await person.presses("Send")
 
 
-# ---- statistics ----------------------------------------------------------------------------------------
+# ---- statistics ----------------------------------------------------------------------------------
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)

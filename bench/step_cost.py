@@ -1,5 +1,5 @@
-"""(a) What one report step costs, against PTB's bare echo handler and echo plus one database commit,
-in the same run, on the same Telegram double and the same kind of database.
+"""(a) What one report step costs, against PTB's bare echo handler and echo plus one database
+commit, in the same run, on the same Telegram double and the same kind of database.
 
 All three are the real python-telegram-bot ``Application`` fed through ``process_update``; the time
 is measured from the raw update (``Update.de_json``) to the handler's last Bot API request answered.
@@ -16,7 +16,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
 
 from bench.common import TOKEN, Databases, LeanTelegram, bench_settings, median, ms, start_bot
 from bot.db import create_engine, session_factory

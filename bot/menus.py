@@ -38,6 +38,8 @@ REPORTER = [
     ("dataku", N_("What is stored about me")),
     ("hapus_chat", N_("Delete this conversation from my phone")),
     ("tarik_persetujuan", N_("Withdraw my consent")),
+    ("tambah", N_("Add a message to my report")),
+    ("berhenti_kabar", N_("Stop status news about my reports")),
 ]
 GROUP = [
     ("daftar", N_("Register this group as a village's PAPTBM group")),
@@ -45,6 +47,10 @@ GROUP = [
 ]
 # Officers: other modules add theirs here (e.g. case handling) before start-up.
 OFFICER_COMMANDS = [
+    ("kasus", N_("Cases of my area; /kasus REF opens one")),
+    ("catat", N_("/catat REF text: a private note on a case")),
+    ("balas", N_("/balas REF text: a message to the reporter")),
+    ("riwayat", N_("/riwayat REF: a case's history")),
     ("statistik", N_("Case figures for a year, with a chart")),
     ("latihan", N_("Practice report (for trainings)")),
 ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
@@ -23,6 +24,7 @@ from typing import TypeVar
 from telegram import Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.runtime import Runtime
 
@@ -34,7 +36,10 @@ MAX_BACKOFF_SECONDS = 30.0
 T = TypeVar("T")
 
 
-def _seconds(value: float | timedelta) -> float:
+def _retry_after(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # int now, timedelta in PTB 23: both handled
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value: float | timedelta = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
@@ -79,7 +84,7 @@ async def _call_until_done(what: str, make: Callable[[], Awaitable[object]],
         except InvalidToken:
             raise
         except RetryAfter as exc:
-            await _pause(_seconds(exc.retry_after), stop)
+            await _pause(_retry_after(exc), stop)
         except TelegramError as exc:
             failures += 1
             log.warning("%s failed (%s); retrying", what, type(exc).__name__)
@@ -100,9 +105,8 @@ async def poll_updates(application: Application, stop: asyncio.Event, *,
         except InvalidToken:
             raise
         except RetryAfter as exc:
-            log.warning("Telegram asks to wait %.0fs before polling again",
-                        _seconds(exc.retry_after))
-            await _pause(_seconds(exc.retry_after), stop)
+            log.warning("Telegram asks to wait %.0fs before polling again", _retry_after(exc))
+            await _pause(_retry_after(exc), stop)
             continue
         except TelegramError as exc:  # network trouble, 5xx, a conflict with another poller
             failures += 1

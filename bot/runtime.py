@@ -20,8 +20,10 @@ from bot.dispatcher import Dispatcher
 from bot.escalation import EscalationSweep
 from bot.regions import RegionDirectory
 from bot.services.alerts import AlertService
+from bot.services.cases import CaseService
 from bot.services.practice import PracticeRouter
 from bot.services.privacy import PrivacyService
+from bot.services.relay import RelayService
 from bot.services.reports import ReportService
 from bot.services.routing import Router
 from models.encryption import install_cipher
@@ -60,6 +62,8 @@ class Runtime:
     alerts: AlertService
     router: Router
     escalation: EscalationSweep
+    cases: CaseService
+    relay: RelayService
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     metrics: Counter[str] = field(default_factory=Counter)
 
@@ -85,13 +89,22 @@ class Runtime:
         dispatcher.on_chat_gone.append(alerts.on_chat_gone)
         dispatcher.on_sent.append(alerts.on_sent)
         dispatcher.on_chat_migrated.append(alerts.on_chat_migrated)
+        # Case handling and the anonymous relay (issue 4): the relay remembers which sent
+        # message belongs to which case, so that a reply to it is passed on.
+        from handlers.case_view import CaseView
+
+        metrics: Counter[str] = Counter()
+        relay = RelayService(sessions, clock, settings, vault, CaseView(settings, regions))
+        cases = CaseService(sessions, clock, settings, vault, alerts, relay, metrics)
+        dispatcher.on_sent.append(relay.on_sent)
         return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, vault=vault,
                    regions=regions,
                    reports=reports,
                    dispatcher=dispatcher,
                    privacy=PrivacyService(sessions, clock, vault),
                    alerts=alerts, router=router,
-                   escalation=EscalationSweep(sessions, clock, settings, alerts, router))
+                   escalation=EscalationSweep(sessions, clock, settings, alerts, router),
+                   cases=cases, relay=relay, metrics=metrics)
 
     async def load_regions(self) -> None:
         async with self.sessions() as session:

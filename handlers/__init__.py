@@ -13,7 +13,17 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import alerts, district, errors, limits, privacy, report, reporter_info
+from handlers import (
+    alerts,
+    cases,
+    district,
+    errors,
+    limits,
+    privacy,
+    relay,
+    report,
+    reporter_info,
+)
 
 PRIVATE = filters.ChatType.PRIVATE
 
@@ -22,6 +32,10 @@ def register(application: Application) -> None:
     """Wire every handler. Group -2 counts every update, -1 applies the flood limit, 0 handles it (fallbacks last)."""
     application.add_handlers([
         *district.handlers(),  # onboarding, statistics, export, practice (before /start)
+        # Case handling and the relay (before /batal and the report's text and media: a reply
+        # to a relayed message, or a note being typed, is not an answer to the report form).
+        *cases.handlers(),
+        *relay.handlers(),
         CommandHandler("start", report.start, filters=PRIVATE),
         CommandHandler("lapor", report.report, filters=PRIVATE),
         CommandHandler("batal", report.cancel, filters=PRIVATE),

@@ -71,7 +71,7 @@ def _seconds(value: float | timedelta) -> float:
 
 
 async def show_typing(update: Update) -> None:
-    """"typing…" while something slow happens; only a courtesy, so never fatal."""
+    """Show "typing…" while something slow happens: only a courtesy, so never fatal."""
     if update.effective_chat is None:
         return
     try:

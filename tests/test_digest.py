@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot import jobs
 from bot.services.digest import build_digest, digest_due, queue_weekly_digest, render_digest
-from models import OutboxMessage
+from models import Case, CaseEvent, OutboxMessage
 from tests.case_factory import WITA, add_cases, add_group, add_officer, new_case, wita
 from tests.harness import Harness, Person
 
@@ -37,8 +37,11 @@ async def a_week_of_work(bot: Harness) -> None:
         new_case(wita(2026, 3, 2, 8, 0), village="Lolo", reference="PSR-26-SOONPD",
                  types=("seksual",), ack_deadline=now + HOUR, police_deadline=now + 24 * HOUR),
         # Older cases in every state.
-        new_case(wita(2026, 1, 5), village="Lolo", status="dirujuk", referral="polisi",
+        new_case(wita(2026, 1, 5), village="Lolo", status="dirujuk", referral="police",
                  types=("seksual",), police_deadline=wita(2026, 1, 8), acknowledged_after=HOUR),
+        new_case(wita(2026, 1, 5), village="Lolo", status="pendampingan", referral="health",
+                 reference="PSR-26-WASPOL", types=("seksual",), police_deadline=wita(2026, 1, 8),
+                 acknowledged_after=HOUR),
         new_case(wita(2026, 1, 6), village="Lolo", status="pendampingan",
                  acknowledged_after=HOUR, ack_deadline=now - 24 * HOUR),
         new_case(wita(2026, 1, 7), village="Lolo", status="selesai",
@@ -47,6 +50,11 @@ async def a_week_of_work(bot: Harness) -> None:
                  closed_at=wita(2026, 1, 9)),
     )
     sessions = bot.runtime.sessions
+    async with sessions.begin() as session:  # PSR-26-WASPOL went to the police before the shelter
+        case_id = await session.scalar(select(Case.id).where(Case.reference == "PSR-26-WASPOL"))
+        session.add(CaseEvent(case_id=case_id, at=wita(2026, 1, 6), actor="officer:1",
+                              kind="status_changed",
+                              detail={"to": "dirujuk", "referral": "police"}))
     await add_group(sessions, "Modang", -1001)
     await add_group(sessions, "Pondong Baru", -1002)
     await add_group(sessions, "Lolo", -1003, active=False, changed_at=wita(2026, 2, 27, 14, 30))
@@ -61,7 +69,7 @@ async def test_last_weeks_work_in_figures(bot: Harness) -> None:
     assert digest.week_end == datetime(2026, 3, 2, tzinfo=WITA)
     assert (digest.new_cases, digest.new_urgent) == (3, 1)
     assert digest.new_by_kecamatan == [("Kuaro", 1), ("Long Ikis", 1), ("Tanah Grogot", 1)]
-    assert digest.open_by_stage == [("baru", 4), ("diterima", 1), ("pendampingan", 1),
+    assert digest.open_by_stage == [("baru", 4), ("diterima", 1), ("pendampingan", 2),
                                     ("dirujuk", 1)]
     assert [c.reference for c in digest.overdue_ack] == ["PSR-26-LATEAK", "PSR-26-UNROUT"]
     assert digest.overdue_ack[0].place == "Lombok, Long Ikis"
@@ -79,8 +87,8 @@ async def test_the_digest_reads_well_in_indonesian(bot: Harness) -> None:
     text = render_digest(digest, bot.settings, "id")
     assert "Ringkasan mingguan</b> · 23 Feb – 1 Maret 2026" in text
     assert "Kasus baru minggu lalu: <b>3</b> (1 mendesak)" in text
-    assert "Kasus yang masih berjalan: <b>7</b>" in text
-    assert "baru 4, diterima 1, pendampingan 1, dirujuk 1" in text
+    assert "Kasus yang masih berjalan: <b>8</b>" in text
+    assert "Baru 4, Diterima 1, Pendampingan 2, Dirujuk 1" in text
     assert "Tidak diterima tepat waktu: 2" in text
     assert "<code>PSR-26-LATEAK</code> · Lombok, Long Ikis · sejak 2 Mar 04:00" in text
     assert "Batas waktu lapor ke polisi terlewati: 1" in text

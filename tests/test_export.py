@@ -29,7 +29,7 @@ async def two_cases_and_a_practice(bot: Harness) -> None:
         new_case(wita(2026, 1, 10, 14, 5), village="Pondong Baru", types=("fisik", "seksual"),
                  victim="child", victim_sex="f", victim_age_band="13-17", victim_count=2,
                  place="sekolah", perpetrator="guru", occurred="month", priority="high",
-                 status="dirujuk", referral="polisi",
+                 status="dirujuk", referral="police",
                  acknowledged_after=timedelta(minutes=30), reference="PSR-26-AAAAAA"),
         new_case(wita(2026, 2, 3, 8, 0), village="Lombok", types=("penelantaran",),
                  victim="woman", victim_sex="f", victim_age_band="25-44", place="rumah_tangga",
@@ -68,13 +68,13 @@ async def test_the_xlsx_holds_one_row_per_case_cell_by_cell(bot: Harness) -> Non
     assert rows[1] == [
         "PSR-26-AAAAAA", datetime(2026, 1, 10, 14, 5), "64.01.05", "Kuaro", "64.01.05.2009",
         "Pondong Baru", "Fisik; Seksual", 1, 0, 1, 0, 0, 0, 0, "Sekolah", "Bulan ini", "Guru",
-        "Anak (di bawah 18)", "Perempuan", "13–17 tahun", 2, "Tinggi", "dirujuk",
-        datetime(2026, 1, 10, 14, 35), None, "polisi", None]
+        "Anak (di bawah 18)", "Perempuan", "13–17 tahun", 2, "Tinggi", "Dirujuk",
+        datetime(2026, 1, 10, 14, 35), None, "Polisi", None]
     assert rows[2] == [
         "PSR-26-BBBBBB", datetime(2026, 2, 3, 8, 0), "64.01.06", "Long Ikis", "64.01.06.2006",
         "Lombok", "Penelantaran", 0, 0, 0, 0, 0, 1, 0, "Rumah Tangga", "Masih terjadi",
         "Suami/Istri", "Perempuan (18 tahun ke atas)", "Perempuan", "25–44 tahun", 1, "Biasa",
-        "baru", None, None, None, None]
+        "Baru", None, None, None, None]
     assert len(rows) == 3  # no practice case, nothing from 2025
     assert sheet["B2"].number_format == "yyyy-mm-dd hh:mm"
 

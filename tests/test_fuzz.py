@@ -143,8 +143,8 @@ def test_generated_updates_never_crash_or_corrupt(settings) -> None:
               for i in range(3)]
     counted = {"updates": 0, "reviews": 0}
 
-    @given(st.lists(step_st, min_size=5, max_size=25))
-    @hsettings(max_examples=120, deadline=None,
+    @given(st.lists(step_st, min_size=10, max_size=25))
+    @hsettings(max_examples=150, deadline=None,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     def run(steps: list[tuple[int, tuple[str, Any]]]) -> None:
         async def go() -> None:

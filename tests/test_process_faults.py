@@ -18,6 +18,7 @@ kills. The long trials are ``slow`` (``make test-slow``); two representative one
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import json
 import os
 import random
@@ -59,6 +60,7 @@ PERSON: dict[str, Any] = {"id": PERSON_ID, "is_bot": False, "first_name": "Sari"
                           "language_code": "en"}
 STARTUP_SECONDS = 30.0  # one start of the process, migrations included
 SETTLE_SECONDS = 20.0  # one update, from queued to confirmed (a restart included)
+PR_SET_PDEATHSIG = 1  # prctl(2)
 MAX_KILL_DELAY = 0.3  # "random delays bounded": the latest a delay kill lands after an update
 
 
@@ -111,7 +113,8 @@ class BotProcess:
         with self.log_path.open("wb") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", "run", cwd=self.files.workdir, env=self.env(),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent)
         self.killed_by_us = False
         await self.api.wait_until(  # a kill armed for a later call may land during start-up too
             lambda: any(c.method == "getUpdates" for c in self.api.calls[seen:])
@@ -160,6 +163,12 @@ class BotProcess:
                 found += [line for line in path.read_text(errors="replace").splitlines()
                           if marker in line]
         return found
+
+
+def _die_with_parent() -> None:
+    """In the child: if the test run itself is killed, the bot goes too (Linux), never orphaned."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 # --- what the person answers ---------------------------------------------------------------------

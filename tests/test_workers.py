@@ -1,6 +1,7 @@
-"""Several workers on one PostgreSQL database: two bots (two Runtimes with their own connection pools,
-as two processes would have) share the outbox and the escalation deadlines. Every notification is
-sent once and every due case climbs once, whoever gets to it first (row locks, SKIP LOCKED).
+"""Several workers on one PostgreSQL database: two bots (two Runtimes, each with its own connection
+pool, as two processes would have) share the outbox and the escalation deadlines. Every
+notification is sent once and every due case climbs once, whoever gets to it first (row locks,
+SKIP LOCKED).
 
 PostgreSQL only: SQLite is the one-process setup."""
 

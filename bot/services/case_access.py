@@ -9,8 +9,9 @@ Roles, as the district names them:
 - **reporter**: the person whose report it is (they follow it through ``/status`` and the relay);
 - **stranger**: anyone else, including staff of another area.
 
-A village member may not close or reopen a case: at village level a case could be buried by a
-neighbour of the abuser, so only officers decide that it is "not a case". Telegram-free.
+A village member may not close a case: at village level a case could be buried by a neighbour
+of the abuser, so only officers decide that it is "not a case" (anyone handling it may reopen it).
+Telegram-free.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ async def memberships(session: AsyncSession, user_id: int) -> list[tuple[GroupMe
         .where(GroupMember.user_id == user_id, GroupMember.active.is_(True),
                Responder.kind == GROUP, Responder.active.is_(True))
         .order_by(GroupMember.id))
-    return [(member, village) for member, village in rows.tuples()]
+    return [(member, village) for member, village in rows]
 
 
 async def _village_name(session: AsyncSession, code: str) -> str:

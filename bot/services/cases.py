@@ -50,7 +50,7 @@ from models import Case, CaseEvent, Evidence, PendingInput, Region
 
 PAGE_SIZE = 8
 MAX_TEXT = 2000  # a note or a reply: one phone screen or two
-INPUT_MINUTES = 15  # how long "type your note now" waits
+INPUT_MINUTES = 30  # how long "type your note now" waits
 REFERENCE = re.compile(r"^[A-Z]{2,6}-\d{2}-[A-HJ-NP-Z2-9]{6}$")
 
 # Outcomes.
@@ -89,7 +89,7 @@ class Result:
     reference: str = ""
     refusal: workflow.Refusal | None = None
     reason: str | None = None  # why the reporter cannot be reached
-    due: datetime | None = None  # when a message to the reporter goes out
+    due: datetime | None = None  # when a message to the reporter goes out, if it must wait
     by: str | None = None  # who holds the case
     tier: str | None = None
     told_reporter: bool = False
@@ -234,7 +234,7 @@ class CaseService:
             select(CaseEvent.kind, func.count()).where(
                 CaseEvent.case_id == case.id, CaseEvent.kind.in_(("note", "relay_out",
                                                                   "relay_in")))
-            .group_by(CaseEvent.kind))).tuples().all())
+            .group_by(CaseEvent.kind))).all())
         village = await session.get(Region, case.village_code)
         kecamatan = await session.get(Region, case.kecamatan_code)
         return Card(case, actor, village.name if village else case.village_code,
@@ -335,17 +335,19 @@ class CaseService:
         if due is None:
             return Result(UNREACHABLE, case, actor, case.reference, reason="unlinked")
         case.updated_at = now
-        return Result(OK, case, actor, case.reference, due=due)
+        return Result(OK, case, actor, case.reference, due=due if due > now else None)
 
     # ---- "type your note / reply now" -----------------------------------------------------------
 
-    async def begin_input(self, user_id: int, name: str, case_id: int, kind: str) -> Result:
-        """A button put this person in a short note or reply mode for one case (kept in the
-        database, so a restart loses nothing)."""
+    async def begin_input(self, user_id: int, name: str, kind: str, *,
+                          case_id: int | None = None, reference: str | None = None) -> Result:
+        """A button (or ``/catat REF`` alone) put this person in a short note or reply mode for
+        one case; kept in the database, so a restart loses nothing."""
         now = self.clock.now()
         action = NOTE if kind == NOTE_KIND else REPLY
         async with self.sessions.begin() as session:
-            opened = await self._open(session, user_id, name, action, now, case_id=case_id)
+            opened = await self._open(session, user_id, name, action, now, case_id=case_id,
+                                      reference=reference)
             if isinstance(opened, Result):
                 return opened
             case, actor = opened
@@ -356,15 +358,14 @@ class CaseService:
             await session.execute(delete(PendingInput).where(PendingInput.user_id == user_id))
             session.add(PendingInput(user_id=user_id, case_id=case.id, kind=kind, created_at=now,
                                      expires_at=now + timedelta(minutes=INPUT_MINUTES)))
-            return Result(OK, case, actor, case.reference,
-                          due=self.relay.contact_due(case, now) if kind == REPLY_KIND else None)
+            due = self.relay.contact_due(case, now) if kind == REPLY_KIND else now
+            return Result(OK, case, actor, case.reference, due=due if due > now else None)
 
     async def pending_input(self, user_id: int) -> PendingInput | None:
+        """This person's note or reply mode, expired or not (an expired one is still answered,
+        so that the text typed too late is not taken for something else)."""
         async with self.sessions() as session:
-            pending = await session.get(PendingInput, user_id)
-            if pending is None or pending.expires_at <= self.clock.now():
-                return None
-            return pending
+            return await session.get(PendingInput, user_id)
 
     async def cancel_input(self, user_id: int) -> bool:
         async with self.sessions.begin() as session:
@@ -384,6 +385,8 @@ class CaseService:
             if pending is None or pending.expires_at <= now:
                 if await already_processed(session, key):
                     return NOTE_KIND, Result(DUPLICATE)
+                if pending is not None:
+                    await session.delete(pending)
                 return NOTE_KIND, Result(NO_INPUT)
             kind = pending.kind
             action = NOTE if kind == NOTE_KIND else REPLY

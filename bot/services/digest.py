@@ -18,34 +18,23 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import case_status as workflow
 from bot import l10n
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Vault
-from bot.i18n import N_, translator
+from bot.i18n import translator
 from bot.outbox import enqueue
 from bot.services.onboarding import language_of_user
 from bot.services.stats import Scope, counted
-from models import Case, OutboxMessage, Region, Responder
+from models import Case, CaseEvent, OutboxMessage, Region, Responder
 from models.region import VILLAGE
 from models.responder import GROUP, OFFICER
 
 KIND = "weekly_digest"
 DIGEST_TIME = time(8, 0)  # local time (WITA), Mondays
 DIGEST_WEEKDAY = 1  # PTB's JobQueue.run_daily counts from Sunday = 0, like cron
-CLOSED_STATUSES = ("selesai", "ditutup")
-# A sexual violence case's police deadline is met once it is referred to the police.
-POLICE_REFERRALS = ("polisi", "police")
 LIST_LIMIT = 10
-
-STAGES = {
-    "baru": N_("new"),
-    "diterima": N_("acknowledged"),
-    "penjangkauan": N_("outreach"),
-    "pengelolaan": N_("case management"),
-    "pendampingan": N_("accompaniment"),
-    "dirujuk": N_("referred"),
-}
 
 
 @dataclass
@@ -109,24 +98,30 @@ async def build_digest(session: AsyncSession, now: datetime, settings: Settings)
         select(Case.kecamatan_code, Case.urgent)
         .where(Case.created_at >= week_start, Case.created_at < week_end), Scope()))).all()
     by_kecamatan = Counter(code for code, _urgent in new)
-    open_query = counted(select(Case.status, func.count()).where(
-        Case.closed_at.is_(None), Case.status.not_in(CLOSED_STATUSES)), Scope())
-    stages = {status: count for status, count in
-              await session.execute(open_query.group_by(Case.status))}
-    open_by_stage = [(stage, stages.pop(stage)) for stage in STAGES if stage in stages]
+    is_open = (Case.closed_at.is_(None), Case.status.not_in(workflow.CLOSED))
+    stages = {status: count for status, count in await session.execute(counted(
+        select(Case.status, func.count()).where(*is_open), Scope()).group_by(Case.status))}
+    open_by_stage = [(stage, stages.pop(stage)) for stage in workflow.STATUSES if stage in stages]
     open_by_stage += sorted(stages.items())
-    is_open = (Case.closed_at.is_(None), Case.status.not_in(CLOSED_STATUSES))
     late_ack = (await session.execute(counted(
         select(Case.reference, Case.village_code, Case.ack_deadline)
         .where(Case.acknowledged_at.is_(None), *is_open,
                or_(Case.ack_deadline < now, Case.unrouted.is_(True)))
         .order_by(Case.created_at), Scope()))).all()
-    police = (await session.execute(counted(
-        select(Case.reference, Case.village_code, Case.police_deadline)
+    # UU TPKS: the deadline is met once the case has been referred to the police (now or before).
+    police_rows = (await session.execute(counted(
+        select(Case.id, Case.reference, Case.village_code, Case.police_deadline)
         .where(Case.police_deadline.is_not(None), *is_open,
                Case.police_deadline < now + timedelta(days=2),
-               or_(Case.referral.is_(None), Case.referral.not_in(POLICE_REFERRALS)))
+               or_(Case.referral.is_(None), Case.referral != workflow.POLICE))
         .order_by(Case.police_deadline), Scope()))).all()
+    referred_before = {case_id for case_id, detail in await session.execute(
+        select(CaseEvent.case_id, CaseEvent.detail).where(
+            CaseEvent.case_id.in_([row[0] for row in police_rows]),
+            CaseEvent.kind == "status_changed"))
+        if (detail or {}).get("referral") == workflow.POLICE}
+    police = [(ref, village, deadline) for case_id, ref, village, deadline in police_rows
+              if case_id not in referred_before]
     gone = list(await session.scalars(select(Responder).where(
         Responder.kind == GROUP, Responder.active.is_(False),
         Responder.changed_at >= week_start, Responder.changed_at < now)
@@ -170,8 +165,9 @@ def render_digest(digest: Digest, settings: Settings, language: str) -> str:
                                       for name, count in digest.new_by_kecamatan))
     lines.append(_("Open cases: {count}").format(count="<b>" + n(digest.open_cases) + "</b>"))
     if digest.open_by_stage:
-        lines.append("  " + ", ".join(f"{_(STAGES[stage]) if stage in STAGES else stage} "
-                                      f"{n(count)}" for stage, count in digest.open_by_stage))
+        lines.append("  " + ", ".join(
+            f"{_(workflow.STAGE_NAMES[stage]) if stage in workflow.STAGE_NAMES else stage} "
+            f"{n(count)}" for stage, count in digest.open_by_stage))
 
     def late(cases: list[LateCase], title: str, empty: str) -> None:
         lines.append("")

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import case_status as workflow
 from bot import report_form as form
 from bot.clock import Clock
 from bot.config import Settings
@@ -147,11 +148,14 @@ class ExportService:
             "victim_age_band": _label(ages, case.victim_age_band, _),
             "victim_count": case.victim_count,
             "priority": _(PRIORITY[case.priority]) if case.priority in PRIORITY else case.priority,
-            "status": case.status,
+            "status": _(workflow.STAGE_NAMES[case.status])
+            if case.status in workflow.STAGE_NAMES else case.status,
             "acknowledged": local(case.acknowledged_at),
             "closed": local(case.closed_at),
-            "referral": case.referral or "",
-            "close_reason": case.close_reason or "",
+            "referral": _(workflow.REFERRAL_TARGETS[case.referral])
+            if case.referral in workflow.REFERRAL_TARGETS else case.referral or "",
+            "close_reason": _(workflow.CLOSE_REASONS[case.close_reason])
+            if case.close_reason in workflow.CLOSE_REASONS else case.close_reason or "",
         }
         row: list[Any] = []
         for key, _header in COLUMNS:

@@ -30,7 +30,8 @@ from models import Case, Region, Responder
 from models.region import KECAMATAN, VILLAGE
 from models.responder import GROUP
 
-# Closing reasons that mean "this was never a case of its own": such cases are not counted.
+# Closing reasons (bot/case_status.CLOSE_REASONS) that mean "this was never a case of its own":
+# such cases are not counted.
 NOT_COUNTED_CLOSE_REASONS = frozenset({"duplicate", "not_a_case"})
 VICTIM_LABELS = {form.WOMAN: N_("Women"), form.CHILD: N_("Children")}
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 01:21:15.424074
+Create Date: 2026-11-29 01:35:28.903040
 """
 from __future__ import annotations
 
@@ -91,6 +91,8 @@ def upgrade() -> None:
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('referral', sa.String(length=16), nullable=True),
     sa.Column('close_reason', sa.String(length=16), nullable=True),
+    sa.Column('handler_user_id', sa.BigInteger(), nullable=True),
+    sa.Column('handler_name', sa.String(length=120), nullable=True),
     sa.ForeignKeyConstraint(['kecamatan_code'], ['regions.code'], name=op.f('fk_cases_kecamatan_code_regions')),
     sa.ForeignKeyConstraint(['reporter_id'], ['reporters.id'], name=op.f('fk_cases_reporter_id_reporters'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['village_code'], ['regions.code'], name=op.f('fk_cases_village_code_regions')),
@@ -249,6 +251,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_group_members_responder_id'), ['responder_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_group_members_user_id'), ['user_id'], unique=False)
 
+    op.create_table('pending_inputs',
+    sa.Column('user_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_pending_inputs_case_id_cases'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_pending_inputs'))
+    )
+    with op.batch_alter_table('pending_inputs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pending_inputs_case_id'), ['case_id'], unique=False)
+
+    op.create_table('relay_messages',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('side', sa.String(length=8), nullable=False),
+    sa.Column('chat_id', sa.BigInteger(), nullable=True),
+    sa.Column('message_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_relay_messages_case_id_cases'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_relay_messages'))
+    )
+    with op.batch_alter_table('relay_messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_relay_messages_case_id'), ['case_id'], unique=False)
+        batch_op.create_index('ix_relay_messages_message', ['message_id', 'side'], unique=False)
+
     op.create_table('outbox',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('kind', sa.String(length=24), nullable=False),
@@ -284,6 +312,15 @@ def downgrade() -> None:
         batch_op.drop_index('ix_outbox_alert_status')
 
     op.drop_table('outbox')
+    with op.batch_alter_table('relay_messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_relay_messages_message')
+        batch_op.drop_index(batch_op.f('ix_relay_messages_case_id'))
+
+    op.drop_table('relay_messages')
+    with op.batch_alter_table('pending_inputs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pending_inputs_case_id'))
+
+    op.drop_table('pending_inputs')
     with op.batch_alter_table('group_members', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_group_members_user_id'))
         batch_op.drop_index(batch_op.f('ix_group_members_responder_id'))

@@ -1,0 +1,215 @@
+"""The reporter's side of the anonymous relay, and the router for plain private messages.
+
+``/tambah REF text`` adds a message to one's own report; a reply to the bot's message about a case
+(an officer's message, a status message) does the same, with text or a file; ``/berhenti_kabar``
+and ``/lanjut_kabar`` (and the button under a status message) stop and resume status news.
+
+Every plain private message passes ``on_private_message`` first: a reply to a relayed message is
+relayed, a text typed after "Add note" / "Reply to reporter" is saved or sent, and anything else
+goes on to the report conversation (``handlers/report.py``) as before.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from telegram import Message, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.callback_data import BadCallback, NewsPress, parse
+from bot.i18n import Translate
+from bot.services import relay as service
+from bot.services.cases import normalise_reference
+from handlers import cases, report
+from handlers.common import answer, reply, runtime, translate_for
+
+PRIVATE = filters.ChatType.PRIVATE
+MEDIA = (filters.PHOTO | filters.VOICE | filters.VIDEO | filters.AUDIO | filters.Document.ALL
+         | filters.VIDEO_NOTE)
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    return [
+        CommandHandler("batal", cancel, filters=PRIVATE),
+        CommandHandler("tambah", add_command, filters=PRIVATE),
+        CommandHandler("berhenti_kabar", stop_news, filters=PRIVATE),
+        CommandHandler("lanjut_kabar", resume_news, filters=PRIVATE),
+        CallbackQueryHandler(on_news_button, pattern=r"^n1\|"),
+        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE
+                       & ((filters.TEXT & ~filters.COMMAND) | MEDIA), on_private_message),
+    ]
+
+
+def outcome_text(result: service.FromReporter, _: Translate) -> str:
+    if result.outcome == service.DELIVERED:
+        return "✅ " + _("Your message was passed to the officers handling report "
+                        "<code>{reference}</code>. They do not see your name or account. If "
+                        "someone is in danger, call 112.").format(reference=result.reference)
+    if result.outcome == service.DUPLICATE:
+        return _("Your message was already passed on.")
+    if result.outcome == service.EMPTY:
+        return _("Write your message after the reference, like this: <code>/tambah {reference} "
+                 "your message</code>").format(reference=result.reference)
+    if result.outcome == service.TOO_LONG:
+        return _("That message is too long. Please send it in shorter parts.")
+    if result.outcome == service.TOO_LARGE:
+        return _("That file is too large to keep with your report. Please send a smaller one.")
+    if result.outcome == service.TOO_MANY:
+        return _("Your report already holds as many files as it can.")
+    return _("You have no report with that reference. /status shows your reports.")
+
+
+async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/tambah REF text: a message to the officers handling one's own report."""
+    user = update.effective_user
+    message = update.effective_message
+    assert user is not None and message is not None
+    _ = await translate_for(update, context)
+    rt = runtime(context)
+    parts = (message.text or "").split(maxsplit=2)
+    reference = normalise_reference(parts[1]) if len(parts) > 1 else None
+    if reference is None:
+        own = await rt.relay.own_references(user.id)
+        if not own.references:
+            await reply(update, _("You have not sent any report yet. Send /lapor to make one."))
+            return
+        await reply(update, _("Write your message after the reference of your report, like "
+                              "this: <code>/tambah {reference} your message</code>").format(
+            reference=own.references[0]))
+        return
+    result = await rt.relay.from_reporter(user.id, update.update_id, reference=reference,
+                                          text=parts[2] if len(parts) > 2 else None)
+    rt.dispatcher.wake()
+    await reply(update, outcome_text(result, _))
+
+
+async def stop_news(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _set_news(update, context, False)
+
+
+async def resume_news(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _set_news(update, context, True)
+
+
+async def _set_news(update: Update, context: ContextTypes.DEFAULT_TYPE, wanted: bool) -> None:
+    user = update.effective_user
+    assert user is not None
+    _ = await translate_for(update, context)
+    await runtime(context).relay.set_status_news(user.id, wanted)
+    if wanted:
+        text = _("You will again be told here when the status of your reports changes. "
+                 "/berhenti_kabar stops it.")
+    else:
+        text = _("You will no longer be told when the status of your reports changes. Officers' "
+                 "messages still reach you. /lanjut_kabar turns status news back on; /status "
+                 "shows it at any time.")
+    query = update.callback_query
+    if query is not None:
+        await answer(query, text, show_alert=True)
+    else:
+        await reply(update, text)
+
+
+async def on_news_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None
+    try:
+        pressed = parse(query.data)
+    except BadCallback:
+        pressed = None
+    if not isinstance(pressed, NewsPress):
+        _ = await translate_for(update, context)
+        await answer(query, _("That button is no longer active."))
+        return
+    await _set_news(update, context, pressed.wanted)
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/batal: ends a note or reply being typed; otherwise cancels the report being written."""
+    user = update.effective_user
+    assert user is not None
+    rt = runtime(context)
+    if await rt.cases.cancel_input(user.id):
+        _ = await translate_for(update, context)
+        await reply(update, _("Cancelled: nothing was saved or sent."))
+        return
+    await report.cancel(update, context)
+
+
+def _media(message: Message) -> dict[str, Any] | None:
+    return report.evidence_of(message)
+
+
+def _from_the_bot(message: Message, bot_id: int) -> bool:
+    replied = message.reply_to_message
+    return replied is not None and replied.from_user is not None \
+        and replied.from_user.id == bot_id
+
+
+async def on_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and user is not None
+    rt = runtime(context)
+    text = message.text
+    media = None if text is not None else _media(message)
+    if _from_the_bot(message, context.bot.id):
+        replied = message.reply_to_message
+        assert replied is not None
+        case_id = await rt.relay.replied_case(user.id, replied.message_id)
+        if case_id is not None:
+            _ = await translate_for(update, context)
+            result = await rt.relay.from_reporter(user.id, update.update_id, case_id=case_id,
+                                                  text=text, media=media)
+            rt.dispatcher.wake()
+            await reply(update, outcome_text(result, _))
+            return
+        case_id = await rt.relay.handler_replied_case(user.id, replied.message_id)
+        if case_id is not None:
+            if text is not None:
+                await cases.reply_by_relay(update, context, case_id, text)
+            else:
+                _ = await translate_for(update, context)
+                await reply(update, _("Only text can be passed on to the reporter. Please write "
+                                      "it as a message."))
+            return
+    if await rt.cases.pending_input(user.id) is not None:
+        if text is not None:
+            await cases.finish_input(update, context, text)
+        else:
+            _ = await translate_for(update, context)
+            await reply(update, _("Only text can be saved here. Write it as a message, or send "
+                                  "/batal."))
+        return
+    if text is not None and await _hint_for_reporter(update, context):
+        return
+    if text is not None:
+        await report.on_text(update, context)
+    else:
+        await report.on_media(update, context)
+
+
+async def _hint_for_reporter(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Someone with a report and no draft writes to the bot: most likely about that report."""
+    user = update.effective_user
+    assert user is not None
+    rt = runtime(context)
+    if (await rt.reports.current(user.id)).draft is not None:
+        return False
+    own = await rt.relay.own_references(user.id)
+    if not own.references:
+        return False
+    _ = await translate_for(update, context)
+    await reply(update, _("To send a message about your report, reply to one of my messages "
+                          "about it (swipe it left), or send <code>/tambah {reference} your "
+                          "message</code>. To make a new report, send /lapor.").format(
+        reference=escape(own.references[0])))
+    return True
