@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -76,9 +76,9 @@ class EscalationSweep:
             log.error("%d case(s) are UNROUTED: nobody registered receives them. Run `ppa-bot "
                       "responders list` and register a group or officer for their area", left)
 
-    async def _due(self, query: object) -> list[int]:
+    async def _due(self, query: Select[int]) -> list[int]:
         async with self.sessions() as session:
-            return list(await session.scalars(query))  # type: ignore[call-overload]
+            return list(await session.scalars(query))
 
     async def _climb_due(self, now: datetime) -> int:
         due = await self._due(select(Case.id).where(Case.ack_deadline <= now)

@@ -29,9 +29,14 @@ MAX_BODY = 1024 * 1024
 
 
 class UpdateHandler(RequestHandler):
-    def initialize(self, ptb: Application, secret: str) -> None:
+    """Handles the update before answering 200: Telegram re-sends anything not answered, so a
+    crash mid-update loses nothing (a repeat is recognised by its update id). One update at a
+    time, in order, as with polling."""
+
+    def initialize(self, ptb: Application, secret: str, lock: asyncio.Lock) -> None:
         self.ptb = ptb
         self.secret = secret
+        self.lock = lock
 
     async def post(self) -> None:
         given = self.request.headers.get(SECRET_HEADER, "")
@@ -45,7 +50,8 @@ class UpdateHandler(RequestHandler):
         except (ValueError, TypeError, KeyError):
             self.set_status(400)
             return
-        await self.ptb.update_queue.put(update)
+        async with self.lock:
+            await self.ptb.process_update(update)
         self.set_status(200)
 
 
@@ -64,10 +70,10 @@ class HealthHandler(RequestHandler):
         self.finish(json.dumps(report))
 
 
-def web_app(application: Application, rt: Runtime) -> WebApplication:
+def web_app(application: Application, rt: Runtime, lock: asyncio.Lock) -> WebApplication:
     return WebApplication([
         (rt.settings.webhook.path, UpdateHandler,
-         {"ptb": application, "secret": rt.settings.webhook.secret_token}),
+         {"ptb": application, "secret": rt.settings.webhook.secret_token, "lock": lock}),
         (r"/healthz", HealthHandler, {"runtime": rt}),
     ])
 
@@ -81,18 +87,20 @@ async def serve(application: Application, rt: Runtime,
     await application.initialize()
     await post_init(application)
     await application.start()
-    server = HTTPServer(web_app(application, rt), max_body_size=MAX_BODY)
+    in_flight = asyncio.Lock()
+    server = HTTPServer(web_app(application, rt, in_flight), max_body_size=MAX_BODY)
     server.listen(settings.webhook.port, address=settings.webhook.listen)
     await application.bot.set_webhook(
-        settings.webhook.url, secret_token=settings.webhook.secret_token,
+        settings.webhook.url, secret_token=settings.webhook.secret_token, max_connections=4,
         allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"])
     log.info("webhook server listening on %s:%s", settings.webhook.listen, settings.webhook.port)
     try:
         await stop.wait()
     finally:
         log.info("stopping: finishing updates in flight and flushing the outbox")
-        server.stop()
-        await application.stop()  # processes every update already queued before returning
+        server.stop()  # no new connections
+        async with in_flight:  # the update being handled, if any, is finished
+            await application.stop()
         await post_stop(application)
         await application.shutdown()
         await post_shutdown(application)

@@ -18,10 +18,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import report_form as form
 from bot.callback_data import AlertPress, BadCallback, parse
 from bot.config import Settings
-from bot.i18n import N_, Translate, translator
+from bot.i18n import N_, translator
 from bot.regions import RegionDirectory
 from bot.services.alerts import ESCALATED, HELP, POLICE, REPEAT, REROUTED, Taken
-from bot.services.responders import NO_RIGHTS, NOT_FOUND, NOT_STARTED, REVOKED, tier_of
+from bot.services.responders import NO_RIGHTS, NOT_FOUND, NOT_STARTED, REVOKED
 from handlers.report_view import option_label
 from models import Case, Evidence, Responder
 from models.case import HIGH, URGENT
@@ -299,7 +299,3 @@ class AlertView:
                                "</code>). It receives no reports until it is registered: "
                                "<code>ppa-bot responders add-group {chat_id} --region CODE</code>"
                                ).format(title=escape(title), chat_id=chat_id))
-
-
-def tier_name(region_code: str, _: Translate) -> str:
-    return _(TIER_NAMES[tier_of(region_code)])

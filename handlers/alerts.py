@@ -41,7 +41,10 @@ async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     else:
         result = await rt.alerts.ask_next_tier(pressed.case_id, presser, update.update_id)
     rt.dispatcher.wake()
-    await query.answer(answer_text(pressed.action, result, rt.settings), show_alert=True)
+    # A refusal or "already taken" needs reading: a pop-up; the rest is a passing note.
+    await query.answer(answer_text(pressed.action, result, rt.settings),
+                       show_alert=result.outcome in (service.REFUSED, service.ALREADY,
+                                                     service.MISSING))
 
 
 def answer_text(action: str, result: PressResult, settings: Settings) -> str:

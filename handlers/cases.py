@@ -71,7 +71,7 @@ async def _translate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Tran
 
 def problem_text(result: Result, _: Translate) -> str:
     """What a person reads when the service did not do what they asked."""
-    reference = result.reference or "?"
+    reference = escape(result.reference or "?")  # may be what the person typed
     outcome = result.outcome
     if outcome == service.NOT_STAFF:
         return _("This is for registered officers and enrolled PAPTBM members. To follow your own "
@@ -170,20 +170,20 @@ async def show_card_for(update: Update, context: ContextTypes.DEFAULT_TYPE, give
 
 async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: CaseListPress,
                     _: Translate) -> None:
+    """The list (or the kecamatan picker); a refusal is said, and counted by the service."""
     rt = runtime(context)
     user_id, _name = person(update)
-    if pressed.kecamatan == "*":
-        found = await rt.cases.list_cases(user_id, status=pressed.status)
-        if isinstance(found, Result):
-            await tell(update, problem_text(found, _))
-            return
-        text, markup = view.kecamatan_picker(pressed.status, rt.regions, _)
-        await replace_or_reply(update, text, markup)
-        return
     found = await rt.cases.list_cases(user_id, status=pressed.status,
-                                      kecamatan=pressed.kecamatan, page=pressed.page)
+                                      kecamatan="" if pressed.kecamatan == "*"
+                                      else pressed.kecamatan, page=pressed.page)
     if isinstance(found, Result):
         await tell(update, problem_text(found, _))
+        return
+    if update.callback_query is not None:
+        await answer(update.callback_query)
+    if pressed.kecamatan == "*" and found.area.kecamatan_choice:
+        text, markup = view.kecamatan_picker(pressed.status, rt.regions, _)
+        await replace_or_reply(update, text, markup)
         return
     await render_list(update, found, rt.settings, _)
 
@@ -208,7 +208,6 @@ async def on_list_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await answer(query, _("That button is no longer active."))
         return
     await show_list(update, context, pressed, _)
-    await answer(query)
 
 
 # ---- /catat, /balas -----------------------------------------------------------------------------
@@ -287,10 +286,7 @@ async def prompt_input(update: Update, started: Result, kind: str, settings: Any
             text += "\n" + _("It is outside the reporter's safe time: it will go out {time}."
                              ).format(time=local_time(started.due, settings))
         placeholder = _("Your message")
-    chat = update.effective_chat
-    assert chat is not None
-    await chat.send_message(text, parse_mode="HTML",
-                            reply_markup=ForceReply(input_field_placeholder=placeholder[:64]))
+    await reply(update, text, ForceReply(input_field_placeholder=placeholder[:64]))
 
 
 # ---- /riwayat -----------------------------------------------------------------------------------

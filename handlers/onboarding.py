@@ -26,7 +26,7 @@ from bot.callback_data import (
 from bot.i18n import Translate, translator
 from bot.services import onboarding as service
 from bot.services.onboarding import OnboardingError
-from handlers.common import language_of, replace_or_reply, reply, runtime
+from handlers.common import answer, language_of, replace_or_reply, reply, runtime
 from handlers.staff import admin_or_refuse, refresh_menu
 from models.onboarding import ADMIN_ROLE, OFFICER_ROLE, REPLACED
 from models.region import VILLAGE
@@ -156,17 +156,17 @@ async def on_village_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         pressed = None
     if not isinstance(pressed, VillagePickPress) or user is None or chat is None \
             or chat.type not in GROUP_TYPES:
-        await query.answer(_("That button is no longer active."))
+        await answer(query, _("That button is no longer active."))
         return
     if pressed.user_id != user.id:
-        await query.answer(_("Only the person who sent /daftar can choose. You can send /daftar "
+        await answer(query, _("Only the person who sent /daftar can choose. You can send /daftar "
                              "yourself."), show_alert=True)
         return
     if pressed.action == "v":
-        await query.answer()
+        await answer(query)
         await ask_admins(update, context, pressed.code)
         return
-    await query.answer()
+    await answer(query)
     if pressed.action == "k" and runtime(context).regions.get(pressed.code) is not None:
         await replace_or_reply(update, _("Which village?"), village_picker(
             context, user.id, pressed.code, pressed.page, _))
@@ -185,7 +185,7 @@ async def on_request_decision(update: Update, context: ContextTypes.DEFAULT_TYPE
     except BadCallback:
         pressed = None
     if not isinstance(pressed, GroupRequestPress):
-        await query.answer(_("That button is no longer active."))
+        await answer(query, _("That button is no longer active."))
         return
     by = await admin_or_refuse(update, context, _)
     if by is None:
@@ -201,12 +201,12 @@ async def on_request_decision(update: Update, context: ContextTypes.DEFAULT_TYPE
     except OnboardingError as exc:
         texts = {"unknown_request": _("This request no longer exists."),
                  "not_a_group": _("This chat cannot be registered as a group.")}
-        await query.answer(texts.get(exc.reason, _("Only district admins can do this.")),
+        await answer(query, texts.get(exc.reason, _("Only district admins can do this.")),
                            show_alert=True)
         return
     request = decision.request
     rt.dispatcher.wake()
-    await query.answer()
+    await answer(query)
     title, village = escape(request.title), escape(decision.village)
     if request.status == REPLACED:
         text = _("This request was replaced: the group asked again, for another village. Please "
@@ -285,7 +285,7 @@ async def on_invite_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     except BadCallback:
         pressed = None
     if not isinstance(pressed, InvitePress):
-        await query.answer(_("That button is no longer active."))
+        await answer(query, _("That button is no longer active."))
         return
     by = await admin_or_refuse(update, context, _)
     if by is None:
@@ -302,9 +302,9 @@ async def on_invite_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
                 rt.settings.onboarding.invite_expire_hours)
             region = await service.region_name(session, invitation.region_code)
     except OnboardingError:
-        await query.answer(_("That invitation cannot be made."), show_alert=True)
+        await answer(query, _("That invitation cannot be made."), show_alert=True)
         return
-    await query.answer()
+    await answer(query)
     link = f"https://t.me/{context.bot.username}?start={token}"
     expires = invitation.expires_at.astimezone(rt.settings.tz)
     await replace_or_reply(update, "\n".join([

@@ -10,7 +10,7 @@ from bot.callback_data import BadCallback, PurgePress, parse
 from bot.i18n import translator
 from bot.services.practice import count_practice, purge_practice
 from handlers import report
-from handlers.common import language_of, replace_or_reply, reply, runtime
+from handlers.common import answer, language_of, replace_or_reply, reply, runtime
 from handlers.staff import admin_or_refuse
 
 
@@ -62,11 +62,11 @@ async def on_purge_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     except BadCallback:
         pressed = None
     if not isinstance(pressed, PurgePress):
-        await query.answer(_("That button is no longer active."))
+        await answer(query, _("That button is no longer active."))
         return
     if await admin_or_refuse(update, context, _) is None:
         return
-    await query.answer()
+    await answer(query)
     if not pressed.confirm:
         await replace_or_reply(update, _("Nothing was deleted."))
         return

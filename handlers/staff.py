@@ -15,7 +15,7 @@ from bot.callback_data import BadCallback, StaffPress, parse
 from bot.i18n import Translate, translator
 from bot.services import onboarding as service
 from bot.services.onboarding import OnboardingError
-from handlers.common import language_of, replace_or_reply, reply, runtime
+from handlers.common import answer, language_of, replace_or_reply, reply, runtime
 from models import Responder
 from models.responder import GROUP, OFFICER
 
@@ -40,7 +40,7 @@ async def refuse(update: Update, _: Translate, reason: str) -> None:
                            "an invitation link."),
             "not_admin": _("Only district admins can do this.")}[reason]
     if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
+        await answer(update.callback_query, text, show_alert=True)
         return
     await reply(update, text)
 
@@ -221,7 +221,7 @@ async def on_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     except BadCallback:
         pressed = None
     if not isinstance(pressed, StaffPress):
-        await query.answer(_("That button is no longer active."))
+        await answer(query, _("That button is no longer active."))
         return
     by = await admin_or_refuse(update, context, _)
     if by is None:
@@ -242,9 +242,9 @@ async def on_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                 rt.dispatcher.wake()
             text, markup = await card(context, kind, pressed.responder_id, _)
     except OnboardingError as exc:
-        await query.answer(error_text(exc.reason, _), show_alert=True)
+        await answer(query, error_text(exc.reason, _), show_alert=True)
         return
-    await query.answer()
+    await answer(query)
     await replace_or_reply(update, text, markup)
 
 

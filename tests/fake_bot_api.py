@@ -114,7 +114,7 @@ class FakeBotApi:
         app = Application([
             (r"/bot([^/]+)/([A-Za-z]+)", ApiHandler, {"api": self}),
             (r"/file/bot([^/]+)/(.+)", FileHandler, {"api": self}),
-        ])
+        ], log_function=lambda handler: None)  # every call is in ``calls``; no access log
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))

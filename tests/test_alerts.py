@@ -17,7 +17,6 @@ from bot.config import Settings
 from bot.crypto import Vault
 from models import CaseEvent
 from tests.harness import Harness, Person
-from tests.telegram_double import FakeTelegram
 from tests.responder_people import (
     JANJU,
     KUARO,
@@ -32,6 +31,7 @@ from tests.responder_people import (
     register_group,
     register_officer,
 )
+from tests.telegram_double import FakeTelegram
 
 GROUP_ID = -1001000000001
 

@@ -16,6 +16,7 @@ from bot.services.relay import next_contact_time
 from tests.case_factory import WITA
 from tests.case_work import (
     KABUPATEN_GROUP_ID,
+    MODANG,
     PASER,
     VILLAGE_GROUP_ID,
     case_command,
@@ -70,6 +71,16 @@ async def test_a_village_member_writes_as_the_paptbm_of_the_village(
     await bot.deliver_outbox()
     relayed = reporter_id.last_text()
     assert "Petugas PAPTBM Modang" in relayed and "Sri" not in relayed
+
+
+async def test_a_paptbm_officer_registered_for_the_village_also_signs_for_the_village(
+        bot: Harness, reporter_id: Person) -> None:
+    officer = await register_officer(bot, 6_700_001, MODANG, "Pak Hasan PAPTBM")
+    reference = await report_from_modang(reporter_id)
+    await officer.sends(f"/balas {reference} Bisa bertemu di balai desa?")
+    await bot.deliver_outbox()
+    assert "Petugas PAPTBM Modang" in reporter_id.last_text()
+    assert "Hasan" not in reporter_id.last_text()
 
 
 async def test_an_officer_cannot_write_to_a_reporter_who_asked_not_to_be_contacted(
@@ -192,6 +203,20 @@ async def test_an_officer_answers_by_replying_to_the_relayed_message(
     await replies_to(officer, officer.last_message(), "Ya, hari ini pukul 15.00.")
     await bot.deliver_outbox()
     assert "Ya, hari ini pukul 15.00." in reporter.last_text()
+
+
+async def test_a_file_sent_in_answer_by_an_officer_is_refused_with_a_reason(
+        bot: Harness, reporter: Person) -> None:
+    officer = await kecamatan_officer(bot)
+    reference = await report_from_modang(reporter)
+    await reporter.sends(f"/tambah {reference} Can you send the form?")
+    await bot.deliver_outbox()
+    await replies_to(officer, officer.last_message(), document={
+        "file_id": "FORM-DOC", "file_unique_id": "uFORM", "file_name": "formulir.pdf"})
+    assert "Hanya teks yang bisa diteruskan" in officer.last_text()
+    await bot.deliver_outbox()
+    assert not [c for c in bot.telegram.calls_to("sendDocument")
+                if int(c.params["chat_id"]) == reporter.user_id]
 
 
 async def test_the_reporter_is_told_when_an_officer_has_read_their_message(

@@ -235,8 +235,8 @@ class AlertService:
                 reminded = await self.remind(session, case, holding, REPEAT, now)
                 session.add(CaseEvent(case_id=case.id, at=now, actor="system", kind="reminded",
                                       detail={"tier": holding[0].tier, "chats": reminded}))
-            if case.acknowledged_at is None:
-                case.ack_deadline = now + timeout
+                if case.acknowledged_at is None:
+                    case.ack_deadline = now + timeout
             return Climb(None, 0, reminded)
         alerted = await self.alert_responders(session, case, available[target], now, note=reason)
         holding = [a for a in alerts if a.tier == current]

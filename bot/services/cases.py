@@ -491,6 +491,7 @@ class CaseService:
                                                      **self.relay.views.taken_over(case,
                                                                                    actor.name)})
                 return Result(OK, case, actor, case.reference, by=actor.name)
+        # Nobody took it yet: the alerts' own acknowledgement (first press wins), as this actor.
         presser = Presser(user_id=user_id, name=name, chat_id=user_id, in_group=False)
         authority = Authority(actor.key, actor.name, actor.officer)
         pressed = await self.alerts.acknowledge(case_id, presser, authority=authority)

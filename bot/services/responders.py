@@ -8,7 +8,6 @@ added or revoked by the CLI while the bot runs counts from the next alert on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -205,7 +204,3 @@ async def overview(session: AsyncSession) -> Overview:
 async def count_unrouted(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(Case).where(
         Case.unrouted.is_(True), Case.acknowledged_at.is_(None), Case.closed_at.is_(None))) or 0)
-
-
-def names(responders: Iterable[Responder]) -> str:
-    return ", ".join(r.name for r in responders)
