@@ -1,4 +1,5 @@
-"""Wiring: one function builds the Application from a Runtime; start-up and shutdown are explicit."""
+"""Wiring: one function builds the Application from a Runtime; start-up and shutdown are
+explicit."""
 
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ def build_application(rt: Runtime, *, request: BaseRequest | None = None,
 
 
 async def start_runtime(application: Application) -> None:
-    """Start-up work shared by the real run and the tests: load regions, point the outbox at the bot."""
+    """Start-up work shared by the real run and the tests: load regions, point the outbox at the
+    bot."""
     rt: Runtime = application.bot_data["runtime"]
     await rt.load_regions()
     if not rt.regions.places:

@@ -1,6 +1,7 @@
 """Callback data: a small, versioned, validated schema. Anything else is refused as forged or stale.
 
-Form: ``<kind><version>|field|field...`` within Telegram's 64 bytes, e.g. ``r1|9f2c61ab|vcat|choose|child``.
+Form: ``<kind><version>|field|field...`` within Telegram's 64 bytes, e.g.
+``r1|9f2c61ab|vcat|choose|child``.
 Every press is authorised again by the service that acts on it; this only checks the shape.
 """
 

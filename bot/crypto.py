@@ -34,7 +34,8 @@ class Vault:
                 "(generate one with `ppa-bot keys generate`)"
             ) from exc
         self._multi = MultiFernet(self._fernets)
-        self._hash_key = hashlib.sha256(b"ppa-bot reporter hash\0" + keys[0].strip().encode()).digest()
+        seed = b"ppa-bot reporter hash\0" + keys[0].strip().encode()
+        self._hash_key = hashlib.sha256(seed).digest()
 
     def encrypt_text(self, plain: str) -> str:
         return self._multi.encrypt(plain.encode("utf-8")).decode("ascii")
@@ -43,7 +44,8 @@ class Vault:
         try:
             return self._multi.decrypt(token.encode("ascii")).decode("utf-8")
         except InvalidToken as exc:
-            raise KeyMaterialError("a stored value cannot be decrypted with the configured keys") from exc
+            raise KeyMaterialError(
+                "a stored value cannot be decrypted with the configured keys") from exc
 
     def rotate_text(self, token: str) -> str:
         return self._multi.rotate(token.encode("ascii")).decode("ascii")

@@ -13,7 +13,8 @@ from models import Case, OutboxMessage
 from models.outbox import FAILED, PENDING
 
 
-async def health_report(sessions: async_sessionmaker[AsyncSession], now: datetime) -> dict[str, Any]:
+async def health_report(sessions: async_sessionmaker[AsyncSession],
+                        now: datetime) -> dict[str, Any]:
     async with sessions() as session:
         pending = await session.scalar(select(func.count()).select_from(OutboxMessage)
                                        .where(OutboxMessage.status == PENDING))

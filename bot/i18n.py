@@ -20,7 +20,7 @@ DEFAULT_LANGUAGE = "id"
 Translate = Callable[[str], str]
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+def N_(message: str) -> str:
     return message
 
 

@@ -1,4 +1,5 @@
-"""Everything the handlers and jobs share for one running bot: settings, clock, database, services."""
+"""Everything the handlers and jobs share for one running bot: settings, clock, database,
+services."""
 
 from __future__ import annotations
 

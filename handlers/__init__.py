@@ -29,7 +29,8 @@ PRIVATE = filters.ChatType.PRIVATE
 
 
 def register(application: Application) -> None:
-    """Wire every handler. Group -2 counts every update, -1 applies the flood limit, 0 handles it (fallbacks last)."""
+    """Wire every handler. Group -2 counts every update, -1 applies the flood limit, 0 handles it
+    (fallbacks last)."""
     application.add_handlers([
         *district.handlers(),  # onboarding, statistics, export, practice (before /start)
         # Case handling and the relay (before /batal and the report's text and media: a reply

@@ -43,7 +43,8 @@ class FloodGate:
         return True
 
     def forget_idle(self, now: datetime) -> None:
-        for user_id in [u for u, seen in self._seen.items() if not seen or now - seen[-1] >= WINDOW]:
+        idle = [u for u, seen in self._seen.items() if not seen or now - seen[-1] >= WINDOW]
+        for user_id in idle:
             del self._seen[user_id]
 
 

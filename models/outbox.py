@@ -1,4 +1,5 @@
-"""Outgoing notifications, written in the transaction that causes them and sent by the dispatcher."""
+"""Outgoing notifications, written in the transaction that causes them and sent by the
+dispatcher."""
 
 from __future__ import annotations
 

@@ -28,6 +28,7 @@ class RegionAlias(Base):
     __tablename__ = "region_aliases"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code", ondelete="CASCADE"), index=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code", ondelete="CASCADE"),
+                                             index=True)
     alias: Mapped[str] = mapped_column(String(120))
     why: Mapped[str] = mapped_column(String(200), default="")

@@ -1,4 +1,5 @@
-"""Who receives alerts: village group chats and officers, each bound to a region, and their alerts."""
+"""Who receives alerts: village group chats and officers, each bound to a region, and their
+alerts."""
 
 from __future__ import annotations
 

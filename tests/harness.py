@@ -107,7 +107,8 @@ class Person:
         return user
 
     def _message(self, **content: Any) -> dict[str, Any]:
-        return {"message_id": self.telegram.next_message_id(self.user_id), "date": self.telegram.now,
+        return {"message_id": self.telegram.next_message_id(self.user_id),
+                "date": self.telegram.now,
                 "chat": {"id": self.user_id, "type": "private", "first_name": self.first_name},
                 "from": self._user(), **content}
 

@@ -78,7 +78,8 @@ class FakeTelegram(BaseRequest):
 
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
                          read_timeout: Any = None, write_timeout: Any = None,
-                         connect_timeout: Any = None, pool_timeout: Any = None) -> tuple[int, bytes]:
+                         connect_timeout: Any = None,
+                         pool_timeout: Any = None) -> tuple[int, bytes]:
         api = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         self.calls.append(Call(api, params,
@@ -192,7 +193,7 @@ class FakeTelegram(BaseRequest):
                 return self._message(chat_id, message_id, message.text, params)
         return self._message(chat_id, message_id, str(params.get("text", "")), params)
 
-    # --- reading what happened ----------------------------------------------------------------------
+    # --- reading what happened ---------------------------------------------------------------
     def messages(self, chat_id: int) -> list[ChatMessage]:
         return [m for m in self.chats.get(chat_id, []) if not m.deleted]
 

@@ -9,7 +9,9 @@ import json
 import random
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot import report_form as form
@@ -40,7 +42,7 @@ action_st = st.one_of(
                                                  "sticker", "location", "contact", "poll",
                                                  "huge_photo"])),
     st.tuples(st.just("edited"), text_st),
-    st.tuples(st.just("group"), st.sampled_from(COMMANDS + ["hello", "/daftar", "/gabung"])),
+    st.tuples(st.just("group"), st.sampled_from([*COMMANDS, "hello", "/daftar", "/gabung"])),
     st.tuples(st.just("redeliver"), st.just("")),
     st.tuples(st.just("later"), st.integers(1, 80)),
     st.tuples(st.just("walk"), st.integers(5, 30)),

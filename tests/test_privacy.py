@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -121,7 +120,8 @@ async def test_quick_exit_after_submitting_deletes_the_whole_conversation(
     await reporter.presses("Delete this conversation")
     deleted = {int(i) for call in bot.telegram.calls_to("deleteMessages")
                for i in call.params["message_ids"]}
-    assert all(len(call.params["message_ids"]) <= 100 for call in bot.telegram.calls_to("deleteMessages"))
+    calls = bot.telegram.calls_to("deleteMessages")
+    assert all(len(call.params["message_ids"]) <= 100 for call in calls)
     assert reporter.inbox() == []
     assert first in deleted
     await reporter.sends("/status")  # the report itself is safe

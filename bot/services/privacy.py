@@ -16,6 +16,7 @@ from bot.services.reporters import DELETABLE_FOR, find_reporter
 from models import Case, CaseEvent, Draft
 
 WITHDRAWN = "consent_withdrawn"
+RECENT_MESSAGES = 200
 
 
 @dataclass
@@ -90,12 +91,12 @@ class PrivacyService:
         now = self.clock.now()
         async with self.sessions.begin() as session:
             reporter = await find_reporter(session, self.vault, telegram_id)
-            if reporter is None or reporter.wipe_from_message_id is None \
-                    or reporter.wipe_from_at is None or now - reporter.wipe_from_at >= DELETABLE_FOR:
-                start = max(1, up_to_message_id - 200)  # nothing tracked: the recent messages
-            else:
-                start = reporter.wipe_from_message_id
+            start = max(1, up_to_message_id - RECENT_MESSAGES)  # nothing tracked: the recent ones
             if reporter is not None:
+                began, began_at = reporter.wipe_from_message_id, reporter.wipe_from_at
+                if began is not None and began_at is not None \
+                        and now - began_at < DELETABLE_FOR:
+                    start = began
                 reporter.wipe_from_message_id = None
                 reporter.wipe_from_at = None
             return list(range(start, up_to_message_id + 1))
