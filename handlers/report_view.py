@@ -21,7 +21,7 @@ QUESTIONS = {
     form.DANGER_GO: N_("Your report is marked <b>urgent</b>. If you can, please call one of the "
                     "numbers above now. Do you want to continue the report?"),
     form.CONSENT: N_("<b>Privacy</b>\nWe store your answers, encrypted, so that protection "
-                  "officers of Kabupaten Paser can help. Village groups see only the type of "
+                  "officers of Kabupaten {kabupaten} can help. Village groups see only the type of "
                   "case and the village, never your story or your name. You can see or delete "
                   "what we store about you at any time (/dataku). Do you agree?"),
     form.ROLE: N_("Who is making this report?"),
@@ -100,6 +100,8 @@ def question(view: DraftView, _: Translate, regions: RegionDirectory, settings: 
     if step == form.REVIEW:
         return review(view, _, regions)
     text = _(QUESTIONS[step])
+    if step == form.CONSENT:
+        text = text.format(kabupaten=escape(settings.region.kabupaten_name))
     if view.practice:
         text = _("🧪 PRACTICE — not a real report") + "\n" + text
     buttons: list[list[InlineKeyboardButton]]
