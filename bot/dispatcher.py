@@ -100,13 +100,6 @@ class Dispatcher:
         if bucket != PRIVATE_BUCKET:
             self._recent.setdefault(bucket, deque()).append(now)
 
-    def next_free(self) -> datetime | None:
-        """When a held-back bucket may send again (None when nothing is held back)."""
-        moments = [*self._paused.values(),
-                   *(t[0] + MINUTE for t in self._recent.values()
-                     if len(t) >= self.group_messages_per_minute)]
-        return min(moments) if moments else None
-
     # ---- sending --------------------------------------------------------------------------------
     async def run_once(self, limit: int = BATCH) -> int:
         """Send up to ``limit`` rows that are due now; return how many were handled."""

@@ -23,6 +23,7 @@ from bot.regions import RegionDirectory
 from bot.services.alerts import AlertService
 from bot.services.cases import CaseService
 from bot.services.practice import PracticeRouter
+from bot.services.incidents import IncidentNotifier
 from bot.services.privacy import PrivacyService
 from bot.services.relay import RelayService
 from bot.services.reports import ReportService
@@ -65,6 +66,7 @@ class Runtime:
     escalation: EscalationSweep
     cases: CaseService
     relay: RelayService
+    incidents: IncidentNotifier
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     metrics: Counter[str] = field(default_factory=Counter)
 
@@ -105,7 +107,8 @@ class Runtime:
                    privacy=PrivacyService(sessions, clock, vault),
                    alerts=alerts, router=router,
                    escalation=EscalationSweep(sessions, clock, settings, alerts, router),
-                   cases=cases, relay=relay, metrics=metrics)
+                   cases=cases, relay=relay, metrics=metrics,
+                   incidents=IncidentNotifier(sessions))
 
     async def load_regions(self) -> None:
         async with self.sessions() as session:

@@ -193,11 +193,12 @@ def card_keyboard(card: Card, _: Translate) -> InlineKeyboardMarkup:
     if row:
         rows.append(row)
     row = []
-    if case.acknowledged_at is not None and case.handler_user_id != actor.user_id \
-            and card.may(access.TAKE):
-        row.append(button("🙋 " + _("Take over"), "take"))
-    if not workflow.is_closed(status) and card.may(access.HELP):
-        row.append(button("🆘 " + _("Ask the next tier"), "help"))
+    if not workflow.is_closed(status):
+        if case.acknowledged_at is not None and case.handler_user_id != actor.user_id \
+                and card.may(access.TAKE):
+            row.append(button("🙋 " + _("Take over"), "take"))
+        if card.may(access.HELP):
+            row.append(button("🆘 " + _("Ask the next tier"), "help"))
     if row:
         rows.append(row)
     return InlineKeyboardMarkup(rows)

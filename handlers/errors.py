@@ -10,6 +10,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.i18n import language_for, translator
+from bot.runtime import Runtime
 from handlers.common import runtime
 
 log = logging.getLogger("ppa_bot.errors")
@@ -17,6 +18,18 @@ log = logging.getLogger("ppa_bot.errors")
 
 async def count_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     runtime(context).metrics["updates"] += 1
+
+
+async def tell_admins(rt: Runtime, correlation: str, kind: str) -> None:
+    _ = translator("id")
+    text = _("⚠️ Something failed in the bot (code {code}, {kind}). The server log has the "
+             "details under that code; no report content is included.").format(
+                 code=correlation, kind=kind)
+    try:
+        if await rt.incidents.failed(rt.clock.now(), text):
+            rt.dispatcher.wake()
+    except Exception:  # the database may be what failed; the log line above is enough then
+        log.warning("could not queue the admin notice for error [%s]", correlation)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -32,6 +45,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("update failed [%s]: %s at %s", correlation, type(error).__name__, where)
     rt = runtime(context)
     rt.metrics["errors"] += 1
+    await tell_admins(rt, correlation, type(error).__name__)
     if isinstance(update, Update) and update.effective_chat is not None \
             and update.effective_chat.type == "private":
         user = update.effective_user

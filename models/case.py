@@ -50,7 +50,7 @@ class Case(Base):
     violence_types: Mapped[list[str]] = mapped_column(JSON)
     kecamatan_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
     village_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
-    place: Mapped[str] = mapped_column(String(16))
+    place: Mapped[str] = mapped_column(String(24))  # "lembaga_pendidikan" is 18
     landmark: Mapped[str | None] = mapped_column(EncryptedText)
     occurred: Mapped[str] = mapped_column(String(12))
     perpetrator: Mapped[str] = mapped_column(String(16))

@@ -351,7 +351,8 @@ async def test_a_closed_case_offers_only_reopening_and_the_history(
                              closed_at=bot.clock.now(), acknowledged_at=bot.clock.now())
     await officer.sends(case_command(case.reference))
     assert has_card_button(officer, "set", DITERIMA)  # Buka kembali
-    assert not has_card_button(officer, "menu") and not has_card_button(officer, "help")
+    for gone in ("menu", "help", "take", "note"):
+        assert has_card_button(officer, gone) == (gone == "note"), gone
     await press(officer, CasePress(case.id, "help").pack())
     assert "sudah ditutup" in heard(bot, officer)
 

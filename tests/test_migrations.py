@@ -14,8 +14,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
+from bot import report_form as form
 from bot.db import create_engine, downgrade, upgrade
-from models import Base
+from models import Base, Case
 from tests import pg
 
 
@@ -66,3 +67,20 @@ def test_the_schema_goes_up_down_and_up_again(empty_database: str) -> None:
 def test_the_migrations_build_exactly_what_the_models_describe(empty_database: str) -> None:
     upgrade(empty_database)
     assert differences(empty_database) == []
+
+
+# The case column each answer of the report form is stored in (ReportService._create_case).
+ANSWER_COLUMNS = {form.ROLE: "reporter_role", form.VICTIM_CATEGORY: "victim_category",
+                  form.VICTIM_SEX: "victim_sex", form.PLACE: "place", form.WHEN: "occurred",
+                  form.PERPETRATOR: "perpetrator", form.SAFE_TIME: "contact_time"}
+
+
+def test_every_answer_of_the_report_form_fits_its_column() -> None:
+    """SQLite stores a string longer than its column; PostgreSQL refuses the whole report."""
+    columns = Case.__table__.columns
+    for step, column in ANSWER_COLUMNS.items():
+        for value, _label in form.OPTIONS[step]:
+            assert len(value) <= columns[column].type.length, (step, value)
+    for bands in form.AGE_BANDS.values():
+        for value, _label in bands:
+            assert len(value) <= columns["victim_age_band"].type.length, value

@@ -206,3 +206,28 @@ def test_key_rotation_reencrypts_everything(tmp_path: Path, settings,
 
     asyncio.run(check())
 
+
+
+async def test_a_failure_tells_the_person_and_the_admins_a_code_never_the_content(
+        bot: Harness, reporter: Person, clock) -> None:
+    from bot.services.responders import add_officer
+
+    async with bot.runtime.sessions.begin() as session:
+        await add_officer(session, 880001, "64.01", "Admin Dinas", True, clock.now())
+    await reporter.sends("/lapor")
+    await reporter.presses("No")
+    await reporter.presses("I agree")
+    # Telegram refuses the next question (a 400 the bot cannot retry): the handler fails.
+    bot.telegram.inject("400", method="editMessageText", chat_id=reporter.user_id)
+    bot.telegram.inject("400", method="sendMessage", chat_id=reporter.user_id)
+    await reporter.presses("Family of the victim")
+    await bot.deliver_outbox()
+    apology = reporter.last_text()
+    assert "Sorry" in apology and "code" in apology
+    to_admin = bot.telegram.last_message(880001).text
+    code = apology.rsplit("code ", 1)[1].strip(")")
+    assert code in to_admin and "BadRequest" in to_admin
+    assert str(reporter.user_id) not in to_admin
+    # The answer itself was saved before the question failed to go out.
+    current = await bot.runtime.reports.current(reporter.user_id)
+    assert current.draft is not None and current.draft.answers["role"] == "family"

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 01:35:28.903040
+Create Date: 2026-11-29 02:09:21.769787
 """
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def upgrade() -> None:
     sa.Column('violence_types', sa.JSON(), nullable=False),
     sa.Column('kecamatan_code', sa.String(length=16), nullable=False),
     sa.Column('village_code', sa.String(length=16), nullable=False),
-    sa.Column('place', sa.String(length=16), nullable=False),
+    sa.Column('place', sa.String(length=24), nullable=False),
     sa.Column('landmark', sa.Text(), nullable=True),
     sa.Column('occurred', sa.String(length=12), nullable=False),
     sa.Column('perpetrator', sa.String(length=16), nullable=False),
