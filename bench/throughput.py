@@ -71,8 +71,8 @@ def run(databases: Databases, *, quick: bool) -> list[dict[str, Any]]:
               f"{figures['steps']} steps in {figures['seconds']:.1f} s: "
               f"{figures['steps_per_second']:.0f} steps/s (in-bot "
               f"{figures['in_bot_per_second']:.0f}/s; step p50 {figures['p50'] * 1000:.2f} ms, "
-              f"p99 {figures['p99'] * 1000:.2f} ms; CPU {figures['cpu_ms_per_step']:.2f} ms/step in "
-              f"this process, driver included)"
+              f"p99 {figures['p99'] * 1000:.2f} ms; CPU {figures['cpu_ms_per_step']:.2f} "
+              f"ms/step in this process, driver included)"
               + (f" (target >= {TARGET:.0f}/s: {'met' if met else 'MISSED'})"
                  if backend == "sqlite" else ""))
         results.append(figures)

@@ -88,7 +88,7 @@ ALERT_ACTIONS = {"ack", "detail", "help"}
 _CASE_ID = re.compile(r"^[1-9][0-9]{0,15}$")
 
 
-# ---- administration (issue 5): group requests, village picker, invitations, staff, practice ----
+# ---- administration: group requests, village picker, invitations, staff, practice ----
 
 _ID = re.compile(r"^[1-9][0-9]{0,15}$")
 _REGION = re.compile(r"^\d{2}\.\d{2}(\.\d{2}(\.\d{4})?)?$")
@@ -182,7 +182,7 @@ def _parse_admin(head: str, fields: list[str]) -> AdminPress | None:
     return None
 
 
-# ---- case handling (issue 4): the case card, the case list, the reporter's status news ----
+# ---- case handling: the case card, the case list, the reporter's status news ----
 
 @dataclass(frozen=True)
 class CasePress:

@@ -22,8 +22,8 @@ from bot.escalation import EscalationSweep
 from bot.regions import RegionDirectory
 from bot.services.alerts import AlertService
 from bot.services.cases import CaseService
-from bot.services.practice import PracticeRouter
 from bot.services.incidents import IncidentNotifier
+from bot.services.practice import PracticeRouter
 from bot.services.privacy import PrivacyService
 from bot.services.relay import RelayService
 from bot.services.reports import ReportService
@@ -92,7 +92,7 @@ class Runtime:
         dispatcher.on_chat_gone.append(alerts.on_chat_gone)
         dispatcher.on_sent.append(alerts.on_sent)
         dispatcher.on_chat_migrated.append(alerts.on_chat_migrated)
-        # Case handling and the anonymous relay (issue 4): the relay remembers which sent
+        # Case handling and the anonymous relay: the relay remembers which sent
         # message belongs to which case, so that a reply to it is passed on.
         from handlers.case_view import CaseView
 

@@ -54,8 +54,8 @@ def answer_text(action: str, result: PressResult, settings: Settings) -> str:
         return _("This report no longer exists.")
     if result.outcome == service.REFUSED:
         if action == "detail":
-            return _("Sorry, details are sent only to registered officers of this area, in "
-                     "private. Please ask your kecamatan officer.")
+            return _("Sorry, details are sent in private only to registered officers and "
+                     "enrolled group members of this area.")
         return _("Sorry, only the responders this report was sent to can do that.")
     if result.outcome == service.TAKEN:
         return _("Thank you. You have taken report {reference}; the reporter has been told "

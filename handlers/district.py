@@ -1,4 +1,4 @@
-"""The handlers the district runs its network with (issue 5), in the order they must be tried:
+"""The handlers the district runs its network with, in the order they must be tried:
 they go before the generic ``/start`` and the fallbacks in ``handlers.register``."""
 
 from __future__ import annotations

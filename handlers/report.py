@@ -257,7 +257,7 @@ def submitted_text(result: Submitted, _: Translate) -> str:
     else:
         lines.append("✅ " + _("Thank you. Your report has been sent."))
     lines.append(_("Your reference: <code>{reference}</code>").format(reference=result.reference))
-    if result.practice:  # issue 5: a practice report goes only to the training chat
+    if result.practice:  # a practice report goes only to the training chat
         lines.append(_("This was practice: it went only to the training group (or back to you), "
                        "never to a village group or an officer, and it is not counted anywhere."))
         return "\n".join(lines)

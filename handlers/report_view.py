@@ -176,7 +176,7 @@ def candidates(view: DraftView, codes: list[str], regions: RegionDirectory,
     buttons.append([InlineKeyboardButton(_("None of these: show the list"),
                                          callback_data=press(view, "page", "0"))])
     text = _("Did you mean:")
-    if view.practice:  # issue 5: practice is marked at every step
+    if view.practice:  # practice is marked at every step
         text = _("🧪 PRACTICE — not a real report") + "\n" + text
     return text, InlineKeyboardMarkup(buttons)
 

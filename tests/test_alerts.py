@@ -15,7 +15,7 @@ from bot.callback_data import AlertPress
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.crypto import Vault
-from models import CaseEvent
+from models import CaseEvent, GroupMember, Responder
 from tests.harness import Harness, Person
 from tests.responder_people import (
     JANJU,
@@ -99,6 +99,25 @@ async def test_details_go_in_private_to_an_officer_in_scope_and_the_view_is_reco
     async with bot.runtime.sessions() as session:
         viewed = list(await session.scalars(select(CaseEvent).where(CaseEvent.kind == "viewed")))
     assert [(e.actor_name, e.detail["evidence"]) for e in viewed] == [("Bu Rina Kuaro", 1)]
+
+
+async def test_a_member_who_enrolled_in_the_village_group_gets_details_in_private(
+        bot: Harness, reporter_id: Person, village_group: Group) -> None:
+    async with bot.runtime.sessions.begin() as session:  # as `/gabung` in the group leaves it
+        group = await session.scalar(select(Responder).where(Responder.chat_id == GROUP_ID))
+        assert group is not None
+        session.add(GroupMember(responder_id=group.id, user_id=6_600_001, name="Budi",
+                                created_at=bot.clock.now(), changed_at=bot.clock.now()))
+    reference = await full_report(reporter_id)
+    await bot.deliver_outbox()
+    await village_group.member(6_600_001, "Budi").presses("Detail",
+                                                          village_group.alert_about(reference))
+    await bot.deliver_outbox()
+    private = "\n".join(m.text for m in bot.telegram.messages(6_600_001))
+    assert reference in private and NARRATIVE in private
+    async with bot.runtime.sessions() as session:
+        viewed = list(await session.scalars(select(CaseEvent).where(CaseEvent.kind == "viewed")))
+    assert [e.actor_name for e in viewed] == ["Budi"]
 
 
 async def test_details_are_refused_politely_to_a_member_and_to_an_officer_of_another_kecamatan(

@@ -118,7 +118,7 @@ def test_the_reporter_reads_plain_words_for_every_status_never_service_jargon() 
 
 async def test_an_officer_handles_a_case_from_report_to_completion_talking_with_the_reporter(
         bot: Harness, reporter: Person) -> None:
-    """Done when (issue 4): an officer registered for the case's area lists it, opens it, moves
+    """An officer registered for the case's area lists it, opens it, moves
     it through to selesai with notes and a referral, exchanges messages with the reporter both
     ways without either seeing the other's account, and /riwayat shows all of it."""
     officer = await kecamatan_officer(bot)  # Bu Rina, registered for Kecamatan Kuaro

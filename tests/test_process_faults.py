@@ -1,5 +1,5 @@
 """The real ``ppa-bot run`` process, killed with SIGKILL at random points while someone reports,
-restarted, and checked (DESIGN §3 and §7, issue 7 item 4):
+restarted, and checked (DESIGN §3 and §7):
 
 - no answer is lost: after every update Telegram considers handled, the person sees the next
   question, and the draft in the database (read with the project's own services and the same key)

@@ -4,6 +4,7 @@ on the database of a bot that is running, and the bot follows at once."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import subprocess
 import sys
@@ -49,7 +50,13 @@ def catch_up_with_the_wall_clock(bot: Harness) -> None:
 async def ppa_bot(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     """Run the CLI as the admin would, beside the running bot (in its own thread and loop)."""
     capsys.readouterr()
-    code = await asyncio.to_thread(main, list(argv))
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        code = await asyncio.to_thread(main, list(argv))
+    finally:  # the CLI sets up logging for its process; this test process keeps its own
+        root.handlers[:] = handlers
+        root.setLevel(level)
     out, err = capsys.readouterr()
     return code, out, err
 

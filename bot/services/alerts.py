@@ -32,6 +32,7 @@ from bot.services.responders import (
     admins,
     alerted_group,
     bucket_for,
+    enrolled_member,
     find_responder,
     officer_in_scope,
     responders_by_tier,
@@ -357,14 +358,21 @@ class AlertService:
                               detail={"action": action, "in_group": presser.in_group}))
 
     async def detail(self, case_id: int, presser: Presser, key: int | None) -> PressResult:
-        """The full case, evidence included, in private to an officer in scope; recorded."""
+        """The full case, evidence included, in private to an officer in scope or an enrolled
+        member of a group of that area (``/gabung``); recorded."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
             case = await session.get(Case, case_id)
             if case is None:
                 return PressResult(MISSING)
             officer = await officer_in_scope(session, presser.user_id, case.village_code)
-            if officer is None:
+            member = None if officer is not None else await enrolled_member(
+                session, presser.user_id, case.village_code)
+            if officer is not None:
+                actor, name = f"officer:{officer.id}", officer.name
+            elif member is not None:
+                actor, name = f"member:{member.id}", member.name
+            else:
                 self._refused(session, case, presser, "detail", now)
                 return PressResult(REFUSED, case.reference)
             if await already_processed(session, key):
@@ -375,9 +383,9 @@ class AlertService:
             # not switched off.
             for method, params in self.views.detail(case, evidence):
                 enqueue(session, kind=DETAIL, method=method, now=now, case_id=case.id,
-                        params={"chat_id": officer.chat_id, **params})
-            session.add(CaseEvent(case_id=case.id, at=now, actor=f"officer:{officer.id}",
-                                  actor_name=officer.name, kind="viewed",
+                        params={"chat_id": presser.user_id, **params})
+            session.add(CaseEvent(case_id=case.id, at=now, actor=actor, actor_name=name,
+                                  kind="viewed",
                                   detail={"evidence": len(evidence), "via": "alert"}))
             mark_processed(session, key, now)
             return PressResult(SENT, case.reference)

@@ -460,7 +460,7 @@ class CaseService:
 
     async def take(self, user_id: int, name: str, case_id: int, key: int | None, *,
                    takeover: bool = False) -> Result:
-        """An unacknowledged case is acknowledged (everything issue 3's "Terima" does: the alerts
+        """An unacknowledged case is acknowledged (everything the alert's "Terima" does: the alerts
         show who took it, escalation stops, the reporter is told). A case someone else holds is
         taken over only when asked to (``takeover``); they are told."""
         now = self.clock.now()

@@ -1,4 +1,4 @@
-"""The weekly digest (issue 5): every Monday 08:00 WITA each active admin receives last week's
+"""The weekly digest: every Monday 08:00 WITA each active admin receives last week's
 new cases, open cases by stage, overdue acknowledgements and police-report deadlines, and the
 villages whose group went inactive.
 

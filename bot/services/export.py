@@ -1,4 +1,4 @@
-"""Export (issue 5): one row per case with SIMFONI-PPA categories, as xlsx or csv.
+"""Export: one row per case with SIMFONI-PPA categories, as xlsx or csv.
 
 What a row holds: the reference, dates (WITA), kecamatan and village with their Kemendagri codes,
 type of violence (joined, and one 1/0 column per type for pivot tables), place, when it happened,

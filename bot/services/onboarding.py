@@ -1,4 +1,4 @@
-"""Onboarding and administration (issue 5): the first admin, village groups that ask to be
+"""Onboarding and administration: the first admin, village groups that ask to be
 registered, members who enrol in an approved group, officers invited by a one-time link, and the
 admin's changes to officers and groups. Telegram-free: notifications go through the outbox.
 

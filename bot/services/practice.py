@@ -1,4 +1,4 @@
-"""Practice mode (issue 5): ``/latihan`` reports for trainings of village activists.
+"""Practice mode: ``/latihan`` reports for trainings of village activists.
 
 A practice case is a case with ``practice`` set. It reaches nobody real: the routing hook skips it
 (``bot/services/routing.py``) and ``PracticeRouter`` sends a practice alert, marked as practice and

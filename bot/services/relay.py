@@ -44,7 +44,7 @@ TO_REPORTER_KIND = "relay_to_reporter"
 TO_HANDLER_KIND = "relay_to_handler"
 STATUS_NEWS = "status_news"
 READ_RECEIPT = "read_receipt"
-# What the reporter can answer by replying to it (the acknowledgement of issue 3 too).
+# What the reporter can answer by replying to it (the acknowledgement too).
 REPORTER_SIDE_KINDS = {TO_REPORTER_KIND, STATUS_NEWS, READ_RECEIPT, REPORTER_ACK}
 
 # Why the reporter cannot be reached.

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Alert, Case, Region, Responder
+from models import Alert, Case, GroupMember, Region, Responder
 from models.region import KABUPATEN, KECAMATAN, VILLAGE
 from models.responder import DESA, GROUP, KABUPATEN_TIER, KECAMATAN_TIER, OFFICER, TIERS
 
@@ -84,6 +84,16 @@ async def officer_in_scope(session: AsyncSession, user_id: int,
     if officer is None or not covers(officer.region_code, village_code):
         return None
     return officer
+
+
+async def enrolled_member(session: AsyncSession, user_id: int,
+                          village_code: str) -> GroupMember | None:
+    """A member who enrolled (``/gabung``) in an active group covering the village."""
+    return await session.scalar(
+        select(GroupMember).join(Responder, Responder.id == GroupMember.responder_id)
+        .where(GroupMember.user_id == user_id, GroupMember.active.is_(True),
+               Responder.kind == GROUP, Responder.active.is_(True),
+               Responder.region_code.in_(chain(village_code))).limit(1))
 
 
 async def alerted_group(session: AsyncSession, chat_id: int, case_id: int) -> Responder | None:

@@ -107,7 +107,7 @@ class Router:
     async def on_case_created(self, session: AsyncSession, case: Case) -> None:
         """The ``ReportService.on_case_created`` hook: runs in the submit transaction."""
         if case.practice:
-            return  # a practice report reaches nobody (issue 5 routes it to a training chat)
+            return  # no responder: the practice router sends it to the training chat
         case.police_deadline = police_deadline(self.settings, case.created_at, case.violence_types)
         await self.route(session, case, self.clock.now())
 

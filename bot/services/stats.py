@@ -1,4 +1,4 @@
-"""Statistics (issue 5): the figures the district reports year over year, scope-limited.
+"""Statistics: the figures the district reports year over year, scope-limited.
 
 Counted: every case submitted in the year (in WITA), except practice cases and cases closed as a
 duplicate or as not a case. Cases are read as a handful of columns and counted here rather than
