@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     _logging_to(workdir / "bench.log")
     results: dict[str, Any] = {"command": "python -m bench " + " ".join(argv or sys.argv[1:])}
     with ExitStack() as stack:
+        if not args.workdir:
+            stack.callback(shutil.rmtree, workdir, ignore_errors=True)
         postgres = None if args.no_postgres else args.postgres
         if not args.no_postgres and not postgres:
             print("starting a throwaway PostgreSQL (fsync on) with .ci/postgres.sh ...", flush=True)
@@ -86,15 +88,15 @@ def main(argv: list[str] | None = None) -> int:
 
         for key in wanted:
             module_name, title = FIGURES[key]
-            print(f"\n-- ({key}) {title}  [load {os.getloadavg()[0]:.2f}]", flush=True)
+            load = os.getloadavg()[0]
+            print(f"\n-- ({key}) {title}  [load {load:.2f}]", flush=True)
             module = importlib.import_module(f"bench.{module_name}")
             started = time.perf_counter()
-            results[key] = module.run(databases, quick=args.quick)
+            results[key] = {"load_at_start": load,
+                            "figures": module.run(databases, quick=args.quick)}
             print(f"   ({time.perf_counter() - started:.0f} s)", flush=True)
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2, default=str) + "\n")
-    if not args.workdir:
-        shutil.rmtree(workdir, ignore_errors=True)
+            if args.json:  # after each figure: a long run that fails late keeps the rest
+                Path(args.json).write_text(json.dumps(results, indent=2, default=str) + "\n")
     return 0
 
 

@@ -41,6 +41,8 @@ class TelegramSettings(Section):
     poll_interval: float = Field(default=1.0, ge=0)
     mode: Literal["polling", "webhook"] = "polling"
     bot_name: str = "Layanan PPA Paser"
+    # A greeting that does not say what the bot is for: a glance at a shared phone reveals little.
+    neutral_greeting: bool = False
 
     @field_validator("base_url", "base_file_url")
     @classmethod

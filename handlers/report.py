@@ -6,6 +6,7 @@ commit it, and only then send the next question (see ``handlers/report_view.py``
 
 from __future__ import annotations
 
+import logging
 from html import escape
 
 from telegram import (
@@ -33,10 +34,18 @@ from handlers.common import (
 )
 from handlers.privacy import wipe_offer
 
+log = logging.getLogger(__name__)
+
 
 def start_button(_: Translate) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(_("📝 Make a report"),
                                                        callback_data=StartPress().pack())]])
+
+
+def limit_reached(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every limit is recorded: a counter for the health figures and a log line without identity."""
+    runtime(context).metrics["daily_limit_reached"] += 1
+    log.info("daily report limit reached by one account")
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -47,8 +56,11 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     _ = await translate_for(update, context)
     current = await rt.reports.current(user.id)
     kabupaten = escape(rt.settings.region.kabupaten_name)
-    greeting = _("This is the reporting service for violence against women and children in "
-                 "Kabupaten {kabupaten}.").format(kabupaten=kabupaten)
+    if rt.settings.telegram.neutral_greeting:
+        greeting = _("Welcome to {name}.").format(name=escape(rt.settings.telegram.bot_name))
+    else:
+        greeting = _("This is the reporting service for violence against women and children in "
+                     "Kabupaten {kabupaten}.").format(kabupaten=kabupaten)
     greeting += "\n" + _("Everything you tell us is confidential.")
     if current.draft is not None:
         await reply(update, greeting + "\n\n" + _("You have an unfinished report. Let us "
@@ -70,6 +82,7 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, *,
             user.id, user.language_code, update.update_id, practice=practice,
             message_id=message.message_id if message else None)
     except LimitReached as exc:
+        limit_reached(context)
         _ = await translate_for(update, context)
         await reply(update, _("You have already sent {limit} reports today. If someone is in "
                               "danger, please call a number below.").format(limit=exc.limit)
@@ -226,6 +239,7 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: Re
     try:
         result = await rt.reports.submit(user.id, update.update_id, pressed.nonce)
     except LimitReached as exc:
+        limit_reached(context)
         _ = await translate_for(update, context)
         await reply(update, _("You have already sent {limit} reports today. Your report is kept; "
                               "you can send it tomorrow. If someone is in danger, call a number "

@@ -231,3 +231,29 @@ async def test_a_failure_tells_the_person_and_the_admins_a_code_never_the_conten
     # The answer itself was saved before the question failed to go out.
     current = await bot.runtime.reports.current(reporter.user_id)
     assert current.draft is not None and current.draft.answers["role"] == "family"
+
+
+async def test_a_neutral_greeting_names_no_violence(settings, clock, vault) -> None:
+    neutral = settings.model_copy(update={"telegram": settings.telegram.model_copy(
+        update={"neutral_greeting": True, "bot_name": "Info Desa"})})
+    harness = await Harness(settings=neutral, clock=clock, vault=vault).start()
+    try:
+        person = Person(harness, 6_660_001, language_code="id")
+        await person.sends("/start")
+        greeting = person.last_text().lower()
+        assert "info desa" in greeting
+        assert "kekerasan" not in greeting and "violence" not in greeting
+    finally:
+        await harness.stop()
+
+
+async def test_the_daily_report_limit_is_clear_and_recorded(bot: Harness, reporter: Person,
+                                                            clock) -> None:
+    limit = bot.settings.security.max_reports_per_day
+    for _ in range(limit):
+        await reporter.completes_report()
+        clock.advance(minutes=2)  # past the flood window between two quick reports
+    await reporter.sends("/lapor")
+    assert f"{limit} reports today" in reporter.last_text()
+    assert "112" in reporter.last_text()
+    assert bot.runtime.metrics["daily_limit_reached"] == 1

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -73,6 +75,8 @@ NEEDS_TAKE = "needs_take"
 
 NOTE_KIND = "note"
 REPLY_KIND = "reply"
+
+T = TypeVar("T")
 
 
 def normalise_reference(text: str) -> str | None:
@@ -185,6 +189,21 @@ class CaseService:
             return authorised
         return case, authorised
 
+    async def _acting(self, user_id: int, name: str, action: str,
+                      work: Callable[[AsyncSession, Case, Actor, datetime], Awaitable[T]], *,
+                      case_id: int | None = None, reference: str | None = None,
+                      lock: bool = False) -> T | Result:
+        """One transaction: the case opened for this person and ``action`` (else the refusal),
+        then ``work(session, case, actor, now)``."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            opened = await self._open(session, user_id, name, action, now, case_id=case_id,
+                                      reference=reference, lock=lock)
+            if isinstance(opened, Result):
+                return opened
+            case, actor = opened
+            return await work(session, case, actor, now)
+
     # ---- /kasus ---------------------------------------------------------------------------------
 
     async def list_cases(self, user_id: int, *, status: str = "open", kecamatan: str = "",
@@ -219,15 +238,11 @@ class CaseService:
 
     async def card(self, user_id: int, name: str, *, case_id: int | None = None,
                    reference: str | None = None) -> Card | Result:
-        now = self.clock.now()
-        async with self.sessions.begin() as session:
-            opened = await self._open(session, user_id, name, CARD, now, case_id=case_id,
-                                      reference=reference)
-            if isinstance(opened, Result):
-                return opened
-            case, actor = opened
+        async def work(session: AsyncSession, case: Case, actor: Actor, now: datetime) -> Card:
             await self.relay.mark_read(session, case, now)
             return await self._card(session, case, actor)
+        return await self._acting(user_id, name, CARD, work, case_id=case_id,
+                                  reference=reference)
 
     async def _card(self, session: AsyncSession, case: Case, actor: Actor) -> Card:
         counts = dict((await session.execute(
@@ -255,12 +270,7 @@ class CaseService:
 
     async def details(self, user_id: int, name: str, case_id: int, key: int | None) -> Result:
         """The full report, evidence included, sent to this person's private chat; recorded."""
-        now = self.clock.now()
-        async with self.sessions.begin() as session:
-            opened = await self._open(session, user_id, name, DETAILS, now, case_id=case_id)
-            if isinstance(opened, Result):
-                return opened
-            case, actor = opened
+        async def work(session: AsyncSession, case: Case, actor: Actor, now: datetime) -> Result:
             if await already_processed(session, key):
                 return Result(DUPLICATE, case, actor, case.reference)
             mark_processed(session, key, now)
@@ -273,6 +283,7 @@ class CaseService:
                                   actor_name=actor.name, kind="viewed",
                                   detail={"evidence": len(evidence), "via": "card"}))
             return Result(OK, case, actor, case.reference)
+        return await self._acting(user_id, name, DETAILS, work, case_id=case_id)
 
     # ---- notes ----------------------------------------------------------------------------------
 
@@ -285,14 +296,10 @@ class CaseService:
 
     async def add_note(self, user_id: int, name: str, text: str, key: int | None, *,
                        case_id: int | None = None, reference: str | None = None) -> Result:
-        now = self.clock.now()
-        async with self.sessions.begin() as session:
-            opened = await self._open(session, user_id, name, NOTE, now, case_id=case_id,
-                                      reference=reference)
-            if isinstance(opened, Result):
-                return opened
-            case, actor = opened
-            return await self._note(session, case, actor, text, key, now)
+        return await self._acting(
+            user_id, name, NOTE,
+            lambda session, case, actor, now: self._note(session, case, actor, text, key, now),
+            case_id=case_id, reference=reference)
 
     async def _note(self, session: AsyncSession, case: Case, actor: Actor, text: str,
                     key: int | None, now: datetime) -> Result:
@@ -311,14 +318,10 @@ class CaseService:
 
     async def reply(self, user_id: int, name: str, text: str, key: int | None, *,
                     case_id: int | None = None, reference: str | None = None) -> Result:
-        now = self.clock.now()
-        async with self.sessions.begin() as session:
-            opened = await self._open(session, user_id, name, REPLY, now, case_id=case_id,
-                                      reference=reference)
-            if isinstance(opened, Result):
-                return opened
-            case, actor = opened
-            return await self._reply(session, case, actor, text, key, now)
+        return await self._acting(
+            user_id, name, REPLY,
+            lambda session, case, actor, now: self._reply(session, case, actor, text, key, now),
+            case_id=case_id, reference=reference)
 
     async def _reply(self, session: AsyncSession, case: Case, actor: Actor, text: str,
                      key: int | None, now: datetime) -> Result:
@@ -343,14 +346,7 @@ class CaseService:
                           case_id: int | None = None, reference: str | None = None) -> Result:
         """A button (or ``/catat REF`` alone) put this person in a short note or reply mode for
         one case; kept in the database, so a restart loses nothing."""
-        now = self.clock.now()
-        action = NOTE if kind == NOTE_KIND else REPLY
-        async with self.sessions.begin() as session:
-            opened = await self._open(session, user_id, name, action, now, case_id=case_id,
-                                      reference=reference)
-            if isinstance(opened, Result):
-                return opened
-            case, actor = opened
+        async def work(session: AsyncSession, case: Case, actor: Actor, now: datetime) -> Result:
             if kind == REPLY_KIND:
                 reason = unreachable_reason(case)
                 if reason is not None:
@@ -360,6 +356,9 @@ class CaseService:
                                      expires_at=now + timedelta(minutes=INPUT_MINUTES)))
             due = self.relay.contact_due(case, now) if kind == REPLY_KIND else now
             return Result(OK, case, actor, case.reference, due=due if due > now else None)
+        action = NOTE if kind == NOTE_KIND else REPLY
+        return await self._acting(user_id, name, action, work, case_id=case_id,
+                                  reference=reference)
 
     async def pending_input(self, user_id: int) -> PendingInput | None:
         """This person's note or reply mode, expired or not (an expired one is still answered,
@@ -411,14 +410,7 @@ class CaseService:
                             close_reason: str | None = None) -> Result:
         """Move a case along the workflow. ``seen``: the status the pressed button was made for
         (a button left over from before someone else moved the case is refused as stale)."""
-        now = self.clock.now()
-        async with self.sessions.begin() as session:
-            action = CLOSE if target == workflow.DITUTUP else STATUS
-            opened = await self._open(session, user_id, name, action, now, case_id=case_id,
-                                      lock=True)
-            if isinstance(opened, Result):
-                return opened
-            case, actor = opened
+        async def work(session: AsyncSession, case: Case, actor: Actor, now: datetime) -> Result:
             if await already_processed(session, key):
                 return Result(DUPLICATE, case, actor, case.reference)
             if seen is not None and seen != case.status:
@@ -455,6 +447,8 @@ class CaseService:
             session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key,
                                   actor_name=actor.name, kind="status_changed", detail=detail))
             return Result(OK, case, actor, case.reference, told_reporter=told)
+        action = CLOSE if target == workflow.DITUTUP else STATUS
+        return await self._acting(user_id, name, action, work, case_id=case_id, lock=True)
 
     # ---- taking the case ------------------------------------------------------------------------
 
@@ -463,13 +457,7 @@ class CaseService:
         """An unacknowledged case is acknowledged (everything the alert's "Terima" does: the alerts
         show who took it, escalation stops, the reporter is told). A case someone else holds is
         taken over only when asked to (``takeover``); they are told."""
-        now = self.clock.now()
-        async with self.sessions.begin() as session:
-            opened = await self._open(session, user_id, name, TAKE, now, case_id=case_id,
-                                      lock=True)
-            if isinstance(opened, Result):
-                return opened
-            case, actor = opened
+        async def work(session: AsyncSession, case: Case, actor: Actor, now: datetime) -> Result | tuple[Case, Actor]:
             if case.acknowledged_at is not None:
                 if case.handler_user_id == user_id:
                     return Result(ALREADY_YOURS, case, actor, case.reference)
@@ -491,6 +479,11 @@ class CaseService:
                                                      **self.relay.views.taken_over(case,
                                                                                    actor.name)})
                 return Result(OK, case, actor, case.reference, by=actor.name)
+            return case, actor
+        held = await self._acting(user_id, name, TAKE, work, case_id=case_id, lock=True)
+        if isinstance(held, Result):
+            return held
+        case, actor = held
         # Nobody took it yet: the alerts' own acknowledgement (first press wins), as this actor.
         presser = Presser(user_id=user_id, name=name, chat_id=user_id, in_group=False)
         authority = Authority(actor.key, actor.name, actor.officer)
@@ -506,13 +499,7 @@ class CaseService:
     async def ask_next_tier(self, user_id: int, name: str, case_id: int,
                             key: int | None) -> Result:
         """"Minta bantuan": the next tier up is alerted now (as "Butuh bantuan" under an alert)."""
-        now = self.clock.now()
-        async with self.sessions.begin() as session:
-            opened = await self._open(session, user_id, name, HELP, now, case_id=case_id,
-                                      lock=True)
-            if isinstance(opened, Result):
-                return opened
-            case, actor = opened
+        async def work(session: AsyncSession, case: Case, actor: Actor, now: datetime) -> Result:
             if case.closed_at is not None:
                 return Result(CLOSED, case, actor, case.reference)
             if await already_processed(session, key):
@@ -526,19 +513,14 @@ class CaseService:
             if climb.to is None:
                 return Result(AT_TOP, case, actor, case.reference, tier=case.tier)
             return Result(OK, case, actor, case.reference, tier=climb.to)
+        return await self._acting(user_id, name, HELP, work, case_id=case_id, lock=True)
 
     # ---- /riwayat -------------------------------------------------------------------------------
 
     async def history(self, user_id: int, name: str, *, case_id: int | None = None,
                       reference: str | None = None, record: bool = True) -> History | Result:
         """The case's timeline, oldest first; opening it is itself recorded (``record``)."""
-        now = self.clock.now()
-        async with self.sessions.begin() as session:
-            opened = await self._open(session, user_id, name, HISTORY, now, case_id=case_id,
-                                      reference=reference)
-            if isinstance(opened, Result):
-                return opened
-            case, actor = opened
+        async def work(session: AsyncSession, case: Case, actor: Actor, now: datetime) -> History:
             if record:
                 session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key,
                                       actor_name=actor.name, kind="viewed",
@@ -548,3 +530,5 @@ class CaseService:
             events = list(await session.scalars(select(CaseEvent).where(
                 CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id)))
             return History(case, events)
+        return await self._acting(user_id, name, HISTORY, work, case_id=case_id,
+                                  reference=reference)
