@@ -21,14 +21,11 @@ T = TypeVar("T")
 
 
 def _run(settings: Settings, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
-    from bot.db import create_engine, session_factory
+    from bot.db import database
 
     async def run() -> T:
-        engine = create_engine(settings.database.url)
-        try:
-            return await work(session_factory(engine))
-        finally:
-            await engine.dispose()
+        async with database(settings.database.url) as sessions:
+            return await work(sessions)
 
     return asyncio.run(run())
 

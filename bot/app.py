@@ -4,7 +4,10 @@ explicit."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
+from collections.abc import Awaitable, Callable
 
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
@@ -79,3 +82,25 @@ async def post_stop(application: Application) -> None:
 async def post_shutdown(application: Application) -> None:
     rt: Runtime = application.bot_data["runtime"]
     await rt.close()
+
+
+async def stop_application(application: Application,
+                           in_flight: asyncio.Lock | None = None) -> None:
+    """The shutdown sequence with our hooks; ``in_flight`` is held while updates stop."""
+    async with in_flight or contextlib.nullcontext():
+        await application.stop()
+    await post_stop(application)
+    await application.shutdown()
+    await post_shutdown(application)
+
+
+def run_until_signalled(serve: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """``serve(stop)`` in a new event loop; SIGTERM or SIGINT sets ``stop``."""
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(stop)
+
+    asyncio.run(main())

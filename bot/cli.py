@@ -45,20 +45,16 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _import_shipped_regions_if_empty(settings: Settings) -> None:
-    from bot.db import create_engine, session_factory
+    from bot.db import transaction
     from bot.regions import import_regions, region_count, shipped_file
 
-    engine = create_engine(settings.database.url)
-    try:
-        async with session_factory(engine).begin() as session:
-            if await region_count(session) == 0:
-                villages, aliases = await import_regions(
-                    session, shipped_file("paser_wilayah.csv"), shipped_file("paser_aliases.csv"),
-                    kabupaten_code=settings.region.kabupaten_code,
-                    kabupaten_name=settings.region.kabupaten_name)
-                log.info("imported %d villages and %d aliases", villages, aliases)
-    finally:
-        await engine.dispose()
+    async with transaction(settings.database.url) as session:
+        if await region_count(session) == 0:
+            villages, aliases = await import_regions(
+                session, shipped_file("paser_wilayah.csv"), shipped_file("paser_aliases.csv"),
+                kabupaten_code=settings.region.kabupaten_code,
+                kabupaten_name=settings.region.kabupaten_name)
+            log.info("imported %d villages and %d aliases", villages, aliases)
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
@@ -78,21 +74,17 @@ def cmd_db_downgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_regions_import(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.db import create_engine, session_factory, upgrade
+    from bot.db import transaction, upgrade
     from bot.regions import RegionFileError, import_regions
 
     upgrade(settings.database.url)
 
     async def run() -> tuple[int, int]:
-        engine = create_engine(settings.database.url)
-        try:
-            async with session_factory(engine).begin() as session:
-                return await import_regions(
-                    session, Path(args.csv), Path(args.aliases) if args.aliases else None,
-                    kabupaten_code=settings.region.kabupaten_code,
-                    kabupaten_name=settings.region.kabupaten_name)
-        finally:
-            await engine.dispose()
+        async with transaction(settings.database.url) as session:
+            return await import_regions(
+                session, Path(args.csv), Path(args.aliases) if args.aliases else None,
+                kabupaten_code=settings.region.kabupaten_code,
+                kabupaten_name=settings.region.kabupaten_name)
 
     try:
         villages, aliases = asyncio.run(run())
@@ -110,7 +102,7 @@ def cmd_keys_generate(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
     from bot.crypto import Vault, load_keys
-    from bot.db import create_engine, session_factory
+    from bot.db import database
     from bot.keys import reencrypt_all
     from bot.runtime import default_key_file
     from models.encryption import install_cipher
@@ -131,11 +123,8 @@ def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
     install_cipher(vault)
 
     async def run() -> int:
-        engine = create_engine(settings.database.url)
-        try:
-            return await reencrypt_all(session_factory(engine), vault)
-        finally:
-            await engine.dispose()
+        async with database(settings.database.url) as sessions:
+            return await reencrypt_all(sessions, vault)
 
     count = asyncio.run(run())
     if configured.strip():
@@ -155,15 +144,12 @@ def _write_key_file(path: Path, keys: list[str]) -> None:
 
 def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import Clock
-    from bot.db import create_engine, session_factory
+    from bot.db import database
     from bot.health import health_report, is_healthy
 
     async def run() -> dict[str, object]:
-        engine = create_engine(settings.database.url)
-        try:
-            return await health_report(session_factory(engine), Clock().now())
-        finally:
-            await engine.dispose()
+        async with database(settings.database.url) as sessions:
+            return await health_report(sessions, Clock().now())
 
     report = asyncio.run(run())
     for key, value in report.items():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,23 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def database(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on an engine of their own, disposed of after (a one-off command's)."""
+    engine = create_engine(url)
+    try:
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def transaction(url: str) -> AsyncIterator[AsyncSession]:
+    """One transaction on an engine of its own (see ``database``)."""
+    async with database(url) as sessions, sessions.begin() as session:
+        yield session
 
 
 def alembic_config(url: str) -> Config:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -147,7 +146,7 @@ async def _confirm(application: Application, offset: int) -> None:
 async def serve(application: Application, rt: Runtime,
                 stop: asyncio.Event) -> None:
     """Run until ``stop`` is set; then finish, flush the outbox and shut down."""
-    from bot.app import post_init, post_shutdown, post_stop
+    from bot.app import post_init, stop_application
 
     await application.initialize()
     await post_init(application)
@@ -159,18 +158,10 @@ async def serve(application: Application, rt: Runtime,
     finally:
         log.info("stopping: flushing the outbox")
         await _confirm(application, offset)
-        await application.stop()
-        await post_stop(application)
-        await application.shutdown()
-        await post_shutdown(application)
+        await stop_application(application)
 
 
 def run_polling(application: Application, rt: Runtime) -> None:
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await serve(application, rt, stop)
+    from bot.app import run_until_signalled
 
-    asyncio.run(main())
+    run_until_signalled(lambda stop: serve(application, rt, stop))

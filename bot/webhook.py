@@ -11,7 +11,6 @@ import asyncio
 import hmac
 import json
 import logging
-import signal
 from typing import Any
 
 from telegram import Update
@@ -81,7 +80,7 @@ def web_app(application: Application, rt: Runtime, lock: asyncio.Lock) -> WebApp
 async def serve(application: Application, rt: Runtime,
                 stop: asyncio.Event) -> None:
     """Run until ``stop`` is set; then drain updates in flight and the outbox, and shut down."""
-    from bot.app import post_init, post_shutdown, post_stop
+    from bot.app import post_init, stop_application
 
     settings = rt.settings
     await application.initialize()
@@ -99,19 +98,11 @@ async def serve(application: Application, rt: Runtime,
     finally:
         log.info("stopping: finishing updates in flight and flushing the outbox")
         server.stop()  # no new connections
-        async with in_flight:  # the update being handled, if any, is finished
-            await application.stop()
-        await post_stop(application)
-        await application.shutdown()
-        await post_shutdown(application)
+        # The update being handled, if any, is finished before the application stops.
+        await stop_application(application, in_flight)
 
 
 def run_webhook(application: Application, rt: Runtime) -> None:
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await serve(application, rt, stop)
+    from bot.app import run_until_signalled
 
-    asyncio.run(main())
+    run_until_signalled(lambda stop: serve(application, rt, stop))

@@ -7,13 +7,13 @@ from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ContextTypes
 
-from bot.callback_data import AlertPress, BadCallback, parse
+from bot.callback_data import AlertPress
 from bot.config import Settings
 from bot.i18n import translator
 from bot.services import alerts as service
 from bot.services.alerts import Presser, PressResult
 from handlers.alert_view import RESPONDER_LANGUAGE, TIER_NAMES, clock_time
-from handlers.common import runtime
+from handlers.common import parsed_as, runtime
 
 GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)
 
@@ -23,12 +23,9 @@ async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     user = update.effective_user
     assert query is not None
     _ = translator(RESPONDER_LANGUAGE)
-    try:
-        pressed = parse(query.data)
-    except BadCallback:
-        pressed = None
+    pressed = parsed_as(query.data, AlertPress)
     chat = query.message.chat if query.message is not None else None
-    if not isinstance(pressed, AlertPress) or user is None or chat is None:
+    if pressed is None or user is None or chat is None:
         await query.answer(_("That button is no longer active."))
         return
     presser = Presser(user_id=user.id, name=user.full_name, chat_id=chat.id,

@@ -21,14 +21,14 @@ from telegram.ext import (
 )
 
 from bot import case_status as workflow
-from bot.callback_data import BadCallback, CaseListPress, CasePress, parse
+from bot.callback_data import CaseListPress, CasePress
 from bot.i18n import Translate, translator
 from bot.runtime import Runtime
 from bot.services import cases as service
 from bot.services.cases import MAX_TEXT, Card, CaseList, History, Result, normalise_reference
 from handlers import case_view as view
 from handlers.alert_view import TIER_NAMES, local_time
-from handlers.common import answer, language_of, replace_or_reply, reply, runtime
+from handlers.common import answer, language_of, pressed_as, replace_or_reply, reply, runtime
 from handlers.onboarding import in_private_only
 
 log = logging.getLogger(__name__)
@@ -200,12 +200,8 @@ async def on_list_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     query = update.callback_query
     assert query is not None
     _ = await _translate(update, context)
-    try:
-        pressed = parse(query.data)
-    except BadCallback:
-        pressed = None
-    if not isinstance(pressed, CaseListPress):
-        await answer(query, _("That button is no longer active."))
+    pressed = await pressed_as(query, CaseListPress, _)
+    if pressed is None:
         return
     await show_list(update, context, pressed, _)
 
@@ -340,13 +336,9 @@ async def on_case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     query = update.callback_query
     assert query is not None
     _ = await _translate(update, context)
-    try:
-        pressed = parse(query.data)
-    except BadCallback:
-        pressed = None
-    if not isinstance(pressed, CasePress) or query.message is None \
-            or query.message.chat.type != "private":
-        await answer(query, _("That button is no longer active."))
+    private = query.message is not None and query.message.chat.type == "private"
+    pressed = await pressed_as(query, CasePress, _, usable=private)
+    if pressed is None or query.message is None:
         return
     rt = runtime(context)
     user_id, name = person(update)

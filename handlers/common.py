@@ -15,11 +15,13 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.callback_data import BadCallback, parse
 from bot.i18n import Translate, translator
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+P = TypeVar("P")
 REPLY_ATTEMPTS = 3
 REPLY_MAX_WAIT_SECONDS = 10.0  # a longer 429 fails the reply: the error handler apologises
 
@@ -89,6 +91,31 @@ async def answer(query: CallbackQuery, text: str | None = None, *,
         await query.answer(text, show_alert=show_alert)
     except TelegramError as exc:
         log.info("button press not answered: %s", type(exc).__name__)
+
+
+def parsed_as(data: str | None, kind: type[P]) -> P | None:
+    """The press in a button's ``data`` when it is a ``kind``; None for anything else (forged,
+    stale, another version)."""
+    try:
+        press = parse(data)
+    except BadCallback:
+        return None
+    return press if isinstance(press, kind) else None
+
+
+async def stale_button(query: CallbackQuery, _: Translate) -> None:
+    await answer(query, _("That button is no longer active."))
+
+
+async def pressed_as(query: CallbackQuery, kind: type[P], _: Translate, *,
+                     usable: bool = True) -> P | None:
+    """The pressed button when it is a ``kind`` (and ``usable``: pressed where it may be); else
+    the person is told it is no longer active, and None."""
+    press = parsed_as(query.data, kind)
+    if press is None or not usable:
+        await stale_button(query, _)
+        return None
+    return press
 
 
 async def reply(update: Update, text: str,

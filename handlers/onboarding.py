@@ -16,17 +16,11 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import l10n
-from bot.callback_data import (
-    BadCallback,
-    GroupRequestPress,
-    InvitePress,
-    VillagePickPress,
-    parse,
-)
+from bot.callback_data import GroupRequestPress, InvitePress, VillagePickPress
 from bot.i18n import Translate, translator
 from bot.services import onboarding as service
 from bot.services.onboarding import OnboardingError
-from handlers.common import answer, language_of, replace_or_reply, reply, runtime
+from handlers.common import answer, language_of, pressed_as, replace_or_reply, reply, runtime
 from handlers.staff import admin_or_refuse, refresh_menu
 from models.onboarding import ADMIN_ROLE, OFFICER_ROLE, REPLACED
 from models.region import VILLAGE
@@ -150,13 +144,9 @@ async def on_village_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     user, chat = update.effective_user, update.effective_chat
     assert query is not None
     _ = translator(GROUP_LANGUAGE)
-    try:
-        pressed = parse(query.data)
-    except BadCallback:
-        pressed = None
-    if not isinstance(pressed, VillagePickPress) or user is None or chat is None \
-            or chat.type not in GROUP_TYPES:
-        await answer(query, _("That button is no longer active."))
+    in_group = user is not None and chat is not None and chat.type in GROUP_TYPES
+    pressed = await pressed_as(query, VillagePickPress, _, usable=in_group)
+    if pressed is None or user is None:
         return
     if pressed.user_id != user.id:
         await answer(query, _("Only the person who sent /daftar can choose. You can send /daftar "
@@ -180,12 +170,8 @@ async def on_request_decision(update: Update, context: ContextTypes.DEFAULT_TYPE
     query = update.callback_query
     assert query is not None
     _ = translator(await language_of(update, context))
-    try:
-        pressed = parse(query.data)
-    except BadCallback:
-        pressed = None
-    if not isinstance(pressed, GroupRequestPress):
-        await answer(query, _("That button is no longer active."))
+    pressed = await pressed_as(query, GroupRequestPress, _)
+    if pressed is None:
         return
     by = await admin_or_refuse(update, context, _)
     if by is None:
@@ -280,12 +266,8 @@ async def on_invite_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     assert query is not None
     language = await language_of(update, context)
     _ = translator(language)
-    try:
-        pressed = parse(query.data)
-    except BadCallback:
-        pressed = None
-    if not isinstance(pressed, InvitePress):
-        await answer(query, _("That button is no longer active."))
+    pressed = await pressed_as(query, InvitePress, _)
+    if pressed is None:
         return
     by = await admin_or_refuse(update, context, _)
     if by is None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.callback_data import BadCallback, PurgePress, parse
+from bot.callback_data import PurgePress
 from bot.i18n import translator
 from bot.services.practice import count_practice, purge_practice
 from handlers import report
-from handlers.common import answer, language_of, replace_or_reply, reply, runtime
+from handlers.common import answer, language_of, pressed_as, replace_or_reply, reply, runtime
 from handlers.staff import admin_or_refuse
 
 
@@ -57,12 +57,8 @@ async def on_purge_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     query = update.callback_query
     assert query is not None
     _ = translator(await language_of(update, context))
-    try:
-        pressed = parse(query.data)
-    except BadCallback:
-        pressed = None
-    if not isinstance(pressed, PurgePress):
-        await answer(query, _("That button is no longer active."))
+    pressed = await pressed_as(query, PurgePress, _)
+    if pressed is None:
         return
     if await admin_or_refuse(update, context, _) is None:
         return

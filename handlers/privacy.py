@@ -8,11 +8,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.callback_data import BadCallback, PrivacyPress, parse
+from bot.callback_data import PrivacyPress
 from bot.case_status import STATUS_WORDS
 from bot.i18n import Translate
 from bot.services.privacy import PrivacyService
-from handlers.common import answer, replace_or_reply, reply, runtime, translate_for
+from handlers.common import answer, parsed_as, replace_or_reply, reply, runtime, translate_for
 
 log = logging.getLogger(__name__)
 DELETE_BATCH = 100  # deleteMessages takes at most 100 ids
@@ -86,13 +86,10 @@ async def on_privacy_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     query = update.callback_query
     user = update.effective_user
     assert query is not None and user is not None
-    try:
-        pressed = parse(query.data)
-    except BadCallback:
-        pressed = None
+    pressed = parsed_as(query.data, PrivacyPress)
     _ = await translate_for(update, context)
     await answer(query)
-    if not isinstance(pressed, PrivacyPress) or pressed.action == "keep":
+    if pressed is None or pressed.action == "keep":
         await replace_or_reply(update, _("Nothing was changed."))
         return
     if pressed.action == "withdraw":

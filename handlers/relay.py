@@ -24,12 +24,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callback_data import BadCallback, NewsPress, parse
+from bot.callback_data import NewsPress
 from bot.i18n import Translate
 from bot.services import relay as service
 from bot.services.cases import normalise_reference
 from handlers import cases, report
-from handlers.common import answer, reply, runtime, translate_for
+from handlers.common import answer, parsed_as, reply, runtime, stale_button, translate_for
 
 PRIVATE = filters.ChatType.PRIVATE
 MEDIA = (filters.PHOTO | filters.VOICE | filters.VIDEO | filters.AUDIO | filters.Document.ALL
@@ -121,13 +121,9 @@ async def _set_news(update: Update, context: ContextTypes.DEFAULT_TYPE, wanted: 
 async def on_news_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     assert query is not None
-    try:
-        pressed = parse(query.data)
-    except BadCallback:
-        pressed = None
-    if not isinstance(pressed, NewsPress):
-        _ = await translate_for(update, context)
-        await answer(query, _("That button is no longer active."))
+    pressed = parsed_as(query.data, NewsPress)
+    if pressed is None:
+        await stale_button(query, await translate_for(update, context))
         return
     await _set_news(update, context, pressed.wanted)
 

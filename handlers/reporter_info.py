@@ -7,11 +7,11 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.callback_data import BadCallback, LanguagePress, parse
+from bot.callback_data import LanguagePress
 from bot.case_status import STATUS_WORDS
 from bot.i18n import translator
 from handlers import report_view as view
-from handlers.common import answer, replace_or_reply, reply, runtime, translate_for
+from handlers.common import answer, parsed_as, replace_or_reply, reply, runtime, translate_for
 from handlers.report import send_question
 
 
@@ -66,11 +66,8 @@ async def on_language_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     query = update.callback_query
     user = update.effective_user
     assert query is not None and user is not None
-    try:
-        pressed = parse(query.data)
-    except BadCallback:
-        pressed = None
-    if not isinstance(pressed, LanguagePress):
+    pressed = parsed_as(query.data, LanguagePress)
+    if pressed is None:
         await answer(query)
         return
     rt = runtime(context)

@@ -11,11 +11,11 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.callback_data import BadCallback, StaffPress, parse
+from bot.callback_data import StaffPress
 from bot.i18n import Translate, translator
 from bot.services import onboarding as service
 from bot.services.onboarding import OnboardingError
-from handlers.common import answer, language_of, replace_or_reply, reply, runtime
+from handlers.common import answer, language_of, pressed_as, replace_or_reply, reply, runtime
 from models import Responder
 from models.responder import GROUP, OFFICER
 
@@ -216,12 +216,8 @@ async def on_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     assert query is not None
     language = await language_of(update, context)
     _ = translator(language)
-    try:
-        pressed = parse(query.data)
-    except BadCallback:
-        pressed = None
-    if not isinstance(pressed, StaffPress):
-        await answer(query, _("That button is no longer active."))
+    pressed = await pressed_as(query, StaffPress, _)
+    if pressed is None:
         return
     by = await admin_or_refuse(update, context, _)
     if by is None:

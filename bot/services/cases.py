@@ -457,7 +457,8 @@ class CaseService:
         """An unacknowledged case is acknowledged (everything the alert's "Terima" does: the alerts
         show who took it, escalation stops, the reporter is told). A case someone else holds is
         taken over only when asked to (``takeover``); they are told."""
-        async def work(session: AsyncSession, case: Case, actor: Actor, now: datetime) -> Result | tuple[Case, Actor]:
+        async def work(session: AsyncSession, case: Case, actor: Actor,
+                       now: datetime) -> Result | tuple[Case, Actor]:
             if case.acknowledged_at is not None:
                 if case.handler_user_id == user_id:
                     return Result(ALREADY_YOURS, case, actor, case.reference)
