@@ -24,8 +24,12 @@ class FloodGate:
     def __init__(self) -> None:
         self._seen: dict[int, deque[datetime]] = defaultdict(deque)
         self._warned: dict[int, datetime] = {}
+        self._last_sweep: datetime | None = None
 
     def allow(self, user_id: int, now: datetime, limit: int) -> bool:
+        if self._last_sweep is None or now - self._last_sweep >= WINDOW:
+            self.forget_idle(now)  # windows of accounts gone quiet: memory stays bounded
+            self._last_sweep = now
         seen = self._seen[user_id]
         while seen and now - seen[0] >= WINDOW:
             seen.popleft()
@@ -42,10 +46,14 @@ class FloodGate:
         self._warned[user_id] = now
         return True
 
+    def tracked(self) -> int:
+        return len(self._seen)
+
     def forget_idle(self, now: datetime) -> None:
         idle = [u for u, seen in self._seen.items() if not seen or now - seen[-1] >= WINDOW]
         for user_id in idle:
             del self._seen[user_id]
+            self._warned.pop(user_id, None)
 
 
 async def flood_gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

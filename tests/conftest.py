@@ -45,8 +45,12 @@ def prepare_database(url: str) -> None:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     if pg.available():
-        return [f"database backends: sqlite + postgresql {pg.server_version()} at "
-                f"{pg.safe_description()}"]
+        try:
+            version = pg.server_version()
+        except Exception as exc:  # fail loudly, never fall back to SQLite only
+            raise pytest.UsageError(f"{pg.ENV} is set but PostgreSQL at {pg.safe_description()} "
+                                    f"cannot be reached: {exc}") from exc
+        return [f"database backends: sqlite + postgresql {version} at {pg.safe_description()}"]
     return ["database backends: sqlite only (set PPA_BOT_TEST_POSTGRES_URL, or run .ci/run, "
             "for PostgreSQL too)"]
 
@@ -61,6 +65,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
                     key = "failed" if outcome == "error" else outcome
                     if outcome != "error" or report.when != "teardown":
                         counts[name][key] += 1
+    if not any(sum(c.values()) for c in counts.values()):
+        return
     terminalreporter.write_sep("-", "database backends")
     for name in BACKENDS:
         c = counts[name]

@@ -257,3 +257,14 @@ async def test_the_daily_report_limit_is_clear_and_recorded(bot: Harness, report
     assert f"{limit} reports today" in reporter.last_text()
     assert "112" in reporter.last_text()
     assert bot.runtime.metrics["daily_limit_reached"] == 1
+
+
+def test_the_flood_window_forgets_accounts_that_went_quiet(clock) -> None:
+    from handlers.limits import FloodGate
+
+    gate = FloodGate()
+    for user_id in range(500):
+        assert gate.allow(user_id, clock.now(), limit=30)
+    clock.advance(minutes=2)
+    assert gate.allow(9999, clock.now(), limit=30)
+    assert gate.tracked() == 1

@@ -11,6 +11,8 @@ from bot.crypto import Vault
 from bot.i18n import language_for
 from models import Reporter
 
+LAST_SEEN_PRECISION = timedelta(hours=1)
+
 
 async def find_reporter(session: AsyncSession, vault: Vault, telegram_id: int) -> Reporter | None:
     return await session.scalar(
@@ -38,7 +40,9 @@ async def touch_reporter(
         session.add(reporter)
         await session.flush()
     else:
-        reporter.last_seen_at = now
+        # Hourly is precise enough, and spares most steps a write.
+        if now - reporter.last_seen_at >= LAST_SEEN_PRECISION:
+            reporter.last_seen_at = now
     return reporter
 
 
