@@ -283,7 +283,7 @@ class Person:
                                types: tuple[str, ...] = ("Physical",),
                                story: str = "Tetangga memukul anaknya setiap malam.",
                                contact: bool = True, phone: str | None = "0812 3456 7890",
-                               language: str = "en") -> str:
+                               language: str = "en", safe_time: str = "Any time") -> str:
         """Walk the whole conversation with English button labels; return the reference."""
         assert language == "en", "scenario buttons are matched by their English labels"
         await self.sends("/lapor")
@@ -322,7 +322,7 @@ class Person:
                 await self.sends(phone)
             else:
                 await self.presses("Skip")
-            await self.presses("Any time")
+            await self.presses(safe_time)
         else:
             await self.presses("No, do not contact me")
         await self.presses("Send")

@@ -291,3 +291,18 @@ async def test_an_alert_in_flight_while_the_case_is_taken_is_edited_right_after(
         assert not any(t.startswith("Terima") for t in alert.button_texts())
     finally:
         await bot.stop()
+
+
+async def test_the_reporter_hears_of_the_acknowledgement_only_in_their_safe_time(
+        bot: Harness, reporter: Person) -> None:
+    officer = await register_officer(bot, 7_700_009, PASER, "Pak Dedi UPTD")
+    # 09:00 WITA now; the reporter is safe to contact only in the evening (17–21 WITA).
+    reference = await reporter.completes_report(safe_time="Evening")
+    await bot.deliver_outbox()
+    before = len(reporter.inbox())
+    await officer.presses("Terima")
+    await bot.deliver_outbox()
+    assert reference not in reporter.texts_since(before)
+    bot.clock.advance(hours=8)  # 17:00 WITA
+    await bot.deliver_outbox()
+    assert reference in reporter.texts_since(before)

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from bot.callback_data import NewsPress, PrivacyPress
 from bot.case_status import DITERIMA, PENGELOLAAN, PENJANGKAUAN
-from bot.services.relay import next_contact_time
+from bot.services.contact_time import next_contact_time
 from tests.case_factory import WITA
 from tests.case_work import (
     KABUPATEN_GROUP_ID,

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.outbox import PRIVATE_BUCKET, enqueue
+from bot.services.contact_time import next_contact_time
 from bot.services.responders import (
     NO_RIGHTS,
     NOT_FOUND,
@@ -347,8 +348,10 @@ class AlertService:
         reporter = await session.get(Reporter, case.reporter_id)
         if reporter is None or not reporter.status_updates:  # they asked for no status news
             return
+        # Like every message to the reporter, it waits for their safe contact time.
+        due = next_contact_time(now, case.contact_time, self.settings.tz)
         enqueue(session, kind=REPORTER_ACK, method="sendMessage", now=now, case_id=case.id,
-                params={"chat_id": int(reporter.chat_id),
+                due_at=due, params={"chat_id": int(reporter.chat_id),
                         **self.views.reporter_acknowledged(case, reporter.language)})
 
     def _refused(self, session: AsyncSession, case: Case, presser: Presser, action: str,

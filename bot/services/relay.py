@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,6 +29,7 @@ from bot.crypto import Vault
 from bot.outbox import enqueue
 from bot.services.alerts import REPORTER_ACK
 from bot.services.case_access import ADD, Actor, actor_for, allowed
+from bot.services.contact_time import next_contact_time
 from bot.services.reporters import find_reporter
 from bot.services.responders import chain
 from bot.services.updates import already_processed, mark_processed
@@ -53,7 +53,6 @@ UNLINKED = "unlinked"  # the link to them was removed (retention after closing)
 NO_CONTACT = "no_contact"  # they said they cannot be contacted
 
 # Safe contact time (report_form.SAFE_TIME), in the district's clock: [start, end) hours.
-CONTACT_WINDOWS = {"morning": (8, 12), "afternoon": (12, 17), "evening": (17, 21)}
 
 # Outcomes for the reporter's side.
 DELIVERED = "delivered"
@@ -65,19 +64,6 @@ TOO_MANY = "too_many"
 DUPLICATE = "duplicate"
 
 
-def next_contact_time(now: datetime, contact_time: str | None, tz: ZoneInfo) -> datetime:
-    """``now`` when it is a safe time to message the reporter; else the start of the next window."""
-    window = CONTACT_WINDOWS.get(contact_time or "any")
-    if window is None:
-        return now
-    start, end = window
-    local = now.astimezone(tz)
-    if start <= local.hour < end:
-        return now
-    opening = local.replace(hour=start, minute=0, second=0, microsecond=0)
-    if local.hour >= end:
-        opening += timedelta(days=1)
-    return opening.astimezone(now.tzinfo)
 
 
 def unreachable_reason(case: Case) -> str | None:
