@@ -166,7 +166,7 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="ppa-bot", description="PPA reporting bot for Telegram.")
     sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run the bot (long polling)",
+    run = sub.add_parser("run", help="run the bot (polling or webhook, as telegram.mode says)",
                          description="Migrate the database, import regions if empty, run the bot.")
     run.set_defaults(func=cmd_run)
 
