@@ -18,11 +18,10 @@ from typing import Any
 
 from telegram import Update
 
+from bot.bootstrap import prepare_database
 from bot.clock import Clock
 from bot.config import Settings, load_settings
 from bot.crypto import Vault, generate_key
-from bot.db import create_engine, session_factory, upgrade
-from bot.regions import import_regions, shipped_file
 from tests import pg
 from tests.harness import Harness, Person
 from tests.telegram_double import FakeTelegram
@@ -33,19 +32,7 @@ TOKEN = "123456:BENCH-TOKEN-abcdefghijklmnopqrstuvwxyz"
 
 # ---- databases -----------------------------------------------------------------------------------
 
-def prepare(url: str) -> None:
-    """Migrate to head and import the shipped Paser regions, as `ppa-bot run` does at first."""
-    upgrade(url)
-
-    async def load() -> None:
-        engine = create_engine(url)
-        async with session_factory(engine).begin() as session:
-            await import_regions(session, shipped_file("paser_wilayah.csv"),
-                                 shipped_file("paser_aliases.csv"), kabupaten_code="64.01",
-                                 kabupaten_name="Paser")
-        await engine.dispose()
-
-    asyncio.run(load())
+prepare = prepare_database  # migrate, import the shipped regions: as `ppa-bot run` does
 
 
 @dataclass

@@ -21,15 +21,15 @@ log = logging.getLogger("ppa_bot")
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import build_application
-    from bot.db import upgrade
+    from bot.bootstrap import prepare_database
     from bot.runtime import Runtime, open_vault
 
     require_token(settings)
     if settings.telegram.mode == "webhook":
         require_webhook(settings)
-    upgrade(settings.database.url)
+    prepare_database(settings.database.url, kabupaten_code=settings.region.kabupaten_code,
+                     kabupaten_name=settings.region.kabupaten_name)
     vault = open_vault(settings, create=True)
-    asyncio.run(_import_shipped_regions_if_empty(settings))
     rt = Runtime.create(settings, vault=vault)
     application = build_application(rt)
     if settings.telegram.mode == "webhook":
@@ -42,19 +42,6 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     run_polling(application, rt)
     return 0
-
-
-async def _import_shipped_regions_if_empty(settings: Settings) -> None:
-    from bot.db import transaction
-    from bot.regions import import_regions, region_count, shipped_file
-
-    async with transaction(settings.database.url) as session:
-        if await region_count(session) == 0:
-            villages, aliases = await import_regions(
-                session, shipped_file("paser_wilayah.csv"), shipped_file("paser_aliases.csv"),
-                kabupaten_code=settings.region.kabupaten_code,
-                kabupaten_name=settings.region.kabupaten_name)
-            log.info("imported %d villages and %d aliases", villages, aliases)
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:

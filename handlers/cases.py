@@ -145,11 +145,15 @@ async def case_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await show_card_for(update, context, given, _)
 
 
+def tapped_reference(update: Update, prefix: str) -> str:
+    """The reference inside a tapped command such as ``/kasus_PSR_26_K7Q3XM@bot``."""
+    return command_text(update).split()[0].split("@")[0].removeprefix(prefix)
+
+
 async def deep_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A tapped ``/kasus_PSR_26_K7Q3XM``."""
     _ = await _translate(update, context)
-    command = command_text(update).split()[0].split("@")[0]
-    await show_card_for(update, context, command.removeprefix("/kasus_"), _)
+    await show_card_for(update, context, tapped_reference(update, "/kasus_"), _)
 
 
 async def show_card_for(update: Update, context: ContextTypes.DEFAULT_TYPE, given: str,
@@ -298,8 +302,7 @@ async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def deep_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     _ = await _translate(update, context)
-    command = command_text(update).split()[0].split("@")[0]
-    await show_history_for(update, context, command.removeprefix("/riwayat_"), _)
+    await show_history_for(update, context, tapped_reference(update, "/riwayat_"), _)
 
 
 async def show_history_for(update: Update, context: ContextTypes.DEFAULT_TYPE, given: str,

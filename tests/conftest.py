@@ -9,38 +9,21 @@ database per test, ``CREATE DATABASE ... TEMPLATE``): its id ends in ``[sqlite]`
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.bootstrap import prepare_database
 from bot.clock import FakeClock
 from bot.config import Settings, load_settings
 from bot.crypto import Vault, generate_key
-from bot.db import create_engine, session_factory, upgrade
-from bot.regions import import_regions, shipped_file
 from tests import pg
 from tests.harness import Harness, Person
 
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
 BACKENDS = ["sqlite", "postgresql"] if pg.available() else ["sqlite"]
-
-
-def prepare_database(url: str) -> None:
-    """Migrate ``url`` to head and import the shipped Paser regions."""
-    upgrade(url)
-
-    async def load() -> None:
-        engine = create_engine(url)
-        async with session_factory(engine).begin() as session:
-            await import_regions(session, shipped_file("paser_wilayah.csv"),
-                                 shipped_file("paser_aliases.csv"), kabupaten_code="64.01",
-                                 kabupaten_name="Paser")
-        await engine.dispose()
-
-    asyncio.run(load())
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
