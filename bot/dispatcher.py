@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
@@ -65,6 +66,8 @@ class Dispatcher:
         self.on_sent: list[Sent] = []
         self.on_chat_migrated: list[ChatMoved] = []
         self._wake = asyncio.Event()
+        self._idle = asyncio.Event()  # set while no row is being claimed or sent
+        self._idle.set()
         # One round at a time in this process (the loop, a shutdown flush, a test's drain):
         # SQLite has no row locks, so two rounds here could both pick the same row.
         self._round = asyncio.Lock()
@@ -119,19 +122,35 @@ class Dispatcher:
             if held:
                 query = query.where(OutboxMessage.bucket.not_in(held))
             row_id: int | None = None
+            self._idle.clear()
             try:
                 async with self.sessions.begin() as session:
                     row_id = await session.scalar(query)
                     if row_id is None:
                         break
-                    row = await session.get_one(OutboxMessage, row_id)
-                    await self._send(session, row)
+                    row = await session.get(OutboxMessage, row_id, populate_existing=True)
+                    # Deleted since the query (a withdrawal of consent) or sent by another round.
+                    if row is not None and row.status == PENDING:
+                        await self._send(session, row)
+            except StaleDataError:
+                # Deleted while its request was on the way (SQLite has no row lock to wait on):
+                # whoever deleted it waits in ``settled`` until this request is over.
+                log.info("outbox message %s was deleted while it was being sent", row_id)
             except Exception:
                 if row_id is None:
                     raise
                 await self._set_aside(row_id, now)
+            finally:
+                self._idle.set()
             handled += 1
         return handled
+
+    async def settled(self) -> None:
+        """Return once no row is being sent by this process. After a transaction that deleted
+        rows commits, every later send sees the deletion; this waits out the one request that may
+        already be on its way, so that nothing arrives after the caller's confirmation. (On
+        PostgreSQL the row lock already makes the deletion wait for that request.)"""
+        await self._idle.wait()
 
     async def _set_aside(self, row_id: int, now: datetime) -> None:
         """A row that broke the dispatcher (not Telegram) waits, so it cannot block the queue."""
@@ -200,6 +219,11 @@ class Dispatcher:
             return
         self._count(row.bucket, now)
         message_id = result.get("message_id") if isinstance(result, dict) else None
+        with session.no_autoflush:
+            still_there = await session.scalar(select(OutboxMessage.id).where(
+                OutboxMessage.id == row.id))
+        if still_there is None:
+            raise StaleDataError(f"outbox message {row.id} is gone")
         self._mark_sent(row, message_id)
         if row.alert_id is not None and message_id is not None and row.method == "sendMessage" \
                 and row.kind == "alert":

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.crypto import Vault, load_keys
+from bot.crypto import Vault, load_key_material
 from bot.db import create_engine, session_factory
 from bot.dispatcher import Dispatcher
 from bot.escalation import EscalationSweep
@@ -43,11 +43,23 @@ def default_key_file(settings: Settings) -> Path:
     return Path("data") / "ppa-bot.key"
 
 
-def open_vault(settings: Settings, *, create: bool = False) -> Vault:
-    vault = Vault(load_keys(settings.security.encryption_key, default_key_file(settings),
-                            create=create))
+def open_vault(settings: Settings) -> Vault:
+    """The keys as configured, for a command that reads an existing database (never creates)."""
+    security = settings.security
+    vault = load_key_material(security.encryption_key, security.lookup_key,
+                              default_key_file(settings), create=False).vault()
     install_cipher(vault)
     return vault
+
+
+def checked_vault(settings: Settings) -> Vault:
+    """The keys ``ppa-bot run`` starts with: created for a database without encrypted data,
+    else checked against it (``bot/keys.py``). Call it before the bot's event loop."""
+    from bot.keys import open_checked_vault
+
+    return open_checked_vault(
+        settings.database.url, configured=settings.security.encryption_key,
+        configured_lookup=settings.security.lookup_key, key_file=default_key_file(settings))
 
 
 @dataclass
@@ -104,7 +116,8 @@ class Runtime:
                    regions=regions,
                    reports=reports,
                    dispatcher=dispatcher,
-                   privacy=PrivacyService(sessions, clock, vault),
+                   privacy=PrivacyService(sessions, clock, vault,
+                                          settled=dispatcher.settled),
                    alerts=alerts, router=router,
                    escalation=EscalationSweep(sessions, clock, settings, alerts, router),
                    cases=cases, relay=relay, metrics=metrics,

@@ -45,6 +45,7 @@ def register(application: Application) -> None:
         CommandHandler("status", reporter_info.status, filters=PRIVATE),
         CommandHandler("bahasa", reporter_info.language, filters=PRIVATE),
         CommandHandler("dataku", privacy.my_data, filters=PRIVATE),
+        CommandHandler("ubah", privacy.correct, filters=PRIVATE),
         CommandHandler("tarik_persetujuan", privacy.withdraw, filters=PRIVATE),
         CommandHandler("hapus_chat", privacy.wipe_chat, filters=PRIVATE),
         CallbackQueryHandler(privacy.on_privacy_button, pattern=r"^p1\|"),

@@ -31,11 +31,24 @@ def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
     return rt
 
 
+# context.user_data key: a language chosen (/bahasa) by someone with no reporter record. Kept in
+# this process's memory only, never stored: an account that has not reported is not kept. It is
+# written into the reporter record when they start a report.
+CHOSEN_LANGUAGE = "language"
+
+
+def language_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """The language chosen in this session, else the one Telegram gives."""
+    user = update.effective_user
+    chosen = context.user_data.get(CHOSEN_LANGUAGE) if context.user_data is not None else None
+    return chosen or (user.language_code if user is not None else None)
+
+
 async def language_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     user = update.effective_user
     if user is None:
         return "id"
-    return await runtime(context).reports.language(user.id, user.language_code)
+    return await runtime(context).reports.language(user.id, language_hint(update, context))
 
 
 async def translate_for(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translate:

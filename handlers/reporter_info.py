@@ -11,7 +11,15 @@ from bot.callback_data import LanguagePress
 from bot.case_status import STATUS_WORDS
 from bot.i18n import translator
 from handlers import report_view as view
-from handlers.common import answer, parsed_as, replace_or_reply, reply, runtime, translate_for
+from handlers.common import (
+    CHOSEN_LANGUAGE,
+    answer,
+    parsed_as,
+    replace_or_reply,
+    reply,
+    runtime,
+    translate_for,
+)
 from handlers.report import send_question
 
 
@@ -71,7 +79,11 @@ async def on_language_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         await answer(query)
         return
     rt = runtime(context)
-    chosen = await rt.reports.set_language(user.id, pressed.language)
+    chosen = pressed.language
+    # Stored only in a reporter record (when there is one); otherwise in memory, until a report.
+    await rt.reports.set_language(user.id, chosen)
+    if context.user_data is not None:
+        context.user_data[CHOSEN_LANGUAGE] = chosen
     _ = translator(chosen)
     await answer(query)
     await replace_or_reply(update, _("Language set to English."))

@@ -278,6 +278,7 @@ class CaseService:
                 Evidence.case_id == case.id).order_by(Evidence.id)))
             for method, params in self.alerts.views.detail(case, evidence):
                 enqueue(session, kind="detail", method=method, now=now, case_id=case.id,
+                        reporter_id=case.reporter_id,  # carries their story and phone
                         params={"chat_id": user_id, **params})
             session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key,
                                   actor_name=actor.name, kind="viewed",
@@ -318,10 +319,12 @@ class CaseService:
 
     async def reply(self, user_id: int, name: str, text: str, key: int | None, *,
                     case_id: int | None = None, reference: str | None = None) -> Result:
+        # Locked: a withdrawal of consent at the same moment is either seen here (the reply is
+        # refused) or comes after (and deletes the queued reply).
         return await self._acting(
             user_id, name, REPLY,
             lambda session, case, actor, now: self._reply(session, case, actor, text, key, now),
-            case_id=case_id, reference=reference)
+            case_id=case_id, reference=reference, lock=True)
 
     async def _reply(self, session: AsyncSession, case: Case, actor: Actor, text: str,
                      key: int | None, now: datetime) -> Result:

@@ -24,7 +24,12 @@ from bot.crypto import Vault
 from bot.i18n import LANGUAGES, language_for, translator
 from bot.outbox import enqueue
 from bot.regions import RegionDirectory
-from bot.services.reporters import find_reporter, remember_conversation_start, touch_reporter
+from bot.services.reporters import (
+    find_reporter,
+    forget_if_unused,
+    remember_conversation_start,
+    touch_reporter,
+)
 from bot.services.updates import already_processed, mark_processed
 from models import Case, CaseEvent, Draft, Evidence, Reporter
 from models.region import KECAMATAN, VILLAGE
@@ -110,20 +115,24 @@ class ReportService:
     # ---- reporters -------------------------------------------------------------------------
 
     async def language(self, telegram_id: int, language_code: str | None) -> str:
-        async with self.sessions.begin() as session:
-            reporter = await touch_reporter(session, self.vault, telegram_id, language_code,
-                                            self.clock.now())
-            return reporter.language
+        """The reporter's language; for anyone else the one given (never stored: an account that
+        has not reported is not kept)."""
+        async with self.sessions() as session:
+            reporter = await find_reporter(session, self.vault, telegram_id)
+            return reporter.language if reporter is not None else language_for(language_code)
 
-    async def set_language(self, telegram_id: int, language: str) -> str:
+    async def set_language(self, telegram_id: int, language: str) -> bool:
+        """Store a reporter's choice; False when this account has no reporter record (the caller
+        keeps the choice in memory only, until a report starts)."""
         if language not in LANGUAGES:
             raise ValueError(language)
         async with self.sessions.begin() as session:
-            reporter = await touch_reporter(session, self.vault, telegram_id, None,
-                                            self.clock.now())
+            reporter = await find_reporter(session, self.vault, telegram_id)
+            if reporter is None:
+                return False
             reporter.language = language
             reporter.language_chosen = True
-            return language
+            return True
 
     # ---- the draft ---------------------------------------------------------------------------
 
@@ -163,7 +172,9 @@ class ReportService:
                     language_code: str | None = None) -> Outcome:
         now = self.clock.now()
         async with self.sessions.begin() as session:
-            reporter = await touch_reporter(session, self.vault, telegram_id, language_code, now)
+            reporter = await find_reporter(session, self.vault, telegram_id)
+            if reporter is None:  # no report under way: nothing to store about this account
+                return Outcome(None, language_for(language_code))
             draft = await self._draft(session, reporter, lock=True)
             if draft is None:
                 return Outcome(None, reporter.language)
@@ -181,6 +192,7 @@ class ReportService:
                 return outcome
             if outcome.discarded:
                 await session.delete(draft)
+                await forget_if_unused(session, reporter)  # "nothing has been stored"
                 mark_processed(session, key, now)
                 return outcome
             draft.answers = json.dumps(answers, ensure_ascii=False)
@@ -197,9 +209,10 @@ class ReportService:
         async with self.sessions.begin() as session:
             reporter = await find_reporter(session, self.vault, telegram_id)
             draft = await self._draft(session, reporter) if reporter else None
-            if draft is None or (nonce is not None and nonce != draft.nonce):
+            if reporter is None or draft is None or (nonce is not None and nonce != draft.nonce):
                 return False
             await session.delete(draft)
+            await forget_if_unused(session, reporter)
             return True
 
     # ---- the state machine -------------------------------------------------------------------
@@ -400,7 +413,9 @@ class ReportService:
         """Turn the draft into a case, once. Returns an Outcome when the draft is not ready."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
-            reporter = await touch_reporter(session, self.vault, telegram_id, None, now)
+            reporter = await find_reporter(session, self.vault, telegram_id)
+            if reporter is None:
+                return Outcome(None, language_for(None), stale=True)
             earlier = await session.scalar(
                 select(Case).where(Case.submit_key == f"{reporter.id}:{nonce}"))
             if earlier is not None:
@@ -510,9 +525,12 @@ class ReportService:
                 select(Draft, Reporter).join(Reporter, Reporter.id == Draft.reporter_id)
                 .where(Draft.updated_at < cutoff).with_for_update())).all()
             for _draft, reporter in rows:
+                # Addressed to a reporter record that may be deleted just below: no reporter_id.
                 enqueue(session, kind="draft_expired", method="sendMessage", now=now,
                         params={"chat_id": int(reporter.chat_id),
                                 "text": notice(reporter.language), "parse_mode": "HTML"})
             if rows:
                 await session.execute(delete(Draft).where(Draft.id.in_([d.id for d, _ in rows])))
+                for _draft, reporter in rows:
+                    await forget_if_unused(session, reporter)
             return len(rows)
