@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import report_form as form
@@ -158,9 +158,19 @@ class PrivacyService:
             # The draft goes with it (ON DELETE CASCADE), and so does any notification another
             # transaction queued for them meanwhile.
             await session.delete(reporter)
+        await self._leave_no_copy()
         if self.settled is not None:
             await self.settled()
         return Withdrawal(len(case_ids))
+
+    async def _leave_no_copy(self) -> None:
+        """SQLite: copy the write-ahead log into the database file and empty it, so that the
+        pages as they were before the deletion survive nowhere (``secure_delete`` zeroes the
+        deleted content in the file itself, ``bot/db.py``). PostgreSQL reclaims the old row
+        versions by (auto)vacuum."""
+        async with self.sessions() as session:
+            if session.get_bind().dialect.name == "sqlite":
+                await session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
     # ---- retention -----------------------------------------------------------------------------
 
@@ -183,7 +193,9 @@ class PrivacyService:
                 reporter = await session.get(Reporter, reporter_id)
                 if reporter is not None:
                     await forget_if_unused(session, reporter)
-            return len(case_ids)
+        if case_ids:
+            await self._leave_no_copy()
+        return len(case_ids)
 
     async def forget_sent_messages(self, keep_days: int) -> int:
         """Delete notifications sent (or given up) more than ``keep_days`` ago: their payload
