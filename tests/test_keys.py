@@ -208,12 +208,15 @@ def test_a_rotation_killed_half_way_is_finished_by_running_it_again(
             return await values_needing_old_keys(session_factory(engine), half_vault)
         finally:
             await engine.dispose()
-    assert asyncio.run(left()) > 0  # it really stopped half-way
+    remaining = asyncio.run(left())
+    assert remaining > 0  # it really stopped half-way
 
     monkeypatch.setenv("PPA_BOT_DATABASE__URL", settings.database.url)
     monkeypatch.setenv("PPA_BOT_SECURITY__KEY_FILE", str(key_file))
     assert cli.main(["keys", "rotate"]) == 0
-    assert "finished the rotation an earlier run left unfinished" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "finished the rotation an earlier run left unfinished" in out
+    assert f"re-encrypted {remaining} values" in out  # only what was left
     assert fernet_keys(key_file) == half[:1]  # the same new key, not a third one
     assert read_key_file(key_file).lookup_key == lookup  # never rotated
     everything_reads(configured, Vault(half[:1], lookup))
