@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,8 +31,9 @@ from bot.services.reporters import (
     touch_reporter,
 )
 from bot.services.updates import already_processed, mark_processed
-from models import Case, CaseEvent, Draft, Evidence, Reporter
+from models import Case, CaseEvent, Draft, Evidence, Reporter, Responder
 from models.region import KECAMATAN, VILLAGE
+from models.responder import OFFICER
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 REFERENCE_LENGTH = 6
@@ -115,24 +116,32 @@ class ReportService:
     # ---- reporters -------------------------------------------------------------------------
 
     async def language(self, telegram_id: int, language_code: str | None) -> str:
-        """The reporter's language; for anyone else the one given (never stored: an account that
-        has not reported is not kept)."""
+        """The language a reporter or an officer chose; for anyone else the one given (never
+        stored: an account that has not reported is not kept)."""
         async with self.sessions() as session:
             reporter = await find_reporter(session, self.vault, telegram_id)
-            return reporter.language if reporter is not None else language_for(language_code)
+            if reporter is not None:
+                return reporter.language
+            chosen = await session.scalar(select(Responder.language).where(
+                Responder.chat_id == telegram_id, Responder.kind == OFFICER,
+                Responder.language.is_not(None)))
+            return chosen if chosen in LANGUAGES else language_for(language_code)
 
     async def set_language(self, telegram_id: int, language: str) -> bool:
-        """Store a reporter's choice; False when this account has no reporter record (the caller
-        keeps the choice in memory only, until a report starts)."""
+        """Store the choice with the reporter record or the officer; False when this account has
+        neither (the caller keeps the choice in memory only, until a report starts)."""
         if language not in LANGUAGES:
             raise ValueError(language)
         async with self.sessions.begin() as session:
             reporter = await find_reporter(session, self.vault, telegram_id)
-            if reporter is None:
-                return False
-            reporter.language = language
-            reporter.language_chosen = True
-            return True
+            if reporter is not None:
+                reporter.language = language
+                reporter.language_chosen = True
+            officers = await session.execute(
+                update(Responder).where(Responder.chat_id == telegram_id,
+                                        Responder.kind == OFFICER).values(language=language)
+                .execution_options(synchronize_session=False))
+            return reporter is not None or bool(getattr(officers, "rowcount", 0))
 
     # ---- the draft ---------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 22:48:43.465488
+Create Date: 2026-12-01 23:05:28.280768
 """
 from __future__ import annotations
 
@@ -186,6 +186,7 @@ def upgrade() -> None:
     sa.Column('region_code', sa.String(length=16), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('is_admin', sa.Boolean(), nullable=False),
+    sa.Column('language', sa.String(length=5), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('inactive_reason', sa.String(length=64), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
