@@ -252,6 +252,7 @@ def run_refuses(settings: Settings, key_file: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("PPA_BOT_SECURITY__KEY_FILE", str(key_file))
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+    capsys.readouterr()
     assert cli.main(["run"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
