@@ -1,4 +1,5 @@
-"""Privacy and survivor safety: nothing readable at rest, UU PDP rights, quick exit, clean logs."""
+"""Privacy and survivor safety: nothing readable at rest, quick exit, clean logs, limits. The
+reporter's UU PDP rights are in test_rights.py, the keys in test_keys.py."""
 
 from __future__ import annotations
 

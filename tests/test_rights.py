@@ -158,6 +158,16 @@ async def test_withdrawal_erases_the_content_and_keeps_only_the_anonymous_figure
     assert reference not in reporter.last_text()
 
 
+async def test_keeping_consent_changes_nothing(bot: Harness, reporter: Person) -> None:
+    reference = await report_from_modang(reporter, phone=PHONE)
+    await reporter.sends("/tarik_persetujuan")
+    await reporter.presses("No, keep")
+    assert "Nothing was changed" in reporter.last_text()
+    await reporter.sends("/status")
+    assert reference in reporter.last_text()
+    assert (await case_row(bot, reference)).narrative == STORY
+
+
 async def test_a_message_waiting_for_the_safe_time_is_never_sent_after_withdrawal(
         bot: Harness, reporter: Person) -> None:
     officer = await kecamatan_officer(bot)
