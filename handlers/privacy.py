@@ -213,12 +213,15 @@ async def on_privacy_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
             await replace_or_reply(update, _("We store nothing about you: there was nothing to "
                                              "delete."))
             return
+        erased = _("For {count} report(s) we deleted your story, the landmark, your phone "
+                   "number, your files and the messages with the officers; nothing more will be "
+                   "sent to you about them. Your unfinished report and the record of your account "
+                   "are deleted too.").format(count=done.cases) if done.cases else _(
+            "Your unfinished report and the record of your account are deleted; you had sent "
+            "no report.")
         await replace_or_reply(update, "\n".join([
             _("Done. Your consent is withdrawn."),
-            _("For {count} report(s) we deleted your story, the landmark, your phone number, "
-              "your files and the messages with the officers; nothing more will be sent to you "
-              "about them. Your unfinished report and the record of your account are deleted "
-              "too.").format(count=done.cases),
+            erased,
             _("We keep only each report's reference and status, the officers' own notes of "
               "their work, and the anonymous figures (type of violence, the victim's sex and "
               "age, the village, the place, when, the perpetrator's relation)."),

@@ -8,12 +8,13 @@ SIMFONI-PPA counts). Withdrawal of consent (``/tarik_persetujuan``) and retentio
 sees with ``/dataku`` is read from the same columns.
 
 Outbox rows: a row *addressed to* a reporter, or *about* one (carrying their story, phone, files or
-words to an officer), is written with ``reporter_id`` set (``bot/outbox.py``,
-``reporter_row``). Withdrawal deletes every such row, pending or sent (``outbox_of_reporter``), in
-the transaction that deletes the reporter; the column's ``ON DELETE CASCADE`` removes any row
-another transaction added meanwhile. Group alerts, reminders and admin notices carry only the
-anonymous fields below and have no ``reporter_id``: they stay, so that the victim is still
-protected.
+words to an officer), is written with ``reporter_id`` set (``enqueue(..., reporter_id=)``: the
+reporter's row id, or ``case.reporter_id`` for a row about their case; the kinds are
+``TO_REPORTER_KINDS`` and ``ABOUT_REPORTER_KINDS`` below). Withdrawal deletes every such row,
+pending or sent (``outbox_of_reporter``), in the transaction that deletes the reporter; the
+column's ``ON DELETE CASCADE`` removes any row another transaction added meanwhile. Group alerts,
+reminders and admin notices carry only the anonymous fields below and have no ``reporter_id``: they
+stay, so that the victim is still protected.
 
 Telegram-free.
 """
@@ -59,11 +60,6 @@ KEPT_FIELDS = ("reporter_role", "victim_category", "victim_sex", "victim_age", "
 
 WITHDRAWN = "consent_withdrawn"  # the case event written when the reporter withdraws
 RETENTION = "retention"  # ... when the retention period erases a closed case
-
-
-def reporter_row(case: Case) -> int | None:
-    """The ``reporter_id`` of an outbox row about ``case`` (None once the case is unlinked)."""
-    return None if case.consent_withdrawn else case.reporter_id
 
 
 def outbox_of_reporter(reporter_id: int) -> ColumnElement[bool]:
