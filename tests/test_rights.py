@@ -158,6 +158,15 @@ async def test_withdrawal_erases_the_content_and_keeps_only_the_anonymous_figure
     assert reference not in reporter.last_text()
 
 
+async def test_withdrawing_with_only_an_unfinished_report_deletes_it_and_says_so(
+        bot: Harness, reporter: Person) -> None:
+    await reporter.sends("/lapor")
+    await reporter.picks("no")
+    await withdraws(reporter)
+    assert "you had sent no report" in reporter.last_text()
+    assert await reporters(bot) == [] and await reporter.draft() is None
+
+
 async def test_keeping_consent_changes_nothing(bot: Harness, reporter: Person) -> None:
     reference = await report_from_modang(reporter, phone=PHONE)
     await reporter.sends("/tarik_persetujuan")
