@@ -152,8 +152,11 @@ class PrivacyService:
             await session.execute(delete(OutboxMessage).where(outbox_of_reporter(reporter.id))
                                   .execution_options(synchronize_session=False))
             # Then the cases, locked: an officer's reply at this moment waits, then is refused.
+            # (FOR NO KEY UPDATE: the sender, recording a sent message against a case, only needs
+            # the key, and must not wait for us while we wait for its row.)
             case_ids = list(await session.scalars(
-                select(Case.id).where(Case.reporter_id == reporter.id).with_for_update()))
+                select(Case.id).where(Case.reporter_id == reporter.id)
+                .with_for_update(key_share=True)))
             await erase_case_content(session, case_ids, now, WITHDRAWN)
             # The draft goes with it (ON DELETE CASCADE), and so does any notification another
             # transaction queued for them meanwhile.
@@ -183,7 +186,7 @@ class PrivacyService:
                 select(Case.id, Case.reporter_id).where(
                     Case.erased_at.is_(None), Case.closed_at.is_not(None),
                     Case.closed_at < now - timedelta(days=retention_days))
-                .with_for_update()))
+                .with_for_update(key_share=True)))
             case_ids = [case_id for case_id, _reporter in cases]
             await erase_case_content(session, case_ids, now, RETENTION)
             # Every notification about these cases, however old.
