@@ -269,6 +269,14 @@ MULTI_SEPARATOR = "; "
 DATE_FORMAT = "%Y-%m-%d"
 
 
+class Origin(StrEnum):
+    """Where a column comes from; docs/SIMFONI.md, "Per-victim columns", explains each."""
+
+    REGISTER = "register"  # a field of the SIMFONI-PPA case register
+    GROUPING = "grouping"  # how SIMFONI-PPA's published figures group a register field
+    PPA_BOT = "ppa-bot"  # ppa-bot's own, to import and check rows
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
@@ -277,15 +285,16 @@ class Column:
     values: CategorySet | None = None  # the list its values come from; None: free (date, number…)
     multiple: bool = False  # a set of values joined with MULTI_SEPARATOR (CategorySet.parse_many)
     per_perpetrator: bool = False  # one value per perpetrator, in order (CategorySet.parse_each)
-    simfoni: bool = True  # a SIMFONI-PPA field; False: ppa-bot's own
+    origin: Origin = Origin.REGISTER
 
 
 # One row per victim, in the order of the SIMFONI-PPA register (case, victim, services,
 # perpetrators), then ppa-bot's own columns. docs/SIMFONI.md, "Per-victim columns", is the
 # same list; names, addresses, phone numbers, NIK and the narrative are never exported.
 VICTIM_COLUMNS: tuple[Column, ...] = (
-    Column("reference", "Referensi", "ppa-bot reference", simfoni=False),
-    Column("victim_number", "Korban ke-", "Victim number within the case", simfoni=False),
+    Column("reference", "Referensi", "ppa-bot reference", origin=Origin.PPA_BOT),
+    Column("victim_number", "Korban ke-", "Victim number within the case",
+           origin=Origin.PPA_BOT),
     Column("incident_date", "Tanggal Kejadian", "Date of the incident"),
     Column("report_date", "Tanggal Pelaporan", "Date reported"),
     Column("place", "Tempat Kejadian", "Place of the incident", PLACES),
@@ -293,10 +302,12 @@ VICTIM_COLUMNS: tuple[Column, ...] = (
     Column("kabupaten", "Kota/Kabupaten", "City or regency"),
     Column("kecamatan", "Kecamatan", "District (kecamatan)"),
     Column("village", "Desa/Kelurahan", "Village"),
-    Column("village_code", "Kode Desa/Kelurahan", "Kemendagri village code", simfoni=False),
+    Column("village_code", "Kode Desa/Kelurahan", "Kemendagri village code",
+           origin=Origin.PPA_BOT),
     Column("victim_sex", "Jenis Kelamin Korban", "Victim's sex", SEXES),
     Column("victim_age", "Usia Korban", "Victim's age in years"),
-    Column("victim_age_band", "Kelompok Usia Korban", "Victim's age group", AGE_BANDS),
+    Column("victim_age_band", "Kelompok Usia Korban", "Victim's age group", AGE_BANDS,
+           origin=Origin.GROUPING),
     Column("violence", "Bentuk Kekerasan", "Forms of violence", VIOLENCE_FORMS, multiple=True),
     Column("education", "Pendidikan Korban", "Victim's education", EDUCATION),
     Column("occupation", "Pekerjaan Korban", "Victim's occupation", OCCUPATIONS),
@@ -305,13 +316,15 @@ VICTIM_COLUMNS: tuple[Column, ...] = (
     Column("disability", "Disabilitas Korban", "Victim has a disability", DISABILITY),
     Column("services", "Pelayanan yang Diberikan", "Services given", SERVICE_KINDS,
            multiple=True),
-    Column("perpetrator_count", "Jumlah Pelaku", "Number of perpetrators"),
+    Column("perpetrator_count", "Jumlah Pelaku", "Number of perpetrators",
+           origin=Origin.PPA_BOT),
     Column("perpetrator_sex", "Jenis Kelamin Pelaku", "Perpetrators' sex", SEXES,
            per_perpetrator=True),
     Column("perpetrator_age", "Usia Pelaku", "Perpetrators' ages", per_perpetrator=True),
     Column("perpetrator_relation", "Hubungan Pelaku dengan Korban",
            "Perpetrators' relation to the victim", RELATIONS, per_perpetrator=True),
-    Column("channel", "Saluran Masuk", "How the case came in", INTAKE_CHANNELS, simfoni=False),
+    Column("channel", "Saluran Masuk", "How the case came in", INTAKE_CHANNELS,
+           origin=Origin.PPA_BOT),
 )
 
 
