@@ -28,6 +28,8 @@ from bot.services.privacy import PrivacyService
 from bot.services.relay import RelayService
 from bot.services.reports import ReportService
 from bot.services.routing import Router
+from bot.views.alerts import AlertView
+from bot.views.cases import CaseView
 from models.encryption import install_cipher
 
 log = logging.getLogger(__name__)
@@ -79,8 +81,6 @@ class Runtime:
         engine = create_engine(settings.database.url, echo=settings.database.echo)
         sessions = session_factory(engine)
         regions = RegionDirectory()
-        from handlers.alert_view import AlertView  # late: handlers import the runtime
-
         alerts = AlertService(sessions, clock, settings, AlertView(settings, regions))
         router = Router(settings, clock, alerts)
         reports = ReportService(sessions, clock, vault, settings, regions)
@@ -94,8 +94,6 @@ class Runtime:
         dispatcher.on_chat_migrated.append(alerts.on_chat_migrated)
         # Case handling and the anonymous relay: the relay remembers which sent
         # message belongs to which case, so that a reply to it is passed on.
-        from handlers.case_view import CaseView
-
         metrics: Counter[str] = Counter()
         relay = RelayService(sessions, clock, settings, vault, CaseView(settings, regions))
         cases = CaseService(sessions, clock, settings, vault, alerts, relay, metrics)

@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.i18n import translator
 from bot.services import alerts as service
 from bot.services.alerts import Presser, PressResult
-from handlers.alert_view import RESPONDER_LANGUAGE, TIER_NAMES, clock_time
+from bot.views.alerts import RESPONDER_LANGUAGE, TIER_NAMES, clock_time
 from handlers.common import parsed_as, runtime
 
 GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)

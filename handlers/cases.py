@@ -26,8 +26,8 @@ from bot.i18n import Translate, translator
 from bot.runtime import Runtime
 from bot.services import cases as service
 from bot.services.cases import MAX_TEXT, Card, CaseList, History, Result, normalise_reference
-from handlers import case_view as view
-from handlers.alert_view import TIER_NAMES, local_time
+from bot.views import cases as view
+from bot.views.alerts import TIER_NAMES, local_time
 from handlers.common import answer, language_of, pressed_as, replace_or_reply, reply, runtime
 from handlers.onboarding import in_private_only
 

@@ -1,7 +1,7 @@
 """The reporter's conversation: /start, /lapor, every answer, /batal, submit.
 
 Handlers are thin: they turn an update into a ``bot.services.reports.Input``, let the service
-commit it, and only then send the next question (see ``handlers/report_view.py``).
+commit it, and only then send the next question (see ``bot/views/report.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from bot import report_form as form
 from bot.callback_data import BadCallback, CancelPress, ReportPress, StartPress, parse
 from bot.i18n import Translate, translator
 from bot.services.reports import Input, LimitReached, Outcome, Submitted
-from handlers import report_view as view
+from bot.views import report as view
 from handlers.common import (
     answer,
     replace_or_reply,

@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 from bot.callback_data import LanguagePress
 from bot.case_status import STATUS_WORDS
 from bot.i18n import translator
-from handlers import report_view as view
+from bot.views import report as view
 from handlers.common import answer, parsed_as, replace_or_reply, reply, runtime, translate_for
 from handlers.report import send_question
 

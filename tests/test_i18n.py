@@ -17,7 +17,7 @@ from babel.messages.pofile import read_po
 
 from bot import report_form as form
 from bot.i18n import LANGUAGES, language_for, po_path, translator
-from handlers.report_view import QUESTIONS
+from bot.views.report import QUESTIONS
 from tests.harness import Person
 
 ROOT = Path(__file__).resolve().parent.parent

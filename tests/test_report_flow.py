@@ -14,7 +14,7 @@ from bot.config import Settings, load_settings
 from bot.crypto import Vault
 from bot.i18n import translator
 from bot.services.reports import REFERENCE_ALPHABET, new_reference
-from handlers.report_view import VILLAGES_PER_PAGE
+from bot.views.report import VILLAGES_PER_PAGE
 from tests.conftest import TOKEN
 from tests.harness import Harness, Person, reference_in
 

@@ -3,7 +3,7 @@
 Everything a responder sees is a row in the outbox written in the transaction that causes it:
 alerts, the edits that show who took a case, reminders (always a reply to the chat's first alert),
 details sent in private, the gentle notice to the reporter, the notices to admins. How those
-messages look is the ``AlertViews`` given at start-up (``handlers/alert_view.py``); this module
+messages look is the ``AlertViews`` given at start-up (``bot/views/alerts.py``); this module
 knows nothing of Telegram.
 """
 

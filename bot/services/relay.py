@@ -9,7 +9,7 @@ neither ever sees the other's account.
 - Each change of public status is told to the reporter in plain words, unless they opted out.
 - Everything said is a case event, encrypted at rest (``CaseEvent.secret``, the outbox payload).
 
-How the messages look is the ``RelayViews`` given at start-up (``handlers/case_view.py``).
+How the messages look is the ``RelayViews`` given at start-up (``bot/views/cases.py``).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from bot.i18n import N_, translator
 from bot.regions import RegionDirectory
 from bot.services.alerts import ESCALATED, HELP, POLICE, REPEAT, REROUTED, Taken
 from bot.services.responders import NO_RIGHTS, NOT_FOUND, NOT_STARTED, REVOKED
-from handlers.report_view import option_label
+from bot.views.report import option_label
 from models import Case, Evidence, Responder
 from models.case import HIGH, URGENT
 from models.responder import DESA, GROUP, KABUPATEN_TIER, KECAMATAN_TIER

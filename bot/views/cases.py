@@ -25,7 +25,7 @@ from bot.regions import RegionDirectory
 from bot.services import case_access as access
 from bot.services import relay as relay_service
 from bot.services.cases import Card, CaseList, History
-from handlers.alert_view import (
+from bot.views.alerts import (
     CAPTION_LIMIT,
     EVIDENCE_METHODS,
     NORMAL_PRIORITY,
@@ -36,7 +36,7 @@ from handlers.alert_view import (
     clock_time,
     local_time,
 )
-from handlers.report_view import option_label
+from bot.views.report import option_label
 from models import Case, CaseEvent
 
 HISTORY_BUDGET = 3500  # characters of history on one page (Telegram takes 4096)
