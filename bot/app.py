@@ -36,7 +36,7 @@ def build_application(rt: Runtime, *, request: BaseRequest | None = None,
         .post_shutdown(post_shutdown)
     )
     if rate_limiter:
-        # Our dispatcher does its own retries; the limiter only keeps the pace Telegram allows.
+        # Our outbox sender does its own retries; the limiter only keeps the pace Telegram allows.
         # (PTB's builder types its rate-limiter slot as None until one is set: hence the ignore.)
         builder = builder.rate_limiter(AIORateLimiter(max_retries=0))  # type: ignore[arg-type]
     if request is not None:
@@ -45,7 +45,7 @@ def build_application(rt: Runtime, *, request: BaseRequest | None = None,
         builder = builder.get_updates_request(updates_request)
     application = builder.build()
     application.bot_data["runtime"] = rt
-    rt.dispatcher.bot = application.bot
+    rt.sender.bot = application.bot
     handlers.register(application)
     return application
 
@@ -57,7 +57,7 @@ async def start_runtime(application: Application) -> None:
     await rt.load_regions()
     if not rt.regions.places:
         log.warning("no regions in the database: run `ppa-bot regions import` first")
-    rt.dispatcher.bot = application.bot
+    rt.sender.bot = application.bot
 
 
 async def post_init(application: Application) -> None:
@@ -74,7 +74,7 @@ async def post_stop(application: Application) -> None:
     rt: Runtime = application.bot_data["runtime"]
     await rt.stop_background()
     try:
-        await asyncio.wait_for(rt.dispatcher.drain(), timeout=FLUSH_SECONDS)
+        await asyncio.wait_for(rt.sender.drain(), timeout=FLUSH_SECONDS)
     except TimeoutError:
         log.warning("outbox not empty at shutdown; it is sent after the next start")
 

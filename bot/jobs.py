@@ -25,7 +25,6 @@ async def expire_drafts(rt: Runtime) -> int:
     removed = await rt.reports.expire_drafts(draft_expired_notice)
     if removed:
         log.info("expired %d abandoned drafts", removed)
-        rt.dispatcher.wake()
     return removed
 
 
@@ -39,8 +38,7 @@ async def forget_closed_cases(rt: Runtime) -> int:
 
 
 async def sweep_escalations(rt: Runtime) -> None:
-    if await rt.escalation.sweep():
-        rt.dispatcher.wake()
+    await rt.escalation.sweep()
 
 
 def _runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
@@ -69,7 +67,6 @@ async def send_weekly_digest(rt: Runtime) -> int:
     queued = await queue_weekly_digest(rt.sessions, rt.clock, rt.settings, rt.vault)
     if queued:
         log.info("weekly digest queued for %d admins", queued)
-        rt.dispatcher.wake()
     return queued
 
 

@@ -37,7 +37,6 @@ async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         result = await rt.alerts.detail(pressed.case_id, presser, update.update_id)
     else:
         result = await rt.alerts.ask_next_tier(pressed.case_id, presser, update.update_id)
-    rt.dispatcher.wake()
     # A refusal or "already taken" needs reading: a pop-up; the rest is a passing note.
     await query.answer(answer_text(pressed.action, result, rt.settings),
                        show_alert=result.outcome in (service.REFUSED, service.ALREADY,
@@ -77,11 +76,7 @@ async def on_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     rt = runtime(context)
     status = change.new_chat_member.status
     if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
-        changed = await rt.alerts.chat_left(change.chat.id)
+        await rt.alerts.chat_left(change.chat.id)
     elif status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR) and \
             change.old_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
-        changed = await rt.alerts.chat_joined(change.chat.id, change.chat.title or "")
-    else:
-        return
-    if changed:
-        rt.dispatcher.wake()
+        await rt.alerts.chat_joined(change.chat.id, change.chat.title or "")

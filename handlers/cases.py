@@ -165,7 +165,6 @@ async def show_card_for(update: Update, context: ContextTypes.DEFAULT_TYPE, give
     user_id, name = person(update)
     rt = runtime(context)
     card = await rt.cases.card(user_id, name, reference=reference)
-    rt.dispatcher.wake()  # a read receipt for the reporter may be waiting
     if isinstance(card, Result):
         await reply(update, problem_text(card, _))
         return
@@ -249,7 +248,6 @@ async def _write(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str) 
                                          reference=reference)
     else:
         result = await rt.cases.reply(user_id, name, text, update.update_id, reference=reference)
-    rt.dispatcher.wake()
     await reply(update, written_text(kind, result, rt, _))
 
 
@@ -314,7 +312,6 @@ async def show_history_for(update: Update, context: ContextTypes.DEFAULT_TYPE, g
     rt = runtime(context)
     user_id, name = person(update)
     found = await rt.cases.history(user_id, name, reference=reference)
-    rt.dispatcher.wake()
     if isinstance(found, Result):
         await reply(update, problem_text(found, _))
         return
@@ -349,7 +346,6 @@ async def on_case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     key = update.update_id
     if action in ("card", "menu"):
         card = await rt.cases.card(user_id, name, case_id=pressed.case_id)
-        rt.dispatcher.wake()
         if isinstance(card, Result):
             await tell(update, problem_text(card, _))
             return
@@ -378,19 +374,16 @@ async def on_case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     if action == "detail":
         result = await rt.cases.details(user_id, name, pressed.case_id, key)
-        rt.dispatcher.wake()
         await tell(update, _("The full report is on its way below.") if result.ok
                    or result.outcome == service.DUPLICATE else problem_text(result, _))
         return
     if action in ("take", "takeover"):
         result = await rt.cases.take(user_id, name, pressed.case_id, key,
                                      takeover=action == "takeover")
-        rt.dispatcher.wake()
         await _after_take(update, context, pressed, result, _)
         return
     if action == "help":
         result = await rt.cases.ask_next_tier(user_id, name, pressed.case_id, key)
-        rt.dispatcher.wake()
         await tell(update, help_text(result, _))
         return
     # set / refer / close: a move along the workflow
@@ -399,10 +392,8 @@ async def on_case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         user_id, name, pressed.case_id, target, seen=pressed.seen or None, key=key,
         referral=pressed.value if action == "refer" else None,
         close_reason=pressed.value if action == "close" else None)
-    rt.dispatcher.wake()
     if result.outcome == service.NEEDS_TAKE:
         result = await rt.cases.take(user_id, name, pressed.case_id, key)
-        rt.dispatcher.wake()
         await _after_take(update, context, pressed, result, _)
         return
     if result.ok:
@@ -461,7 +452,6 @@ async def _history_page(update: Update, context: ContextTypes.DEFAULT_TYPE, pres
     in_history = _is_history(query.message)
     found = await rt.cases.history(user_id, name, case_id=pressed.case_id,
                                    record=not in_history)
-    rt.dispatcher.wake()
     if isinstance(found, Result):
         await tell(update, problem_text(found, _))
         return
@@ -503,7 +493,6 @@ async def finish_input(update: Update, context: ContextTypes.DEFAULT_TYPE, text:
     _ = await _translate(update, context)
     user_id, name = person(update)
     kind, result = await rt.cases.finish_input(user_id, name, text, update.update_id)
-    rt.dispatcher.wake()
     await reply(update, written_text(kind, result, rt, _))
 
 
@@ -514,5 +503,4 @@ async def reply_by_relay(update: Update, context: ContextTypes.DEFAULT_TYPE, cas
     _ = await _translate(update, context)
     user_id, name = person(update)
     result = await rt.cases.reply(user_id, name, text, update.update_id, case_id=case_id)
-    rt.dispatcher.wake()
     await reply(update, written_text(service.REPLY_KIND, result, rt, _))

@@ -26,8 +26,7 @@ async def tell_admins(rt: Runtime, correlation: str, kind: str) -> None:
              "details under that code; no report content is included.").format(
                  code=correlation, kind=kind)
     try:
-        if await rt.incidents.failed(rt.clock.now(), text):
-            rt.dispatcher.wake()
+        await rt.incidents.failed(rt.clock.now(), text)
     except Exception:  # the database may be what failed; the log line above is enough then
         log.warning("could not queue the admin notice for error [%s]", correlation)
 

@@ -132,7 +132,6 @@ async def ask_admins(update: Update, context: ContextTypes.DEFAULT_TYPE, village
                                          "district admins. This group will be told here when "
                                          "they decide.").format(village=escape(village)))
         return
-    rt.dispatcher.wake()
     await replace_or_reply(update, "📨 " + _(
         "Thank you. The request to register this group as the PAPTBM group of {village} was "
         "sent to the district admins. This group will be told here when they decide.").format(
@@ -191,7 +190,6 @@ async def on_request_decision(update: Update, context: ContextTypes.DEFAULT_TYPE
                            show_alert=True)
         return
     request = decision.request
-    rt.dispatcher.wake()
     await answer(query)
     title, village = escape(request.title), escape(decision.village)
     if request.status == REPLACED:
@@ -325,7 +323,6 @@ async def start_from_invitation(update: Update, context: ContextTypes.DEFAULT_TY
         await reply(update, texts.get(exc.reason, _("This invitation link is not valid. Ask the "
                                                     "admin for a new one.")))
         return
-    rt.dispatcher.wake()
     await refresh_menu(context, officer)
     lines = ["✅ " + _("Welcome, {name}. You are registered as {role} for {region}.").format(
         name=escape(officer.name), role=service.role_name(invitation.role, language),

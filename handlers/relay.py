@@ -87,7 +87,6 @@ async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     result = await rt.relay.from_reporter(user.id, update.update_id, reference=reference,
                                           text=parts[2] if len(parts) > 2 else None)
-    rt.dispatcher.wake()
     await reply(update, outcome_text(result, _))
 
 
@@ -165,7 +164,6 @@ async def on_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE)
             _ = await translate_for(update, context)
             result = await rt.relay.from_reporter(user.id, update.update_id, case_id=case_id,
                                                   text=text, media=media)
-            rt.dispatcher.wake()
             await reply(update, outcome_text(result, _))
             return
         case_id = await rt.relay.handler_replied_case(user.id, replied.message_id)

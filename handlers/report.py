@@ -255,7 +255,6 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: Re
         await reply(update, "⚠️ " + _(view.REASONS[result.error or "incomplete"]))
         await send_question(update, context, result)
         return
-    rt.dispatcher.wake()
     _ = translator(result.language)
     await replace_or_reply(update, submitted_text(result, _) + "\n\n"
                            + _("For your safety you can delete this conversation from your phone "

@@ -223,7 +223,6 @@ async def on_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if by is None:
         return
     kind = OFFICER if pressed.kind == "officer" else GROUP
-    rt = runtime(context)
     try:
         if pressed.action == "list":
             page = int(pressed.value) if pressed.value.isdigit() else 0
@@ -235,7 +234,6 @@ async def on_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             if pressed.action in ("revoke", "restore", "admin", "move"):
                 changed = await change(context, by, kind, pressed)
                 await refresh_menu(context, changed)
-                rt.dispatcher.wake()
             text, markup = await card(context, kind, pressed.responder_id, _)
     except OnboardingError as exc:
         await answer(query, error_text(exc.reason, _), show_alert=True)

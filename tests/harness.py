@@ -69,7 +69,7 @@ class Harness:
         return update
 
     async def deliver_outbox(self) -> None:
-        await self.runtime.dispatcher.drain()
+        await self.runtime.sender.drain()
 
     async def cases(self) -> list[Case]:
         """Every case in the database, oldest first (read in a fresh session)."""

@@ -1,4 +1,4 @@
-"""Alerts (DESIGN §4, §6): a report reaches its village group within one dispatcher round, the group
+"""Alerts (DESIGN §4, §6): a report reaches its village group within one outbox round, the group
 sees a redacted alert, details go privately to officers in scope, and the first "Terima" wins."""
 
 from __future__ import annotations

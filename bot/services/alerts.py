@@ -501,7 +501,7 @@ class AlertService:
                         params={"chat_id": admin.chat_id, **view}, responder_id=admin.id)
             return True
 
-    # ---- dispatcher hooks -----------------------------------------------------------------------
+    # ---- outbox sender events --------------------------------------------------------------------
 
     async def on_chat_gone(self, session: AsyncSession, row: OutboxMessage, error: str) -> None:
         """403 / 400 "chat not found" on a responder's message: the responder goes inactive."""

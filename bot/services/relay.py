@@ -306,7 +306,7 @@ class RelayService:
             reporter.status_updates = wanted
             return True
 
-    # ---- dispatcher hook -----------------------------------------------------------------------
+    # ---- outbox sender event ---------------------------------------------------------------------
 
     async def on_sent(self, session: AsyncSession, row: OutboxMessage, params: dict[str, Any],
                       message_id: int | None) -> None:

@@ -21,6 +21,7 @@ from bot import report_form as form
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Vault
+from bot.events import CaseCreated, Event
 from bot.i18n import LANGUAGES, language_for, translator
 from bot.outbox import enqueue
 from bot.regions import RegionDirectory
@@ -105,7 +106,7 @@ class ReportService:
         self.vault = vault
         self.settings = settings
         self.regions = regions
-        self.on_case_created: list[Any] = []  # async callables(session, case): routing hooks
+        self.on_case_created: Event[CaseCreated] = Event("case created")  # routing subscribes
 
     # ---- reporters -------------------------------------------------------------------------
 
@@ -418,8 +419,8 @@ class ReportService:
             case = await self._create_case(session, reporter, draft, answers, now)
             await session.delete(draft)
             mark_processed(session, key, now)
-            for hook in self.on_case_created:
-                await hook(session, case)
+            for subscriber in self.on_case_created:
+                await subscriber(session, case)
             return Submitted(case.reference, case.priority, reporter.language,
                              practice=case.practice)
 

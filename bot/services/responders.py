@@ -55,7 +55,7 @@ def chain(village_code: str) -> list[str]:
 
 
 def bucket_for(responder: Responder) -> str:
-    """The dispatcher's rate-limit bucket: a group's own, or the shared one for private chats."""
+    """The outbox sender's rate-limit bucket: a group's own, or the shared one for private chats."""
     return str(responder.chat_id) if responder.kind == GROUP else "p"
 
 
