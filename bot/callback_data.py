@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot import case_status as workflow
-from bot import report_form as form
+from bot.domain import form, workflow
 
 VERSION = "1"
 _NONCE = re.compile(r"^[0-9a-f]{8}$")

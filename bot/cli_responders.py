@@ -14,14 +14,8 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from bot.config import Settings
-from bot.services.responders import (
-    Overview,
-    ResponderError,
-    add_group,
-    add_officer,
-    overview,
-    tier_of,
-)
+from bot.domain.tiers import tier_of
+from bot.services.responders import Overview, ResponderError, add_group, add_officer, overview
 from models import Responder
 
 if TYPE_CHECKING:

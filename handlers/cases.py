@@ -20,12 +20,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot import case_status as workflow
 from bot.callback_data import CaseListPress, CasePress
+from bot.domain import workflow
+from bot.domain.references import normalise_reference
 from bot.i18n import Translate, translator
 from bot.runtime import Runtime
 from bot.services import cases as service
-from bot.services.cases import MAX_TEXT, Card, CaseList, History, Result, normalise_reference
+from bot.services.cases import MAX_TEXT, Card, CaseList, History, Result
 from bot.views import cases as view
 from bot.views.alerts import TIER_NAMES, local_time
 from handlers.common import answer, language_of, pressed_as, replace_or_reply, reply, runtime

@@ -9,7 +9,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.callback_data import PrivacyPress
-from bot.case_status import STATUS_WORDS
+from bot.domain.workflow import STATUS_WORDS
 from bot.i18n import Translate
 from bot.services.privacy import PrivacyService
 from handlers.common import answer, parsed_as, replace_or_reply, reply, runtime, translate_for

@@ -25,9 +25,9 @@ from telegram.ext import (
 )
 
 from bot.callback_data import NewsPress
+from bot.domain.references import normalise_reference
 from bot.i18n import Translate
 from bot.services import relay as service
-from bot.services.cases import normalise_reference
 from handlers import cases, report
 from handlers.common import answer, parsed_as, reply, runtime, stale_button, translate_for
 

@@ -19,8 +19,8 @@ from telegram import (
 )
 from telegram.ext import ContextTypes
 
-from bot import report_form as form
 from bot.callback_data import BadCallback, CancelPress, ReportPress, StartPress, parse
+from bot.domain import form
 from bot.i18n import Translate, translator
 from bot.services.reports import Input, LimitReached, Outcome, Submitted
 from bot.views import report as view

@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.callback_data import LanguagePress
-from bot.case_status import STATUS_WORDS
+from bot.domain.workflow import STATUS_WORDS
 from bot.i18n import translator
 from bot.views import report as view
 from handlers.common import answer, parsed_as, replace_or_reply, reply, runtime, translate_for

@@ -14,13 +14,13 @@ from sqlalchemy import select
 from telegram import Update
 from telegram.ext import Application
 
-from bot import report_form
 from bot.app import build_application, start_runtime
 from bot.callback_data import BadCallback, ReportPress
 from bot.callback_data import parse as parse_callback
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.crypto import Vault
+from bot.domain import form as report_form
 from bot.runtime import Runtime
 from bot.services.reports import DraftView
 from models import Case, Evidence

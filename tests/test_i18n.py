@@ -15,7 +15,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from bot import report_form as form
+from bot.domain import form
 from bot.i18n import LANGUAGES, language_for, po_path, translator
 from bot.views.report import QUESTIONS
 from tests.harness import Person

@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain import access
+from bot.domain.tiers import ack_timeout, next_tier, tier_of, tier_rank
 from bot.outbox import PRIVATE_BUCKET, enqueue
 from bot.services.contact_time import next_contact_time
 from bot.services.responders import (
@@ -37,10 +39,7 @@ from bot.services.responders import (
     find_responder,
     officer_in_scope,
     responders_by_tier,
-    tier_of,
-    tier_rank,
 )
-from bot.services.routing import ack_timeout, next_tier
 from bot.services.updates import already_processed, mark_processed
 from models import Alert, Case, CaseEvent, Evidence, OutboxMessage, Reporter, Responder
 from models.outbox import FAILED, PENDING
@@ -266,16 +265,18 @@ class AlertService:
 
     async def authorise(self, session: AsyncSession, case: Case,
                         presser: Presser) -> Authority | None:
-        """At press time: a registered officer or admin whose region covers the case, or any
-        member of a group that was alerted about this very case."""
+        """At press time, the rule of ``bot/domain/access.py`` (the buttons under an alert)."""
         officer = await officer_in_scope(session, presser.user_id, case.village_code)
-        if officer is not None:
-            return Authority(f"officer:{officer.id}", officer.name, officer)
-        if presser.in_group:
+        group = None
+        if officer is None and presser.in_group:
             group = await alerted_group(session, presser.chat_id, case.id)
-            if group is not None:
-                return Authority(f"group:{group.id}:{presser.user_id}",
-                                 f"{presser.name} ({group.name})"[:120], None)
+        who = access.alert_presser(officer_in_scope=officer is not None,
+                                   in_alerted_group=group is not None)
+        if who == access.ALERT_OFFICER and officer is not None:
+            return Authority(f"officer:{officer.id}", officer.name, officer)
+        if who == access.ALERTED_GROUP_MEMBER and group is not None:
+            return Authority(f"group:{group.id}:{presser.user_id}",
+                             f"{presser.name} ({group.name})"[:120], None)
         return None
 
     async def acknowledge(self, case_id: int, presser: Presser,

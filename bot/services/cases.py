@@ -12,7 +12,6 @@ the reporter go through ``bot/services/relay.py``; the alerts' acknowledgement a
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,30 +21,16 @@ from typing import TypeVar
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import case_status as workflow
-from bot import report_form as form
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Vault
+from bot.domain import form, workflow
+from bot.domain.access import CARD, CLOSE, DETAILS, HELP, HISTORY, NOTE, REPLY, STATUS, TAKE
 from bot.outbox import enqueue
 from bot.services import alerts as alert_outcomes
 from bot.services.alerts import HELP as HELP_REASON
 from bot.services.alerts import AlertService, Authority, Presser
-from bot.services.case_access import (
-    CARD,
-    CLOSE,
-    DETAILS,
-    HELP,
-    HISTORY,
-    NOTE,
-    REPLY,
-    STATUS,
-    TAKE,
-    Actor,
-    Area,
-    actor_for,
-    area_of,
-)
+from bot.services.case_access import Actor, Area, actor_for, area_of
 from bot.services.relay import RelayService, unreachable_reason
 from bot.services.updates import already_processed, mark_processed
 from models import Case, CaseEvent, Evidence, PendingInput, Region
@@ -53,7 +38,6 @@ from models import Case, CaseEvent, Evidence, PendingInput, Region
 PAGE_SIZE = 8
 MAX_TEXT = 2000  # a note or a reply: one phone screen or two
 INPUT_MINUTES = 30  # how long "type your note now" waits
-REFERENCE = re.compile(r"^[A-Z]{2,6}-\d{2}-[A-HJ-NP-Z2-9]{6}$")
 
 # Outcomes.
 OK = "ok"
@@ -77,12 +61,6 @@ NOTE_KIND = "note"
 REPLY_KIND = "reply"
 
 T = TypeVar("T")
-
-
-def normalise_reference(text: str) -> str | None:
-    """``psr_26_k7q3xm``, `` PSR-26-K7Q3XM `` → ``PSR-26-K7Q3XM``; None if it cannot be one."""
-    candidate = text.strip().upper().replace("_", "-")
-    return candidate if REFERENCE.match(candidate) else None
 
 
 @dataclass

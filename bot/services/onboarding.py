@@ -20,17 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.callback_data import GroupRequestPress
 from bot.config import Settings
 from bot.crypto import Vault
+from bot.domain.tiers import tier_of
 from bot.i18n import LANGUAGES, translator
 from bot.outbox import enqueue
 from bot.services.reporters import find_reporter
-from bot.services.responders import (
-    REVOKED,
-    ResponderError,
-    add_group,
-    add_officer,
-    find_responder,
-    tier_of,
-)
+from bot.services.responders import REVOKED, ResponderError, add_group, add_officer, find_responder
 from bot.services.stats import Scope
 from models import GroupMember, GroupRequest, Invitation, Region, Responder
 from models.onboarding import ADMIN_ROLE, APPROVED, OFFICER_ROLE, PENDING, REJECTED, REPLACED

@@ -17,9 +17,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import l10n
-from bot import report_form as form
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain import form
 from bot.i18n import Translate, translator
 from bot.outbox import PRIVATE_BUCKET, enqueue
 from models import Case, CaseEvent, Region, Reporter

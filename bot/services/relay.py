@@ -22,16 +22,17 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.case_status import STATUS_WORDS
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Vault
+from bot.domain.access import ADD, allowed
+from bot.domain.tiers import chain
+from bot.domain.workflow import STATUS_WORDS
 from bot.outbox import enqueue
 from bot.services.alerts import REPORTER_ACK
-from bot.services.case_access import ADD, Actor, actor_for, allowed
+from bot.services.case_access import Actor, actor_for
 from bot.services.contact_time import next_contact_time
 from bot.services.reporters import find_reporter
-from bot.services.responders import chain
 from bot.services.updates import already_processed, mark_processed
 from models import Case, CaseEvent, Evidence, OutboxMessage, RelayMessage, Reporter, Responder
 from models.relay import TO_HANDLER, TO_REPORTER
@@ -52,7 +53,7 @@ WITHDRAWN = "withdrawn"  # they withdrew consent (UU PDP)
 UNLINKED = "unlinked"  # the link to them was removed (retention after closing)
 NO_CONTACT = "no_contact"  # they said they cannot be contacted
 
-# Safe contact time (report_form.SAFE_TIME), in the district's clock: [start, end) hours.
+# Safe contact time (form.SAFE_TIME), in the district's clock: [start, end) hours.
 
 # Outcomes for the reporter's side.
 DELIVERED = "delivered"

@@ -17,10 +17,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import report_form as form
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Vault
+from bot.domain import form
+from bot.domain.references import new_reference
 from bot.events import CaseCreated, Event
 from bot.i18n import LANGUAGES, language_for, translator
 from bot.outbox import enqueue
@@ -29,9 +30,6 @@ from bot.services.reporters import find_reporter, remember_conversation_start, t
 from bot.services.updates import already_processed, mark_processed
 from models import Case, CaseEvent, Draft, Evidence, Reporter
 from models.region import KECAMATAN, VILLAGE
-
-REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-REFERENCE_LENGTH = 6
 
 
 @dataclass
@@ -51,7 +49,7 @@ class Outcome:
 
     draft: DraftView | None
     language: str = "id"
-    error: str | None = None  # a reason from report_form.InvalidAnswer or below
+    error: str | None = None  # a reason from form.InvalidAnswer or below
     stale: bool = False
     duplicate: bool = False
     saved_item: bool = False  # a story part or piece of evidence was added
@@ -86,11 +84,6 @@ class LimitReached(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(limit)
         self.limit = limit
-
-
-def new_reference(prefix: str, year: int) -> str:
-    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
-    return f"{prefix}-{year % 100:02d}-{code}"
 
 
 def _view(draft: Draft) -> DraftView:

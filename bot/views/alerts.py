@@ -15,9 +15,9 @@ from typing import Any
 from babel.dates import format_datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import report_form as form
 from bot.callback_data import AlertPress, BadCallback, parse
 from bot.config import Settings
+from bot.domain import form
 from bot.i18n import N_, translator
 from bot.regions import RegionDirectory
 from bot.services.alerts import ESCALATED, HELP, POLICE, REPEAT, REROUTED, Taken
