@@ -132,7 +132,7 @@ def _report(settings: Settings, work: Callable[[Runtime], Awaitable[tuple[str, s
 
 def cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
     async def work(rt: Runtime) -> tuple[str, list[str]] | None:
-        done = await rt.alerts.revoke(args.chat_id)
+        done = await rt.escalation.revoke(args.chat_id)
         if done is None:
             return None
         responder, rerouted = done

@@ -17,12 +17,12 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Vault, load_keys
 from bot.db import create_engine, session_factory
-from bot.escalation import EscalationSweep
 from bot.outbox import wake_on_commit
 from bot.outbox.sender import OutboxSender
 from bot.regions import RegionDirectory
 from bot.services.alerts import AlertService
 from bot.services.cases import CaseService
+from bot.services.escalation import Escalation
 from bot.services.incidents import IncidentNotifier
 from bot.services.practice import PracticeRouter
 from bot.services.privacy import PrivacyService
@@ -66,7 +66,7 @@ class Runtime:
     privacy: PrivacyService
     alerts: AlertService
     router: Router
-    escalation: EscalationSweep
+    escalation: Escalation
     cases: CaseService
     relay: RelayService
     incidents: IncidentNotifier
@@ -91,14 +91,15 @@ class Runtime:
         sender = OutboxSender(
             sessions, clock, group_messages_per_minute=settings.outbox.group_messages_per_minute)
         wake_on_commit(sessions, sender.wake)  # once per commit that queued a notification
-        sender.on_chat_gone.subscribe(alerts.on_chat_gone)
         sender.on_sent.subscribe(alerts.on_sent)
         sender.on_chat_migrated.subscribe(alerts.on_chat_migrated)
         # Case handling and the anonymous relay: the relay remembers which sent
         # message belongs to which case, so that a reply to it is passed on.
         metrics: Counter[str] = Counter()
         relay = RelayService(sessions, clock, settings, vault, CaseView(settings, regions))
-        cases = CaseService(sessions, clock, settings, vault, alerts, relay, metrics)
+        escalation = Escalation(sessions, clock, settings, alerts, router)
+        sender.on_chat_gone.subscribe(escalation.on_chat_gone)
+        cases = CaseService(sessions, clock, settings, vault, alerts, escalation, relay, metrics)
         sender.on_sent.subscribe(relay.on_sent)
         return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, vault=vault,
                    regions=regions,
@@ -106,7 +107,7 @@ class Runtime:
                    sender=sender,
                    privacy=PrivacyService(sessions, clock, vault),
                    alerts=alerts, router=router,
-                   escalation=EscalationSweep(sessions, clock, settings, alerts, router),
+                   escalation=escalation,
                    cases=cases, relay=relay, metrics=metrics,
                    incidents=IncidentNotifier(sessions))
 

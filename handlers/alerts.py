@@ -10,8 +10,7 @@ from telegram.ext import ContextTypes
 from bot.callback_data import AlertPress
 from bot.config import Settings
 from bot.i18n import translator
-from bot.services import alerts as service
-from bot.services.alerts import Presser, PressResult
+from bot.services.alerts import Presser, PressOutcome, PressResult
 from bot.views.alerts import RESPONDER_LANGUAGE, TIER_NAMES, clock_time
 from handlers.common import parsed_as, runtime
 
@@ -36,33 +35,33 @@ async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     elif pressed.action == "detail":
         result = await rt.alerts.detail(pressed.case_id, presser, update.update_id)
     else:
-        result = await rt.alerts.ask_next_tier(pressed.case_id, presser, update.update_id)
+        result = await rt.escalation.ask_next_tier(pressed.case_id, presser, update.update_id)
     # A refusal or "already taken" needs reading: a pop-up; the rest is a passing note.
     await query.answer(answer_text(pressed.action, result, rt.settings),
-                       show_alert=result.outcome in (service.REFUSED, service.ALREADY,
-                                                     service.MISSING))
+                       show_alert=result.outcome in (PressOutcome.REFUSED, PressOutcome.ALREADY,
+                                                     PressOutcome.MISSING))
 
 
 def answer_text(action: str, result: PressResult, settings: Settings) -> str:
     """What the presser reads in the pop-up (a callback answer: at most 200 characters)."""
     _ = translator(RESPONDER_LANGUAGE)
-    if result.outcome == service.MISSING:
+    if result.outcome == PressOutcome.MISSING:
         return _("This report no longer exists.")
-    if result.outcome == service.REFUSED:
+    if result.outcome == PressOutcome.REFUSED:
         if action == "detail":
             return _("Sorry, details are sent in private only to registered officers and "
                      "enrolled group members of this area.")
         return _("Sorry, only the responders this report was sent to can do that.")
-    if result.outcome == service.TAKEN:
+    if result.outcome == PressOutcome.TAKEN:
         return _("Thank you. You have taken report {reference}; the reporter has been told "
                  "that someone is looking at it.").format(reference=result.reference)
-    if result.outcome == service.ALREADY:
+    if result.outcome == PressOutcome.ALREADY:
         when = clock_time(result.at, settings) if result.at else ""
         return _("Already taken by {name} at {time}.").format(name=result.by or "?", time=when)
     if action == "detail":
         return _("The details are on their way to your private chat with the bot. If nothing "
                  "arrives, open the bot and press Start, then try again.")
-    if result.outcome == service.AT_TOP:
+    if result.outcome == PressOutcome.AT_TOP:
         return _("Everyone up to the kabupaten already has this report.")
     return _("Passed to {tier}.").format(tier=_(TIER_NAMES.get(result.tier or "", "?")))
 
@@ -76,7 +75,7 @@ async def on_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     rt = runtime(context)
     status = change.new_chat_member.status
     if status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
-        await rt.alerts.chat_left(change.chat.id)
+        await rt.escalation.chat_left(change.chat.id)
     elif status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR) and \
             change.old_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
         await rt.alerts.chat_joined(change.chat.id, change.chat.title or "")

@@ -26,7 +26,7 @@ from bot.domain.references import normalise_reference
 from bot.i18n import Translate, translator
 from bot.runtime import Runtime
 from bot.services import cases as service
-from bot.services.cases import MAX_TEXT, Card, CaseList, History, Result
+from bot.services.cases import MAX_TEXT, Card, CaseList, CaseOutcome, History, Result
 from bot.views import cases as view
 from bot.views.alerts import TIER_NAMES, local_time
 from handlers.common import answer, language_of, pressed_as, replace_or_reply, reply, runtime
@@ -74,38 +74,38 @@ def problem_text(result: Result, _: Translate) -> str:
     """What a person reads when the service did not do what they asked."""
     reference = escape(result.reference or "?")  # may be what the person typed
     outcome = result.outcome
-    if outcome == service.NOT_STAFF:
+    if outcome == CaseOutcome.NOT_STAFF:
         return _("This is for registered officers and enrolled PAPTBM members. To follow your own "
                  "report, send /status.")
-    if outcome == service.UNKNOWN:
+    if outcome == CaseOutcome.UNKNOWN:
         if not result.reference:  # a button for a case that does not exist
             return _("That button is no longer active.")
         return _("No report has the reference {reference}. Send /kasus to see the cases of your "
                  "area.").format(reference=reference)
-    if outcome == service.OUT_OF_SCOPE:
+    if outcome == CaseOutcome.OUT_OF_SCOPE:
         if result.actor is not None and result.actor.in_scope:
             return _("Sorry, only kecamatan and district officers can close a case. Ask your "
                      "kecamatan officer.")
         return _("Report {reference} is outside your area, so you cannot open it. The attempt "
                  "is recorded.").format(reference=reference)
-    if outcome == service.STALE and result.case is not None:
+    if outcome == CaseOutcome.STALE and result.case is not None:
         return _("This button is out of date: report {reference} is now at {stage}. Here is the "
                  "current card.").format(reference=reference,
                                          stage=workflow.stage_name(result.case.status, _))
-    if outcome == service.REFUSED and result.refusal is not None:
+    if outcome == CaseOutcome.REFUSED and result.refusal is not None:
         return result.refusal.explain(_)
-    if outcome == service.EMPTY:
+    if outcome == CaseOutcome.EMPTY:
         return _("There is nothing to save: write the text after the reference.")
-    if outcome == service.TOO_LONG:
+    if outcome == CaseOutcome.TOO_LONG:
         return _("That is too long: at most {limit} characters. Please shorten it, or send it in "
                  "two parts.").format(limit=MAX_TEXT)
-    if outcome == service.UNREACHABLE:
+    if outcome == CaseOutcome.UNREACHABLE:
         return view.unreachable_text(result.reason, _)
-    if outcome == service.CLOSED:
+    if outcome == CaseOutcome.CLOSED:
         return _("Report {reference} is closed: reopen it first.").format(reference=reference)
-    if outcome == service.NEEDS_TAKE:
+    if outcome == CaseOutcome.NEEDS_TAKE:
         return _("Take the case first (“Take the case” on the card).")
-    if outcome == service.NO_INPUT:
+    if outcome == CaseOutcome.NO_INPUT:
         return _("That input has expired. Open the case again and press the button once more.")
     return _("That could not be done.")
 
@@ -161,7 +161,7 @@ async def show_card_for(update: Update, context: ContextTypes.DEFAULT_TYPE, give
                         _: Translate) -> None:
     reference = normalise_reference(given)
     if reference is None:
-        await reply(update, problem_text(Result(service.UNKNOWN, reference=given[:30]), _))
+        await reply(update, problem_text(Result(CaseOutcome.UNKNOWN, reference=given[:30]), _))
         return
     user_id, name = person(update)
     rt = runtime(context)
@@ -233,7 +233,7 @@ async def _write(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str) 
         return
     reference = normalise_reference(given)
     if reference is None:
-        await reply(update, problem_text(Result(service.UNKNOWN, reference=given[:30]), _))
+        await reply(update, problem_text(Result(CaseOutcome.UNKNOWN, reference=given[:30]), _))
         return
     rt = runtime(context)
     user_id, name = person(update)
@@ -253,7 +253,7 @@ async def _write(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str) 
 
 
 def written_text(kind: str, result: Result, rt: Runtime, _: Translate) -> str:
-    if result.outcome == service.DUPLICATE:
+    if result.outcome == CaseOutcome.DUPLICATE:
         return _("Already done.")
     if not result.ok:
         return problem_text(result, _)
@@ -308,7 +308,7 @@ async def show_history_for(update: Update, context: ContextTypes.DEFAULT_TYPE, g
                            _: Translate) -> None:
     reference = normalise_reference(given)
     if reference is None:
-        await reply(update, problem_text(Result(service.UNKNOWN, reference=given[:30]), _))
+        await reply(update, problem_text(Result(CaseOutcome.UNKNOWN, reference=given[:30]), _))
         return
     rt = runtime(context)
     user_id, name = person(update)
@@ -376,7 +376,7 @@ async def on_case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if action == "detail":
         result = await rt.cases.details(user_id, name, pressed.case_id, key)
         await tell(update, _("The full report is on its way below.") if result.ok
-                   or result.outcome == service.DUPLICATE else problem_text(result, _))
+                   or result.outcome == CaseOutcome.DUPLICATE else problem_text(result, _))
         return
     if action in ("take", "takeover"):
         result = await rt.cases.take(user_id, name, pressed.case_id, key,
@@ -393,7 +393,7 @@ async def on_case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         user_id, name, pressed.case_id, target, seen=pressed.seen or None, key=key,
         referral=pressed.value if action == "refer" else None,
         close_reason=pressed.value if action == "close" else None)
-    if result.outcome == service.NEEDS_TAKE:
+    if result.outcome == CaseOutcome.NEEDS_TAKE:
         result = await rt.cases.take(user_id, name, pressed.case_id, key)
         await _after_take(update, context, pressed, result, _)
         return
@@ -404,15 +404,16 @@ async def on_case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         if result.told_reporter:
             note += " " + _("The reporter is told in plain words.")
         await tell(update, note)
-    elif result.outcome != service.DUPLICATE:
+    elif result.outcome != CaseOutcome.DUPLICATE:
         await tell(update, problem_text(result, _))
-    if result.outcome in (service.OK, service.STALE, service.REFUSED, service.DUPLICATE):
+    if result.outcome in (CaseOutcome.OK, CaseOutcome.STALE, CaseOutcome.REFUSED,
+                          CaseOutcome.DUPLICATE):
         await refresh_card(update, context, pressed.case_id, _)
 
 
 async def _after_take(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: CasePress,
                       result: Result, _: Translate) -> None:
-    if result.outcome == service.TAKEN_BY_OTHER:
+    if result.outcome == CaseOutcome.TAKEN_BY_OTHER:
         if update.callback_query is not None:
             await answer(update.callback_query)
         markup = InlineKeyboardMarkup([[
@@ -427,18 +428,18 @@ async def _after_take(update: Update, context: ContextTypes.DEFAULT_TYPE, presse
     if result.ok:
         await tell(update, _("You now handle report {reference}.").format(
             reference=result.reference))
-    elif result.outcome == service.ALREADY_YOURS:
+    elif result.outcome == CaseOutcome.ALREADY_YOURS:
         await tell(update, _("You already handle this case."))
-    elif result.outcome != service.DUPLICATE:
+    elif result.outcome != CaseOutcome.DUPLICATE:
         await tell(update, problem_text(result, _))
         return
     await refresh_card(update, context, pressed.case_id, _)
 
 
 def help_text(result: Result, _: Translate) -> str:
-    if result.outcome == service.AT_TOP:
+    if result.outcome == CaseOutcome.AT_TOP:
         return _("Everyone up to the kabupaten already has this report.")
-    if result.ok or result.outcome == service.DUPLICATE:
+    if result.ok or result.outcome == CaseOutcome.DUPLICATE:
         return _("Passed to {tier}: they have been alerted.").format(
             tier=_(TIER_NAMES.get(result.tier or "", TIER_NAMES["kabupaten"])))
     return problem_text(result, _)

@@ -28,6 +28,7 @@ from bot.callback_data import NewsPress
 from bot.domain.references import normalise_reference
 from bot.i18n import Translate
 from bot.services import relay as service
+from bot.services.relay import RelayOutcome
 from handlers import cases, report
 from handlers.common import answer, parsed_as, reply, runtime, stale_button, translate_for
 
@@ -49,20 +50,20 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
 
 
 def outcome_text(result: service.FromReporter, _: Translate) -> str:
-    if result.outcome == service.DELIVERED:
+    if result.outcome == RelayOutcome.DELIVERED:
         return "✅ " + _("Your message was passed to the officers handling report "
                         "<code>{reference}</code>. They do not see your name or account. If "
                         "someone is in danger, call 112.").format(reference=result.reference)
-    if result.outcome == service.DUPLICATE:
+    if result.outcome == RelayOutcome.DUPLICATE:
         return _("Your message was already passed on.")
-    if result.outcome == service.EMPTY:
+    if result.outcome == RelayOutcome.EMPTY:
         return _("Write your message after the reference, like this: <code>/tambah {reference} "
                  "your message</code>").format(reference=result.reference)
-    if result.outcome == service.TOO_LONG:
+    if result.outcome == RelayOutcome.TOO_LONG:
         return _("That message is too long. Please send it in shorter parts.")
-    if result.outcome == service.TOO_LARGE:
+    if result.outcome == RelayOutcome.TOO_LARGE:
         return _("That file is too large to keep with your report. Please send a smaller one.")
-    if result.outcome == service.TOO_MANY:
+    if result.outcome == RelayOutcome.TOO_MANY:
         return _("Your report already holds as many files as it can.")
     return _("You have no report with that reference. /status shows your reports.")
 

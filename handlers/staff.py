@@ -15,6 +15,7 @@ from bot.callback_data import StaffPress
 from bot.i18n import Translate, translator
 from bot.services import onboarding as service
 from bot.services.onboarding import OnboardingError
+from bot.services.responders import active_officer
 from handlers.common import answer, language_of, pressed_as, replace_or_reply, reply, runtime
 from models import Responder
 from models.responder import GROUP, OFFICER
@@ -31,7 +32,7 @@ async def current_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> R
     if user is None:
         return None
     async with runtime(context).sessions() as session:
-        return await service.staff(session, user.id)
+        return await active_officer(session, user.id)
 
 
 async def refuse(update: Update, _: Translate, reason: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from bot.config import Settings
 from bot.domain import form
@@ -24,6 +25,17 @@ TIERS = (DESA, KECAMATAN_TIER, KABUPATEN_TIER)
 URGENT = "urgent"
 HIGH = "high"
 NORMAL = "normal"
+
+
+class Why(StrEnum):
+    """Why an alert or a reminder is sent (the views word each one)."""
+
+    ESCALATED = "escalated"  # nobody took it in time: it climbed a tier
+    HELP = "help"  # someone pressed "Butuh bantuan"
+    REROUTED = "rerouted"  # the chat that had it is gone
+    REPEAT = "repeat"  # top tier: nobody has taken it yet
+    POLICE = "police"  # the UU TPKS police-report deadline is near
+
 
 # UU TPKS (12/2022) and TPPO: these never wait for the village; the kabupaten hears at once.
 AT_ONCE_TO_KABUPATEN = {form.SEXUAL, form.TRAFFICKING}

@@ -24,8 +24,9 @@ from bot.domain.access import (
 from bot.domain.access import officer_role as domain_officer_role
 from bot.domain.tiers import covers
 from bot.services.reporters import find_reporter
+from bot.services.responders import active_officer
 from models import Case, GroupMember, Region, Responder
-from models.responder import GROUP, OFFICER
+from models.responder import GROUP
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,6 @@ class Actor:
 
 def officer_role(officer: Responder) -> str:
     return domain_officer_role(officer.is_admin, officer.region_code)
-
-
-async def active_officer(session: AsyncSession, user_id: int) -> Responder | None:
-    return await session.scalar(select(Responder).where(
-        Responder.chat_id == user_id, Responder.kind == OFFICER, Responder.active.is_(True)))
 
 
 async def memberships(session: AsyncSession, user_id: int) -> list[tuple[GroupMember, str]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
@@ -55,16 +56,17 @@ NO_CONTACT = "no_contact"  # they said they cannot be contacted
 
 # Safe contact time (form.SAFE_TIME), in the district's clock: [start, end) hours.
 
-# Outcomes for the reporter's side.
-DELIVERED = "delivered"
-NOT_YOURS = "not_yours"
-EMPTY = "empty"
-TOO_LONG = "too_long"
-TOO_LARGE = "too_large"
-TOO_MANY = "too_many"
-DUPLICATE = "duplicate"
 
+class RelayOutcome(StrEnum):
+    """What came of a reporter's message to the people handling their case."""
 
+    DELIVERED = "delivered"
+    NOT_YOURS = "not_yours"
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    TOO_LARGE = "too_large"
+    TOO_MANY = "too_many"
+    DUPLICATE = "duplicate"
 
 
 def unreachable_reason(case: Case) -> str | None:
@@ -96,7 +98,7 @@ class RelayViews(Protocol):
 
 @dataclass
 class FromReporter:
-    outcome: str
+    outcome: RelayOutcome
     reference: str = ""
     handlers: int = 0
 
@@ -264,27 +266,27 @@ class RelayService:
             else:
                 case = await session.scalar(select(Case).where(Case.reference == reference))
             if case is None:
-                return FromReporter(NOT_YOURS)
+                return FromReporter(RelayOutcome.NOT_YOURS)
             actor = await actor_for(session, self.vault, telegram_id, "", case)
             if not allowed(actor.role, ADD):
                 session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key, kind="refused",
                                       actor_name=actor.name or None,
                                       detail={"action": ADD, "role": actor.role}))
-                return FromReporter(NOT_YOURS)
+                return FromReporter(RelayOutcome.NOT_YOURS)
             if text is None and media is None:
-                return FromReporter(EMPTY, case.reference)
+                return FromReporter(RelayOutcome.EMPTY, case.reference)
             limits = self.settings.evidence
             if text is not None and len(text) > limits.max_text_chars:
-                return FromReporter(TOO_LONG, case.reference)
+                return FromReporter(RelayOutcome.TOO_LONG, case.reference)
             if await already_processed(session, key):
-                return FromReporter(DUPLICATE, case.reference)
+                return FromReporter(RelayOutcome.DUPLICATE, case.reference)
             if media is not None:
                 if int(media.get("size") or 0) > limits.max_bytes:
-                    return FromReporter(TOO_LARGE, case.reference)
+                    return FromReporter(RelayOutcome.TOO_LARGE, case.reference)
                 count = await session.scalar(select(func.count()).select_from(Evidence)
                                              .where(Evidence.case_id == case.id)) or 0
                 if count >= limits.max_items:
-                    return FromReporter(TOO_MANY, case.reference)
+                    return FromReporter(RelayOutcome.TOO_MANY, case.reference)
                 caption = (str(media.get("caption") or "").strip() or None)
                 session.add(Evidence(case_id=case.id, kind=str(media["kind"]),
                                      file_id=str(media["file_id"]),
@@ -296,7 +298,7 @@ class RelayService:
                                   secret=text, detail={"media": media["kind"] if media else None}))
             case.updated_at = now
             handlers = await self._to_handlers(session, case, text, media, now)
-            return FromReporter(DELIVERED, case.reference, handlers)
+            return FromReporter(RelayOutcome.DELIVERED, case.reference, handlers)
 
     async def set_status_news(self, telegram_id: int, wanted: bool) -> bool:
         """``/berhenti_kabar`` and its button; ``/lanjut_kabar``. False: nobody to set it for."""

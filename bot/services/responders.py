@@ -54,11 +54,16 @@ async def find_responder(session: AsyncSession, chat_id: int) -> Responder | Non
     return await session.scalar(select(Responder).where(Responder.chat_id == chat_id))
 
 
+async def active_officer(session: AsyncSession, user_id: int) -> Responder | None:
+    """The active officer (or admin) with this Telegram user id."""
+    return await session.scalar(select(Responder).where(
+        Responder.chat_id == user_id, Responder.kind == OFFICER, Responder.active.is_(True)))
+
+
 async def officer_in_scope(session: AsyncSession, user_id: int,
                            village_code: str) -> Responder | None:
     """The active officer (or admin) with this Telegram id whose region covers the village."""
-    officer = await session.scalar(select(Responder).where(
-        Responder.chat_id == user_id, Responder.kind == OFFICER, Responder.active.is_(True)))
+    officer = await active_officer(session, user_id)
     if officer is None or not covers(officer.region_code, village_code):
         return None
     return officer

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.tiers import Candidate, ack_timeout, plan, police_deadline
+from bot.services.alerts import AlertService
 from bot.services.responders import responders_by_tier
 from models import Case, CaseEvent
-
-if TYPE_CHECKING:
-    from bot.services.alerts import AlertService
 
 log = logging.getLogger(__name__)
 
