@@ -1,6 +1,6 @@
 """Practice mode: ``/latihan`` reports for trainings of village activists.
 
-A practice case is a case with ``practice`` set. It reaches nobody real: the routing hook skips it
+A practice case is a case with ``practice`` set. It reaches nobody real: the router skips it
 (``bot/services/routing.py``) and ``PracticeRouter`` sends a practice alert, marked as practice and
 redacted like a real group alert, only to the training chat (``training.chat_id``) or, without one,
 back to the trainee. Statistics and exports never count it (``bot.services.stats.counted``), and
@@ -62,7 +62,7 @@ def practice_alert(case: Case, village: str, kecamatan: str, settings: Settings,
 
 
 class PracticeRouter:
-    """The ``ReportService.on_case_created`` hook for practice cases (real ones pass by)."""
+    """Subscribed to ``ReportService.on_case_created``: practice cases only (real ones pass by)."""
 
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self.settings = settings

@@ -28,7 +28,7 @@ class Router:
         self.alerts = alerts
 
     async def on_case_created(self, session: AsyncSession, case: Case) -> None:
-        """The ``ReportService.on_case_created`` hook: runs in the submit transaction."""
+        """Subscribed to ``ReportService.on_case_created``: runs in the submit transaction."""
         if case.practice:
             return  # no responder: the practice router sends it to the training chat
         case.police_deadline = police_deadline(self.settings, case.created_at, case.violence_types)
