@@ -14,14 +14,8 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from bot.config import Settings
-from bot.services.responders import (
-    Overview,
-    ResponderError,
-    add_group,
-    add_officer,
-    overview,
-    tier_of,
-)
+from bot.domain.tiers import tier_of
+from bot.services.responders import Overview, ResponderError, add_group, add_officer, overview
 from models import Responder
 
 if TYPE_CHECKING:
@@ -138,7 +132,7 @@ def _report(settings: Settings, work: Callable[[Runtime], Awaitable[tuple[str, s
 
 def cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
     async def work(rt: Runtime) -> tuple[str, list[str]] | None:
-        done = await rt.alerts.revoke(args.chat_id)
+        done = await rt.escalation.revoke(args.chat_id)
         if done is None:
             return None
         responder, rerouted = done

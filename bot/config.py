@@ -148,7 +148,7 @@ class EscalationSettings(Section):
 
 
 class OutboxSettings(Section):
-    """The dispatcher's pace: Telegram allows about 20 messages a minute in one group."""
+    """The outbox sender's pace: Telegram allows about 20 messages a minute in one group."""
 
     group_messages_per_minute: int = Field(default=20, ge=1)
 

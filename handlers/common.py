@@ -12,12 +12,11 @@ from typing import Any, TypeVar
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
-from telegram.ext import ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.callback_data import BadCallback, parse
+from bot.context import BotContext
 from bot.i18n import Translate, translator
-from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -26,19 +25,14 @@ REPLY_ATTEMPTS = 3
 REPLY_MAX_WAIT_SECONDS = 10.0  # a longer 429 fails the reply: the error handler apologises
 
 
-def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
-    rt: Runtime = context.application.bot_data["runtime"]
-    return rt
-
-
-async def language_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+async def language_of(update: Update, context: BotContext) -> str:
     user = update.effective_user
     if user is None:
         return "id"
-    return await runtime(context).reports.language(user.id, user.language_code)
+    return await context.runtime.reports.language(user.id, user.language_code)
 
 
-async def translate_for(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translate:
+async def translate_for(update: Update, context: BotContext) -> Translate:
     return translator(await language_of(update, context))
 
 

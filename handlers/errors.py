@@ -7,17 +7,16 @@ import logging
 import secrets
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.i18n import language_for, translator
 from bot.runtime import Runtime
-from handlers.common import runtime
 
 log = logging.getLogger("ppa_bot.errors")
 
 
-async def count_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    runtime(context).metrics["updates"] += 1
+async def count_update(update: Update, context: BotContext) -> None:
+    context.runtime.metrics["updates"] += 1
 
 
 async def tell_admins(rt: Runtime, correlation: str, kind: str) -> None:
@@ -26,13 +25,12 @@ async def tell_admins(rt: Runtime, correlation: str, kind: str) -> None:
              "details under that code; no report content is included.").format(
                  code=correlation, kind=kind)
     try:
-        if await rt.incidents.failed(rt.clock.now(), text):
-            rt.dispatcher.wake()
+        await rt.incidents.failed(rt.clock.now(), text)
     except Exception:  # the database may be what failed; the log line above is enough then
         log.warning("could not queue the admin notice for error [%s]", correlation)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     correlation = secrets.token_hex(4)
     error = context.error
     # Only the exception's type and where it was raised: its message may quote user input.
@@ -43,7 +41,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if frame is not None:
         where = f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}"
     log.error("update failed [%s]: %s at %s", correlation, type(error).__name__, where)
-    rt = runtime(context)
+    rt = context.runtime
     rt.metrics["errors"] += 1
     await tell_admins(rt, correlation, type(error).__name__)
     if isinstance(update, Update) and update.effective_chat is not None \

@@ -6,20 +6,20 @@ import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from bot.callback_data import PrivacyPress
-from bot.case_status import STATUS_WORDS
+from bot.context import BotContext
+from bot.domain.workflow import STATUS_WORDS
 from bot.i18n import Translate
 from bot.services.privacy import PrivacyService
-from handlers.common import answer, parsed_as, replace_or_reply, reply, runtime, translate_for
+from handlers.common import answer, parsed_as, replace_or_reply, reply, translate_for
 
 log = logging.getLogger(__name__)
 DELETE_BATCH = 100  # deleteMessages takes at most 100 ids
 
 
-def privacy(context: ContextTypes.DEFAULT_TYPE) -> PrivacyService:
-    return runtime(context).privacy
+def privacy(context: BotContext) -> PrivacyService:
+    return context.runtime.privacy
 
 
 def wipe_offer(_: Translate) -> InlineKeyboardMarkup:
@@ -29,13 +29,13 @@ def wipe_offer(_: Translate) -> InlineKeyboardMarkup:
     ])
 
 
-async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def my_data(update: Update, context: BotContext) -> None:
     """/dataku: what is stored about this account, in plain words."""
     user = update.effective_user
     assert user is not None
     _ = await translate_for(update, context)
     stored = await privacy(context).stored_data(user.id)
-    tz = runtime(context).settings.tz
+    tz = context.runtime.settings.tz
     if stored is None:
         await reply(update, _("We store nothing about you."))
         return
@@ -59,7 +59,7 @@ async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, "\n".join(lines))
 
 
-async def withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def withdraw(update: Update, context: BotContext) -> None:
     """/tarik_persetujuan: explain, then ask."""
     _ = await translate_for(update, context)
     markup = InlineKeyboardMarkup([
@@ -74,7 +74,7 @@ async def withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 markup)
 
 
-async def wipe_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def wipe_chat(update: Update, context: BotContext) -> None:
     """/hapus_chat: tell what will happen, then ask."""
     _ = await translate_for(update, context)
     await reply(update, _("I will delete the messages of our conversation from this chat, yours "
@@ -82,7 +82,7 @@ async def wipe_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                           "stays safe with us; /status still shows it."), wipe_offer(_))
 
 
-async def on_privacy_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_privacy_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     user = update.effective_user
     assert query is not None and user is not None
@@ -101,7 +101,7 @@ async def on_privacy_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await wipe(update, context)
 
 
-async def wipe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def wipe(update: Update, context: BotContext) -> None:
     """Delete the conversation's messages in batches; ones Telegram refuses are simply skipped."""
     user = update.effective_user
     chat = update.effective_chat
