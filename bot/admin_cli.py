@@ -1,7 +1,8 @@
 """The district's commands of ``ppa-bot``: ``admin add``, ``stats``, ``export``, ``practice purge``.
 
 Wired into the parser by ``bot.cli.parser`` (``add_commands``). Each runs against the configured
-database while the bot may be running; none needs the bot's token.
+database while the bot may be running (a new database is migrated and gets the shipped regions
+first); none needs the bot's token.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ T = TypeVar("T")
 
 
 def _run(settings: Settings, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+    from bot.bootstrap import prepare
     from bot.db import database
+
+    prepare(settings)
 
     async def run() -> T:
         async with database(settings.database.url) as sessions:

@@ -20,7 +20,7 @@ PPA_BOT = Path(sys.executable).with_name("ppa-bot")
 def run(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """The command as a person runs it: a fresh process, only the environment given."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("PPA_BOT_")}
-    clean["PPA_BOT_CONFIG"] = str(cwd / "absent.toml")
+    clean["PPA_BOT_CONFIG"] = ""  # no config file: only the environment given
     clean.update(env)
     return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, env=clean,  # noqa: S603
                           capture_output=True, text=True, timeout=60, check=False)
