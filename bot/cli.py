@@ -107,7 +107,7 @@ def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import default_key_file
     from models.encryption import install_cipher
 
-    prepare(settings)
+    new = prepare(settings)  # a new database gets its first key, as at the bot's first start
     configured = settings.security.encryption_key
     key_file = default_key_file(settings)
     if configured.strip():
@@ -117,7 +117,7 @@ def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
                   "security.encryption_key (\"NEW,OLD\"), then run this again", file=sys.stderr)
             return 2
     else:
-        old = load_keys("", key_file, create=False)
+        old = load_keys("", key_file, create=new)
         keys = [generate_key(), *old]
         _write_key_file(key_file, keys)  # both keys: a crash now leaves everything readable
     vault = Vault(keys)
