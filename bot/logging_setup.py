@@ -28,6 +28,8 @@ QUIET_LOGGERS = {
     "apscheduler": logging.WARNING,
     "alembic": logging.WARNING,
     "tornado.access": logging.WARNING,
+    "fontTools": logging.WARNING,  # PDF font subsetting (posters) reports every table at INFO
+    "fpdf": logging.WARNING,
 }
 
 

@@ -19,6 +19,7 @@ from handlers import (
     district,
     errors,
     limits,
+    poster,
     privacy,
     relay,
     report,
@@ -33,6 +34,7 @@ def register(application: Application) -> None:
     (fallbacks last)."""
     application.add_handlers([
         *district.handlers(),  # onboarding, statistics, export, practice (before /start)
+        *poster.handlers(),  # /poster (admins): a village's poster with the bot's QR code
         # Case handling and the relay (before /batal and the report's text and media: a reply
         # to a relayed message, or a note being typed, is not an answer to the report form).
         *cases.handlers(),
