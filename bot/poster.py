@@ -128,6 +128,7 @@ class _Poster(FPDF):
         """How tall ``text_block`` would make this text."""
         self.set_font(FONT, "B" if bold else "", size)
         lines = self.multi_cell(w, size * 0.3528 * line, text, dry_run=True, output="LINES")
+        assert isinstance(lines, list)
         return float(len(lines)) * size * 0.3528 * line
 
     def fitted(self, text: str, w: float, size: float, *, bold: bool) -> float:
