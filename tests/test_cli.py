@@ -110,6 +110,7 @@ def test_the_console_script_answers_help(tmp_path: Path) -> None:
     (["db", "upgrade", "--help"], "usage: ppa-bot db upgrade"),
     (["regions", "import", "--help"], "--aliases"),
     (["regions", "import", "CSV", "--aliases", "CSV", "--help"], "usage: ppa-bot regions import"),
+    (["poster", "--help"], "--village CODE"),
 ])
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str], argv: list[str],
                                 expected: str) -> None:
