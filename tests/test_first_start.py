@@ -17,7 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.first_steps import next_steps
+from tests.case_factory import add_group, add_officer
 from tests.fake_bot_api import FakeBotApi
+from tests.harness import Harness
 from tests.telegram_double import BOT_USER
 
 TOKEN = "424242:SECRET-first-start-token-abcdefgh"
@@ -204,3 +207,15 @@ async def test_run_prints_a_new_districts_next_steps(tmp_path: Path, api: FakeBo
     assert f"https://t.me/{BOT_USER['username']}" in steps[0]
     assert steps[1].startswith(f"  2. An activist adds @{BOT_USER['username']} to the village")
     assert steps[2].startswith("  3. In that group they send /daftar")
+
+
+async def test_the_next_steps_are_marked_done_and_then_no_longer_shown(bot: Harness) -> None:
+    steps = await next_steps(bot.runtime.sessions, "ppa_paser_bot")
+    assert len(steps) == 4 and "[done]" not in "".join(steps)
+
+    await add_officer(bot.runtime.sessions, 5_550_900, "64.01", admin=True, name="Rina")
+    steps = await next_steps(bot.runtime.sessions, "ppa_paser_bot")
+    assert steps[1].startswith("  1. [done] ") and "[done]" not in steps[2] + steps[3]
+
+    await add_group(bot.runtime.sessions, "Pondong Baru", -100_999_001)
+    assert await next_steps(bot.runtime.sessions, "ppa_paser_bot") == []
