@@ -150,6 +150,7 @@ def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
     from bot.health import health_report, is_healthy
 
     prepare(settings)
+
     async def run() -> dict[str, object]:
         async with database(settings.database.url) as sessions:
             return await health_report(sessions, Clock().now())
