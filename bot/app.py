@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
-from bot import jobs, menus
+from bot import first_steps, jobs, menus
 from bot.context import CONTEXT_TYPES, RUNTIME, runtime_of
 from bot.runtime import Runtime
 
@@ -69,6 +69,8 @@ async def post_init(application: Application) -> None:
     jobs.schedule(application, rt)
     rt.start_background()
     log.info("bot started as @%s", application.bot.username)
+    if steps := await first_steps.next_steps(rt.sessions, application.bot.username):
+        print("\n".join(steps), flush=True)  # a new district's next steps, until they are done
 
 
 async def post_stop(application: Application) -> None:

@@ -193,9 +193,24 @@ class PurgePress(Press):
         return "|".join((self.head(), "y" if self.confirm else "n"))
 
 
+@dataclass(frozen=True)
+class PosterPress(Press):
+    """``/poster``'s village picker (admins, private chat): ``k`` villages of kecamatan ``code``
+    (page ``page``), ``v`` the poster of village ``code``, ``b`` back to the kecamatan list."""
+
+    HEADS: ClassVar[tuple[str, ...]] = ("t",)
+    action: str
+    code: str
+    page: int = 0
+
+    def pack(self) -> str:
+        return "|".join((self.head(), self.action, self.code, str(self.page)))
+
+
 STAFF_ACTIONS = {"list", "show", "revoke", "restore", "admin", "region", "move"}
 PICK_ACTIONS = {"k", "v", "b"}
-AdminPress = GroupRequestPress | VillagePickPress | InvitePress | StaffPress | PurgePress
+AdminPress = (GroupRequestPress | VillagePickPress | InvitePress | StaffPress | PurgePress
+              | PosterPress)
 
 
 def _parse_admin(head: str, fields: list[str]) -> AdminPress | None:
@@ -216,6 +231,10 @@ def _parse_admin(head: str, fields: list[str]) -> AdminPress | None:
         return StaffPress(kind, fields[0], int(fields[1]), fields[2])
     if head == PurgePress.head() and len(fields) == 1 and fields[0] in ("y", "n"):
         return PurgePress(fields[0] == "y")
+    if head == PosterPress.head() and len(fields) == 3 and fields[0] in PICK_ACTIONS \
+            and (fields[1] == "" or _REGION.match(fields[1])) \
+            and fields[2].isdigit() and len(fields[2]) <= 3:
+        return PosterPress(fields[0], fields[1], int(fields[2]))
     return None
 
 

@@ -72,14 +72,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(settings: Settings, work: Callable[[Runtime], Awaitable[T]]) -> T:
-    """Run ``work(runtime)`` against the database, migrated first; the runtime is closed after."""
-    from bot.db import upgrade
-    from bot.runtime import Runtime
+    """Run ``work(runtime)`` against the database, prepared first as ``ppa-bot run`` does (a new
+    one also gets its key file, as at the bot's first start); the runtime is closed after."""
+    from bot.bootstrap import prepare
+    from bot.runtime import Runtime, open_vault
 
-    upgrade(settings.database.url)
+    vault = open_vault(settings, create=prepare(settings))
 
     async def go() -> T:
-        rt = Runtime.create(settings)
+        rt = Runtime.create(settings, vault=vault)
         try:
             await rt.load_regions()
             return await work(rt)

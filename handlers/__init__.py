@@ -28,6 +28,7 @@ from bot.callback_data import (
     InvitePress,
     LanguagePress,
     NewsPress,
+    PosterPress,
     Press,
     PrivacyPress,
     PurgePress,
@@ -42,6 +43,7 @@ from handlers import (
     errors,
     limits,
     onboarding,
+    poster,
     practice,
     privacy,
     private,
@@ -60,7 +62,8 @@ MEDIA = (filters.PHOTO | filters.VOICE | filters.VIDEO | filters.AUDIO | filters
 
 OFFICER_COMMANDS = {"statistik": stats.statistics, "ekspor": stats.export,
                     "undang": onboarding.invite, "petugas": staff.officers, "grup": staff.groups,
-                    "latihan": practice.practice, "hapus_latihan": practice.purge}
+                    "latihan": practice.practice, "hapus_latihan": practice.purge,
+                    "poster": poster.poster}
 GROUP_COMMANDS = {"daftar": onboarding.register_group, "gabung": onboarding.join_group}
 CASE_COMMANDS = {"kasus": cases.case_command, "catat": cases.note_command,
                  "balas": cases.reply_command, "riwayat": cases.history_command}
@@ -101,6 +104,7 @@ BUTTONS: tuple[tuple[type[Press], Any], ...] = (
     (InvitePress, onboarding.on_invite_button),
     (StaffPress, staff.on_staff_button),
     (PurgePress, practice.on_purge_button),
+    (PosterPress, poster.on_poster_button),
 )
 
 

@@ -1,5 +1,6 @@
 """The error handler: the person hears we are sorry and that their answers are safe; the log gets
-a correlation id and the exception type, never the content of the update."""
+a correlation code with the exception's type and sanitised stack (every frame's file, line and
+function), never the content of the update or the exception's message."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from telegram import Update
 
 from bot.context import BotContext
 from bot.i18n import language_for, translator
+from bot.logging_setup import sanitised_stack
 from bot.runtime import Runtime
 
 log = logging.getLogger("ppa_bot.errors")
@@ -33,14 +35,9 @@ async def tell_admins(rt: Runtime, correlation: str, kind: str) -> None:
 async def on_error(update: object, context: BotContext) -> None:
     correlation = secrets.token_hex(4)
     error = context.error
-    # Only the exception's type and where it was raised: its message may quote user input.
-    frame = error.__traceback__ if error is not None else None
-    where = ""
-    while frame is not None and frame.tb_next is not None:
-        frame = frame.tb_next
-    if frame is not None:
-        where = f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}"
-    log.error("update failed [%s]: %s at %s", correlation, type(error).__name__, where)
+    # The type and every frame, without the message (it may quote user input) or locals.
+    stack = sanitised_stack(error) if error is not None else "no exception"
+    log.error("update failed [%s]: %s", correlation, stack)
     rt = context.runtime
     rt.metrics["errors"] += 1
     await tell_admins(rt, correlation, type(error).__name__)
