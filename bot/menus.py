@@ -61,6 +61,7 @@ ADMIN_COMMANDS = [
     ("petugas", N_("Officers: list, change, revoke")),
     ("grup", N_("Village groups: list, move, revoke")),
     ("hapus_latihan", N_("Delete every practice report")),
+    ("poster", N_("A village's poster with the bot's QR code (PDF)")),
 ]
 LANGUAGES = (("id", None), ("en", "en"))  # (catalogue, Telegram language_code)
 

@@ -12,12 +12,11 @@ from typing import Any, TypeVar
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
-from telegram.ext import ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.callback_data import BadCallback, parse
+from bot.context import BotContext
 from bot.i18n import Translate, translator
-from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -26,32 +25,27 @@ REPLY_ATTEMPTS = 3
 REPLY_MAX_WAIT_SECONDS = 10.0  # a longer 429 fails the reply: the error handler apologises
 
 
-def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
-    rt: Runtime = context.application.bot_data["runtime"]
-    return rt
-
-
 # context.user_data key: a language chosen (/bahasa) by someone with no reporter record. Kept in
 # this process's memory only, never stored: an account that has not reported is not kept. It is
 # written into the reporter record when they start a report.
 CHOSEN_LANGUAGE = "language"
 
 
-def language_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+def language_hint(update: Update, context: BotContext) -> str | None:
     """The language chosen in this session, else the one Telegram gives."""
     user = update.effective_user
     chosen = context.user_data.get(CHOSEN_LANGUAGE) if context.user_data is not None else None
     return chosen or (user.language_code if user is not None else None)
 
 
-async def language_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+async def language_of(update: Update, context: BotContext) -> str:
     user = update.effective_user
     if user is None:
         return "id"
-    return await runtime(context).reports.language(user.id, language_hint(update, context))
+    return await context.runtime.reports.language(user.id, language_hint(update, context))
 
 
-async def translate_for(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translate:
+async def translate_for(update: Update, context: BotContext) -> Translate:
     return translator(await language_of(update, context))
 
 

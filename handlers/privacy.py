@@ -8,19 +8,20 @@ from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from bot.callback_data import PrivacyPress
-from bot.case_status import STATUS_WORDS
+from bot.context import BotContext
+from bot.domain import access
+from bot.domain.references import normalise_reference
+from bot.domain.workflow import STATUS_WORDS
 from bot.i18n import N_, Translate
-from bot.services import case_access as access
 from bot.services import relay as relay_service
-from bot.services.cases import normalise_reference
 from bot.services.privacy import PrivacyService, StoredCase, answers_of
-from handlers.alert_view import chunks
-from handlers.case_view import MEDIA_WORDS, escaped_parts
-from handlers.common import answer, parsed_as, replace_or_reply, reply, runtime, translate_for
-from handlers.report_view import summary_lines
+from bot.services.relay import RelayOutcome
+from bot.views.alerts import chunks
+from bot.views.cases import MEDIA_WORDS, escaped_parts
+from bot.views.report import summary_lines
+from handlers.common import answer, parsed_as, replace_or_reply, reply, translate_for
 
 log = logging.getLogger(__name__)
 DELETE_BATCH = 100  # deleteMessages takes at most 100 ids
@@ -37,8 +38,8 @@ ROLE_WORDS = {
 }
 
 
-def privacy(context: ContextTypes.DEFAULT_TYPE) -> PrivacyService:
-    return runtime(context).privacy
+def privacy(context: BotContext) -> PrivacyService:
+    return context.runtime.privacy
 
 
 def wipe_offer(_: Translate) -> InlineKeyboardMarkup:
@@ -48,16 +49,16 @@ def wipe_offer(_: Translate) -> InlineKeyboardMarkup:
     ])
 
 
-def _when(moment: datetime, context: ContextTypes.DEFAULT_TYPE) -> str:
-    local = moment.astimezone(runtime(context).settings.tz)
+def _when(moment: datetime, context: BotContext) -> str:
+    local = moment.astimezone(context.runtime.settings.tz)
     return f"{local:%d-%m-%Y %H.%M} WITA"
 
 
-def _case_messages(stored: StoredCase, context: ContextTypes.DEFAULT_TYPE,
+def _case_messages(stored: StoredCase, context: BotContext,
                    _: Translate) -> list[str]:
     """One report as its reporter may see it: every answer, the story, who read it."""
     case = stored.case
-    rt = runtime(context)
+    rt = context.runtime
     local = case.created_at.astimezone(rt.settings.tz)
     lines = ["📄 <b>" + _("Report {reference}").format(reference=f"<code>{case.reference}</code>")
              + "</b> · " + f"{local:%d-%m-%Y}",
@@ -89,7 +90,7 @@ def _case_messages(stored: StoredCase, context: ContextTypes.DEFAULT_TYPE,
     return messages
 
 
-async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def my_data(update: Update, context: BotContext) -> None:
     """/dataku: everything stored about this account, the answers themselves, and who read
     them."""
     user = update.effective_user
@@ -99,7 +100,7 @@ async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if stored is None:
         await reply(update, _("We store nothing about you: you have no report with us."))
         return
-    rt = runtime(context)
+    rt = context.runtime
     head = ["<b>" + _("What we store about you") + "</b>",
             _("• Your Telegram account, encrypted and as a coded key, so that only you see your "
               "reports."),
@@ -125,13 +126,13 @@ async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
           "conversation from your phone.")]))
 
 
-async def correct(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def correct(update: Update, context: BotContext) -> None:
     """/ubah REF text: ask the officers handling one's own report to correct it."""
     user = update.effective_user
     message = update.effective_message
     assert user is not None and message is not None
     _ = await translate_for(update, context)
-    rt = runtime(context)
+    rt = context.runtime
     parts = (message.text or "").split(maxsplit=2)
     reference = normalise_reference(parts[1]) if len(parts) > 1 else None
     if reference is None:
@@ -146,27 +147,26 @@ async def correct(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     result = await rt.relay.correction(user.id, update.update_id, reference,
                                        parts[2] if len(parts) > 2 else None)
-    rt.dispatcher.wake()
     await reply(update, correction_text(result, _))
 
 
 def correction_text(result: relay_service.FromReporter, _: Translate) -> str:
-    if result.outcome == relay_service.DELIVERED:
+    if result.outcome == RelayOutcome.DELIVERED:
         return "✏️ " + _("Your correction for report <code>{reference}</code> was passed to the "
                         "officers handling it. They will check it and keep it with the "
                         "report.").format(reference=result.reference)
-    if result.outcome == relay_service.DUPLICATE:
+    if result.outcome == RelayOutcome.DUPLICATE:
         return _("Your correction was already passed on.")
-    if result.outcome == relay_service.EMPTY:
+    if result.outcome == RelayOutcome.EMPTY:
         return _("Write what should be corrected after the reference, like this: "
                  "<code>/ubah {reference} what should change</code>").format(
             reference=result.reference)
-    if result.outcome == relay_service.TOO_LONG:
+    if result.outcome == RelayOutcome.TOO_LONG:
         return _("That message is too long. Please send it in shorter parts.")
     return _("You have no report with that reference. /status shows your reports.")
 
 
-async def withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def withdraw(update: Update, context: BotContext) -> None:
     """/tarik_persetujuan: say exactly what is deleted and what stays, then ask."""
     _ = await translate_for(update, context)
     markup = InlineKeyboardMarkup([
@@ -189,7 +189,7 @@ async def withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         _("Continue?")]), markup)
 
 
-async def wipe_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def wipe_chat(update: Update, context: BotContext) -> None:
     """/hapus_chat: tell what will happen, then ask."""
     _ = await translate_for(update, context)
     await reply(update, _("I will delete the messages of our conversation from this chat, yours "
@@ -197,7 +197,7 @@ async def wipe_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                           "stays safe with us; /status still shows it."), wipe_offer(_))
 
 
-async def on_privacy_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_privacy_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     user = update.effective_user
     assert query is not None and user is not None
@@ -230,7 +230,7 @@ async def on_privacy_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await wipe(update, context)
 
 
-async def wipe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def wipe(update: Update, context: BotContext) -> None:
     """Delete the conversation's messages in batches; ones Telegram refuses are simply skipped."""
     user = update.effective_user
     chat = update.effective_chat

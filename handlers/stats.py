@@ -8,22 +8,22 @@ from html import escape
 
 from telegram import Update
 from telegram.constants import ChatAction
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.i18n import Translate, translator
 from bot.services.export import ExportService
 from bot.services.onboarding import scope_of
 from bot.services.stats import StatsService, chart_png, render
-from handlers.common import language_of, reply, runtime
+from handlers.common import language_of, reply
 from handlers.staff import admin_or_refuse, current_staff, refuse
 
 FIRST_YEAR = 2000
 
 
-async def requested_year(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def requested_year(update: Update, context: BotContext,
                          _: Translate, command: str) -> int | None:
     """The year given after the command, or this year; a polite word for anything else."""
-    this_year = runtime(context).clock.now().astimezone(runtime(context).settings.tz).year
+    this_year = context.runtime.clock.now().astimezone(context.runtime.settings.tz).year
     args = context.args or []
     if not args:
         return this_year
@@ -36,7 +36,7 @@ async def requested_year(update: Update, context: ContextTypes.DEFAULT_TYPE,
     return None
 
 
-async def statistics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def statistics(update: Update, context: BotContext) -> None:
     """/statistik [YEAR]: a short text and a chart, for the officer's own area."""
     language = await language_of(update, context)
     _ = translator(language)
@@ -47,7 +47,7 @@ async def statistics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     year = await requested_year(update, context, _, "statistik")
     if year is None or update.effective_chat is None:
         return
-    rt = runtime(context)
+    rt = context.runtime
     await update.effective_chat.send_action(ChatAction.UPLOAD_PHOTO)
     stats = await StatsService(rt.sessions, rt.clock, rt.settings).year(year, scope_of(officer))
     await reply(update, render(stats, language))
@@ -57,7 +57,7 @@ async def statistics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         caption=escape(_("Statistics {year}").format(year=year) + " · " + stats.scope_name))
 
 
-async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def export(update: Update, context: BotContext) -> None:
     """/ekspor [YEAR]: admins get the year's cases as an xlsx document, here in private."""
     language = await language_of(update, context)
     _ = translator(language)
@@ -67,7 +67,7 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     year = await requested_year(update, context, _, "ekspor")
     if year is None or update.effective_chat is None:
         return
-    rt = runtime(context)
+    rt = context.runtime
     await update.effective_chat.send_action(ChatAction.UPLOAD_DOCUMENT)
     result = await ExportService(rt.sessions, rt.clock, rt.settings).export(
         year, "xlsx", actor=f"officer:{officer.id}", actor_name=officer.name, language=language)

@@ -8,12 +8,11 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bot.domain.tiers import HIGH, NORMAL, URGENT
 from models.base import Base, BigId
 from models.encryption import EncryptedText
 
-URGENT = "urgent"
-HIGH = "high"
-NORMAL = "normal"
+__all__ = ["HIGH", "NORMAL", "URGENT", "Case", "CaseEvent", "Evidence"]
 
 
 class Case(Base):

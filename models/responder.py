@@ -8,15 +8,15 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The tiers are the domain's words (bot/domain/tiers.py); a responder row stores one of them.
+from bot.domain.tiers import DESA, KABUPATEN_TIER, KECAMATAN_TIER, TIERS
 from models.base import Base, BigId
 
 GROUP = "group"
 OFFICER = "officer"
 
-DESA = "desa"
-KECAMATAN_TIER = "kecamatan"
-KABUPATEN_TIER = "kabupaten"
-TIERS = (DESA, KECAMATAN_TIER, KABUPATEN_TIER)
+__all__ = ["DESA", "GROUP", "KABUPATEN_TIER", "KECAMATAN_TIER", "OFFICER", "TIERS", "Alert",
+           "Responder"]
 
 
 class Responder(Base):

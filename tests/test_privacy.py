@@ -87,11 +87,13 @@ async def test_hapus_chat_explains_first_then_deletes(bot: Harness, reporter: Pe
 async def test_logs_of_a_full_run_hold_no_content_identity_or_token(
         bot: Harness, reporter: Person, caplog: pytest.LogCaptureFixture) -> None:
     setup_logging(logging.DEBUG)  # the most talkative setting an operator can choose
+    logging.getLogger().addHandler(caplog.handler)  # setup_logging replaced the root's handlers
     caplog.set_level(logging.DEBUG)
     await reporter.completes_report(story=STORY, phone=PHONE)
     await reporter.sends("/dataku")
     await bot.deliver_outbox()
     logged = "\n".join(r.getMessage() + str(r.args) for r in caplog.records)
+    assert caplog.records  # the run was logged: what follows is checked on real lines
     for secret in ("Pamannya", "9988", str(reporter.user_id), TOKEN, TOKEN.split(":")[1]):
         assert secret not in logged
 

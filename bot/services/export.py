@@ -26,10 +26,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import case_status as workflow
-from bot import report_form as form
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain import form, workflow
 from bot.i18n import N_, Translate, translator
 from bot.services.stats import Scope, counted, year_bounds
 from models import Case, CaseEvent, Region

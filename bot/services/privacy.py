@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import report_form as form
 from bot.clock import Clock
 from bot.crypto import Vault
+from bot.domain import form
 from bot.services.case_access import VILLAGE_MEMBER, officer_role
 from bot.services.reporter_data import (
     RETENTION,

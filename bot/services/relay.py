@@ -9,7 +9,7 @@ neither ever sees the other's account.
 - Each change of public status is told to the reporter in plain words, unless they opted out.
 - Everything said is a case event, encrypted at rest (``CaseEvent.secret``, the outbox payload).
 
-How the messages look is the ``RelayViews`` given at start-up (``handlers/case_view.py``).
+How the messages look is the ``RelayViews`` given at start-up (``bot/views/cases.py``).
 """
 
 from __future__ import annotations
@@ -17,21 +17,23 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.case_status import STATUS_WORDS
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Vault
+from bot.domain.access import ADD, allowed
+from bot.domain.tiers import chain
+from bot.domain.workflow import STATUS_WORDS
 from bot.outbox import enqueue
 from bot.services.alerts import REPORTER_ACK
-from bot.services.case_access import ADD, Actor, actor_for, allowed
+from bot.services.case_access import Actor, actor_for
 from bot.services.contact_time import next_contact_time
 from bot.services.reporters import find_reporter
-from bot.services.responders import chain
 from bot.services.updates import already_processed, mark_processed
 from models import Case, CaseEvent, Evidence, OutboxMessage, RelayMessage, Reporter, Responder
 from models.relay import TO_HANDLER, TO_REPORTER
@@ -53,18 +55,19 @@ WITHDRAWN = "withdrawn"  # they withdrew consent (UU PDP)
 UNLINKED = "unlinked"  # the link to them was removed (retention after closing)
 NO_CONTACT = "no_contact"  # they said they cannot be contacted
 
-# Safe contact time (report_form.SAFE_TIME), in the district's clock: [start, end) hours.
-
-# Outcomes for the reporter's side.
-DELIVERED = "delivered"
-NOT_YOURS = "not_yours"
-EMPTY = "empty"
-TOO_LONG = "too_long"
-TOO_LARGE = "too_large"
-TOO_MANY = "too_many"
-DUPLICATE = "duplicate"
+# Safe contact time (form.SAFE_TIME), in the district's clock: [start, end) hours.
 
 
+class RelayOutcome(StrEnum):
+    """What came of a reporter's message to the people handling their case."""
+
+    DELIVERED = "delivered"
+    NOT_YOURS = "not_yours"
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    TOO_LARGE = "too_large"
+    TOO_MANY = "too_many"
+    DUPLICATE = "duplicate"
 
 
 def unreachable_reason(case: Case) -> str | None:
@@ -99,7 +102,7 @@ class RelayViews(Protocol):
 
 @dataclass
 class FromReporter:
-    outcome: str
+    outcome: RelayOutcome
     reference: str = ""
     handlers: int = 0
 
@@ -273,27 +276,27 @@ class RelayService:
             else:
                 case = await session.scalar(select(Case).where(Case.reference == reference))
             if case is None:
-                return FromReporter(NOT_YOURS)
+                return FromReporter(RelayOutcome.NOT_YOURS)
             actor = await actor_for(session, self.vault, telegram_id, "", case)
             if not allowed(actor.role, ADD):
                 session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key, kind="refused",
                                       actor_name=actor.name or None,
                                       detail={"action": ADD, "role": actor.role}))
-                return FromReporter(NOT_YOURS)
+                return FromReporter(RelayOutcome.NOT_YOURS)
             if text is None and media is None:
-                return FromReporter(EMPTY, case.reference)
+                return FromReporter(RelayOutcome.EMPTY, case.reference)
             limits = self.settings.evidence
             if text is not None and len(text) > limits.max_text_chars:
-                return FromReporter(TOO_LONG, case.reference)
+                return FromReporter(RelayOutcome.TOO_LONG, case.reference)
             if await already_processed(session, key):
-                return FromReporter(DUPLICATE, case.reference)
+                return FromReporter(RelayOutcome.DUPLICATE, case.reference)
             if media is not None:
                 if int(media.get("size") or 0) > limits.max_bytes:
-                    return FromReporter(TOO_LARGE, case.reference)
+                    return FromReporter(RelayOutcome.TOO_LARGE, case.reference)
                 count = await session.scalar(select(func.count()).select_from(Evidence)
                                              .where(Evidence.case_id == case.id)) or 0
                 if count >= limits.max_items:
-                    return FromReporter(TOO_MANY, case.reference)
+                    return FromReporter(RelayOutcome.TOO_MANY, case.reference)
                 caption = (str(media.get("caption") or "").strip() or None)
                 session.add(Evidence(case_id=case.id, kind=str(media["kind"]),
                                      file_id=str(media["file_id"]),
@@ -305,7 +308,7 @@ class RelayService:
                                   secret=text, detail={"media": media["kind"] if media else None}))
             case.updated_at = now
             handlers = await self._to_handlers(session, case, text, media, now)
-            return FromReporter(DELIVERED, case.reference, handlers)
+            return FromReporter(RelayOutcome.DELIVERED, case.reference, handlers)
 
     async def correction(self, telegram_id: int, key: int | None, reference: str,
                          text: str | None) -> FromReporter:
@@ -317,25 +320,25 @@ class RelayService:
         async with self.sessions.begin() as session:
             case = await session.scalar(select(Case).where(Case.reference == reference))
             if case is None:
-                return FromReporter(NOT_YOURS)
+                return FromReporter(RelayOutcome.NOT_YOURS)
             actor = await actor_for(session, self.vault, telegram_id, "", case)
             if not allowed(actor.role, ADD):
                 session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key, kind="refused",
                                       actor_name=actor.name or None,
                                       detail={"action": "correct", "role": actor.role}))
-                return FromReporter(NOT_YOURS)
+                return FromReporter(RelayOutcome.NOT_YOURS)
             if text is None:
-                return FromReporter(EMPTY, case.reference)
+                return FromReporter(RelayOutcome.EMPTY, case.reference)
             if len(text) > self.settings.evidence.max_text_chars:
-                return FromReporter(TOO_LONG, case.reference)
+                return FromReporter(RelayOutcome.TOO_LONG, case.reference)
             if await already_processed(session, key):
-                return FromReporter(DUPLICATE, case.reference)
+                return FromReporter(RelayOutcome.DUPLICATE, case.reference)
             mark_processed(session, key, now)
             session.add(CaseEvent(case_id=case.id, at=now, actor="reporter", kind="correction",
                                   secret=text, detail={}))
             case.updated_at = now
             handlers = await self._to_handlers(session, case, text, None, now, correction=True)
-            return FromReporter(DELIVERED, case.reference, handlers)
+            return FromReporter(RelayOutcome.DELIVERED, case.reference, handlers)
 
     async def set_status_news(self, telegram_id: int, wanted: bool) -> bool:
         """``/berhenti_kabar`` and its button; ``/lanjut_kabar``. False: nobody to set it for."""
@@ -346,7 +349,7 @@ class RelayService:
             reporter.status_updates = wanted
             return True
 
-    # ---- dispatcher hook -----------------------------------------------------------------------
+    # ---- outbox sender event ---------------------------------------------------------------------
 
     async def on_sent(self, session: AsyncSession, row: OutboxMessage, params: dict[str, Any],
                       message_id: int | None) -> None:

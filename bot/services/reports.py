@@ -17,10 +17,12 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import report_form as form
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Vault
+from bot.domain import form
+from bot.domain.references import new_reference
+from bot.events import CaseCreated, Event
 from bot.i18n import LANGUAGES, language_for, translator
 from bot.outbox import enqueue
 from bot.regions import RegionDirectory
@@ -34,9 +36,6 @@ from bot.services.updates import already_processed, mark_processed
 from models import Case, CaseEvent, Draft, Evidence, Reporter, Responder
 from models.region import KECAMATAN, VILLAGE
 from models.responder import OFFICER
-
-REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-REFERENCE_LENGTH = 6
 
 
 @dataclass
@@ -56,7 +55,7 @@ class Outcome:
 
     draft: DraftView | None
     language: str = "id"
-    error: str | None = None  # a reason from report_form.InvalidAnswer or below
+    error: str | None = None  # a reason from form.InvalidAnswer or below
     stale: bool = False
     duplicate: bool = False
     saved_item: bool = False  # a story part or piece of evidence was added
@@ -93,11 +92,6 @@ class LimitReached(Exception):
         self.limit = limit
 
 
-def new_reference(prefix: str, year: int) -> str:
-    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
-    return f"{prefix}-{year % 100:02d}-{code}"
-
-
 def _view(draft: Draft) -> DraftView:
     return DraftView(draft.id, draft.nonce, draft.step, json.loads(draft.answers), draft.urgent,
                      draft.editing, draft.practice)
@@ -111,7 +105,7 @@ class ReportService:
         self.vault = vault
         self.settings = settings
         self.regions = regions
-        self.on_case_created: list[Any] = []  # async callables(session, case): routing hooks
+        self.on_case_created: Event[CaseCreated] = Event("case created")  # routing subscribes
 
     # ---- reporters -------------------------------------------------------------------------
 
@@ -442,8 +436,8 @@ class ReportService:
             case = await self._create_case(session, reporter, draft, answers, now)
             await session.delete(draft)
             mark_processed(session, key, now)
-            for hook in self.on_case_created:
-                await hook(session, case)
+            for subscriber in self.on_case_created:
+                await subscriber(session, case)
             return Submitted(case.reference, case.priority, reporter.language,
                              practice=case.practice)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 23:05:28.280768
+Create Date: 2026-12-01 23:19:54.259144
 """
 from __future__ import annotations
 

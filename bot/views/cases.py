@@ -16,16 +16,15 @@ from typing import Any
 from babel.dates import format_datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import case_status as workflow
-from bot import report_form as form
 from bot.callback_data import CaseListPress, CasePress, NewsPress
 from bot.config import Settings
+from bot.domain import access, form, workflow
+from bot.domain.references import case_command
 from bot.i18n import N_, Translate, translator
 from bot.regions import RegionDirectory
-from bot.services import case_access as access
 from bot.services import relay as relay_service
 from bot.services.cases import Card, CaseList, History
-from handlers.alert_view import (
+from bot.views.alerts import (
     CAPTION_LIMIT,
     EVIDENCE_METHODS,
     NORMAL_PRIORITY,
@@ -36,7 +35,7 @@ from handlers.alert_view import (
     clock_time,
     local_time,
 )
-from handlers.report_view import option_label
+from bot.views.report import option_label
 from models import Case, CaseEvent
 
 HISTORY_BUDGET = 3500  # characters of history on one page (Telegram takes 4096)
@@ -53,11 +52,6 @@ FILTER_LABELS = {"open": N_("Open"), "mine": N_("Mine")}
 MEDIA_WORDS = {"photo": N_("a photo"), "voice": N_("a voice message"), "video": N_("a video"),
                "document": N_("a file"), "audio": N_("an audio file"),
                "video_note": N_("a video message")}
-
-
-def case_command(reference: str, command: str = "kasus") -> str:
-    """A reference as a command Telegram lets one tap: ``/kasus_PSR_26_K7Q3XM``."""
-    return f"/{command}_{reference.replace('-', '_')}"
 
 
 def html(text: str, markup: InlineKeyboardMarkup | None = None) -> dict[str, Any]:

@@ -7,9 +7,9 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton
 
-from bot import report_form as form
 from bot.callback_data import ReportPress
 from bot.config import Settings
+from bot.domain import form
 from bot.i18n import N_, Translate
 from bot.regions import RegionDirectory
 from bot.services.reports import DraftView
