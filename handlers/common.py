@@ -32,10 +32,14 @@ CHOSEN_LANGUAGE = "language"
 
 
 def language_hint(update: Update, context: BotContext) -> str | None:
-    """The language chosen in this session, else the one Telegram gives."""
+    """The language chosen in this session, else the one Telegram gives. (Read without
+    ``context.user_data``, which would keep an empty entry for every account that writes.)"""
     user = update.effective_user
-    chosen = context.user_data.get(CHOSEN_LANGUAGE) if context.user_data is not None else None
-    return chosen or (user.language_code if user is not None else None)
+    if user is None:
+        return None
+    kept = context.application.user_data.get(user.id)
+    chosen = kept.get(CHOSEN_LANGUAGE) if kept else None
+    return chosen or user.language_code
 
 
 async def language_of(update: Update, context: BotContext) -> str:

@@ -357,6 +357,10 @@ async def test_an_account_that_never_reported_is_not_stored(bot: Harness) -> Non
     for words in ("halo", "/status", "/tambah PSR-26-AAAAAA hi", "/dataku", "/berhenti_kabar"):
         await visitor.sends(words)
     assert await reporters(bot) == []
+    passer_by = Person(bot, 5_550_322, language_code="id")
+    await passer_by.sends("/start")
+    await passer_by.sends("halo")
+    assert bot.app is not None and passer_by.user_id not in bot.app.user_data  # not even in memory
 
     await visitor.sends("/lapor")  # now there is something to keep
     stored = await reporters(bot)

@@ -6,6 +6,13 @@ PostgreSQL keeps two workers off the same row, and on SQLite the write lock is h
 moment it takes to mark the row (never across a slow request). A crash between Telegram's answer
 and the commit can repeat one message; nothing is ever lost.
 
+A row deleted meanwhile (a withdrawal of consent deletes every row about the reporter) is never
+sent: the claimed row is read again before the request and skipped when it is gone. A request
+already on its way when the deletion commits ends before the deleting side goes on: on PostgreSQL
+the DELETE waits for the row lock held across the request; on SQLite (one process, no row locks)
+the deleting side waits in ``settled``. So nothing about a reporter arrives after their withdrawal
+is confirmed.
+
 Pace: at most ``outbox.group_messages_per_minute`` requests per group in any minute (Telegram
 allows about 20), counted here so that one busy group never holds up the others; PTB's
 ``AIORateLimiter`` on the production bot keeps the overall 30 per second. A 429 pauses the chat's
