@@ -13,7 +13,7 @@ from bot.i18n import translator
 from bot.services import alerts as service
 from bot.services.alerts import Presser, PressResult
 from handlers.alert_view import RESPONDER_LANGUAGE, TIER_NAMES, clock_time
-from handlers.common import parsed_as, runtime
+from handlers.common import answer, parsed_as, runtime
 
 GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)
 
@@ -26,7 +26,7 @@ async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     pressed = parsed_as(query.data, AlertPress)
     chat = query.message.chat if query.message is not None else None
     if pressed is None or user is None or chat is None:
-        await query.answer(_("That button is no longer active."))
+        await answer(query, _("That button is no longer active."))
         return
     presser = Presser(user_id=user.id, name=user.full_name, chat_id=chat.id,
                       in_group=chat.type in GROUP_TYPES)
@@ -39,9 +39,8 @@ async def on_alert_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         result = await rt.alerts.ask_next_tier(pressed.case_id, presser, update.update_id)
     rt.dispatcher.wake()
     # A refusal or "already taken" needs reading: a pop-up; the rest is a passing note.
-    await query.answer(answer_text(pressed.action, result, rt.settings),
-                       show_alert=result.outcome in (service.REFUSED, service.ALREADY,
-                                                     service.MISSING))
+    await answer(query, answer_text(pressed.action, result, rt.settings),
+                 show_alert=result.outcome in (service.REFUSED, service.ALREADY, service.MISSING))
 
 
 def answer_text(action: str, result: PressResult, settings: Settings) -> str:

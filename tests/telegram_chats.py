@@ -262,6 +262,12 @@ class Chats:
         assert not is_supergroup(group_id) and is_supergroup(supergroup_id)
         self.migrated[group_id] = supergroup_id
 
+    def someone_deletes(self, chat_id: int, message_id: int) -> None:
+        """A person deletes a message in the chat (their own, or the bot's as a group admin)."""
+        message = self._find(chat_id, message_id)
+        assert message is not None, f"no message {message_id} in chat {chat_id}"
+        message.deleted = True
+
     def forget(self, chat_id: int) -> None:
         self.transcripts.pop(chat_id, None)
         self._next_id.pop(chat_id, None)
