@@ -28,6 +28,7 @@ from bot.services.privacy import PrivacyService
 from bot.services.relay import RelayService
 from bot.services.reports import ReportService
 from bot.services.routing import Router
+from bot.services.updates import RecentUpdates
 from models.encryption import install_cipher
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class Runtime:
     incidents: IncidentNotifier
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     metrics: Counter[str] = field(default_factory=Counter)
+    answered: RecentUpdates = field(default_factory=RecentUpdates)
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None,

@@ -19,6 +19,7 @@ import logging
 import pytest
 from sqlalchemy import select
 
+from bot import report_form as form
 from models import OutboxMessage, Responder
 from models.outbox import FAILED, SENT
 from tests.harness import Harness, Person
@@ -131,6 +132,21 @@ async def test_an_edit_telegram_already_made_is_not_modified_done_once_and_nobod
     assert "Diterima oleh Rina" in village_group.alert_about(reference).text
     assert errors_in(caplog) == []
     assert pages(admin) == []
+
+
+async def test_a_press_that_changes_nothing_on_screen_shows_nothing_new(
+        bot: Harness, reporter: Person) -> None:
+    await reporter.reaches(form.KECAMATAN)
+    await reporter.presses("Long Ikis")
+    seen = [(m.message_id, m.text, m.button_texts()) for m in reporter.inbox()]
+
+    await reporter.presses("1/3")  # the page it is on: the same page again
+
+    assert [c.error for c in bot.telegram.calls_to("editMessageText")][-1:] == [
+        "Bad Request: message is not modified: specified new message content and reply markup "
+        "are exactly the same as a current content and reply markup of the message"]
+    assert [(m.message_id, m.text, m.button_texts()) for m in reporter.inbox()] == seen
+    assert bot.runtime.metrics["errors"] == 0
 
 
 # --- query is too old --------------------------------------------------------------------------
