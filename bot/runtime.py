@@ -29,6 +29,7 @@ from bot.services.privacy import PrivacyService
 from bot.services.relay import RelayService
 from bot.services.reports import ReportService
 from bot.services.routing import Router
+from bot.services.updates import RecentUpdates
 from bot.views.alerts import AlertView
 from bot.views.cases import CaseView
 from models.encryption import install_cipher
@@ -85,6 +86,7 @@ class Runtime:
     incidents: IncidentNotifier
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     metrics: Counter[str] = field(default_factory=Counter)
+    answered: RecentUpdates = field(default_factory=RecentUpdates)
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None,

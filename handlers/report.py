@@ -88,6 +88,8 @@ async def begin(update: Update, context: BotContext, *,
                               "danger, please call a number below.").format(limit=exc.limit)
                     + "\n\n" + view.hotlines(rt.settings, _))
         return
+    if not rt.answered.first_time(update.update_id) and resumed:
+        return  # delivered again: this process already answered it
     if update.callback_query is not None:
         await answer(update.callback_query)
     _ = translator(outcome.language)
@@ -125,6 +127,8 @@ async def apply_input(update: Update, context: BotContext, given: Input) -> None
     rt = context.runtime
     outcome = await rt.reports.apply(user.id, update.update_id, given,
                                      language_hint(update, context))
+    if not rt.answered.first_time(update.update_id) and outcome.duplicate:
+        return  # delivered again: this process already answered it
     step_before = outcome.step_before
     _ = translator(outcome.language)
     query = update.callback_query
@@ -256,6 +260,8 @@ async def submit(update: Update, context: BotContext, pressed: ReportPress) -> N
         await reply(update, "⚠️ " + _(view.REASONS[result.error or "incomplete"]))
         await send_question(update, context, result)
         return
+    if not rt.answered.first_time(update.update_id) and result.again:
+        return  # delivered again: this process already answered it
     _ = translator(result.language)
     await replace_or_reply(update, submitted_text(result, _) + "\n\n"
                            + _("For your safety you can delete this conversation from your phone "
