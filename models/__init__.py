@@ -1,7 +1,7 @@
 """SQLAlchemy models. They describe rows; they know nothing of services or Telegram."""
 
 from models.base import Base
-from models.case import Case, CaseEvent, Evidence
+from models.case import Case, CaseEvent, Evidence, Perpetrator, Victim, VictimPerpetrator
 from models.draft import Draft
 from models.onboarding import GroupMember, GroupRequest, Invitation
 from models.outbox import OutboxMessage
@@ -23,10 +23,13 @@ __all__ = [
     "Invitation",
     "OutboxMessage",
     "PendingInput",
+    "Perpetrator",
     "ProcessedUpdate",
     "Region",
     "RegionAlias",
     "RelayMessage",
     "Reporter",
     "Responder",
+    "Victim",
+    "VictimPerpetrator",
 ]

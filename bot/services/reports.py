@@ -21,9 +21,11 @@ from bot import report_form as form
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Vault
+from bot.domain import register, simfoni
 from bot.i18n import LANGUAGES, language_for, translator
 from bot.outbox import enqueue
 from bot.regions import RegionDirectory
+from bot.services.people import add_people
 from bot.services.reporters import find_reporter, remember_conversation_start, touch_reporter
 from bot.services.updates import already_processed, mark_processed
 from models import Case, CaseEvent, Draft, Evidence, Reporter
@@ -427,7 +429,9 @@ class ReportService:
                            answers: dict[str, Any], now: datetime) -> Case:
         story = answers.get(form.STORY) or form.empty_story()
         victim_age = answers[form.VICTIM_AGE]
-        local_year = now.astimezone(ZoneInfo(self.settings.region.timezone)).year
+        local_now = now.astimezone(ZoneInfo(self.settings.region.timezone))
+        local_year = local_now.year
+        incident = register.incident_from_report(answers[form.WHEN], local_now.date())
         case = Case(
             reference="", submit_key=f"{reporter.id}:{draft.nonce}", reporter_id=reporter.id,
             priority=form.priority(answers, draft.urgent), urgent=draft.urgent,
@@ -439,6 +443,9 @@ class ReportService:
             village_code=answers[form.VILLAGE], place=answers[form.PLACE],
             landmark=answers.get(form.LANDMARK), occurred=answers[form.WHEN],
             perpetrator=answers[form.PERPETRATOR],
+            incident_date=incident.on if incident else None,
+            incident_precision=incident.precision if incident else None,
+            channel=simfoni.BOT_CHANNEL,
             narrative="\n\n".join(story["texts"]) or None,
             contact_allowed=answers[form.CONTACT] == form.YES,
             phone=answers.get(form.PHONE), contact_time=answers.get(form.SAFE_TIME),
@@ -463,6 +470,7 @@ class ReportService:
                                  file_unique_id=item.get("file_unique_id", ""),
                                  size=item.get("size"), caption=item.get("caption"),
                                  created_at=now))
+        await add_people(session, case.id, register.people_from_report(answers))
         session.add(CaseEvent(case_id=case.id, at=now, actor="reporter", kind="submitted",
                               detail={"priority": case.priority}))
         return case
