@@ -31,6 +31,19 @@ def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
     return rt
 
 
+def aside(update: Update, context: ContextTypes.DEFAULT_TYPE, work: Awaitable[None],
+          name: str) -> None:
+    """Run long work (an export, the statistics) beside the update pipeline; a failure goes to
+    the error handler as a handler's would (the person hears we are sorry, with a code)."""
+    async def guarded() -> None:
+        try:
+            await work
+        except Exception as exc:
+            await context.application.process_error(update, exc)
+
+    runtime(context).run_aside(guarded(), name)
+
+
 async def language_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     user = update.effective_user
     if user is None:
