@@ -54,7 +54,7 @@ CASE_KEYS = ("incident_date", "report_date", "place", "province", "kabupaten", "
 HEADERS = {column.header.casefold(): column for column in simfoni.VICTIM_COLUMNS}
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Problem:
     line: int
     message: str
@@ -67,8 +67,9 @@ class ImportRefused(ValueError):
     """The file was not imported; ``problems`` says why, line by line."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
-        super().__init__(f"{len(problems)} problem(s)")
-        self.problems = sorted(problems)
+        self.problems = sorted(problems, key=lambda problem: problem.line)
+        super().__init__(f"{len(problems)} problem(s): "
+                         + "; ".join(str(p) for p in self.problems[:3]))
 
 
 @dataclass
@@ -206,6 +207,8 @@ class RegisterReader:
     def _columns(self, header: list[str]) -> list[str] | None:
         keys: list[str] = []
         problems = len(self.problems)
+        while header and not header[-1].strip():
+            header = header[:-1]  # empty cells a spreadsheet left after the last column
         for cell in header:
             name = cell.strip().lstrip("\ufeff")
             column = HEADERS.get(name.casefold())
