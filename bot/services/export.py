@@ -13,19 +13,21 @@ role). Secret columns are never even read.
 
 Formats: ``xlsx`` is one workbook with the two sheets; ``csv`` is a zip holding two CSV files
 (``kasus-….csv`` and ``korban-….csv``, UTF-8 with a byte order mark so that Excel reads them).
+Text is always written as text: never as a formula or a link.
 
-Large years stay cheap (DESIGN §8): cases are read a batch at a time (keyset on the report time)
-with their victims and perpetrators; each batch is turned into rows and written by a worker
-thread into a write-only workbook or CSV files on disk, so memory does not grow with the year and
-the event loop stays free for everyone else's updates.
+Large years stay cheap (DESIGN §8): cases are read a batch at a time (keyset on the report time,
+each batch in a short read of its own) with their victims and perpetrators, and handed to a worker
+process that turns them into rows and writes them to disk (XlsxWriter's constant-memory mode, or
+CSV files): memory does not grow with the year, and the seconds of formatting never hold the bot's
+event loop (nor its interpreter lock) while others talk to it.
 
 The export is recorded in the history: one ``CaseEvent`` of kind ``exported`` per exported case,
 all sharing an ``export`` id in their detail. The design keeps every disclosure of a case in that
-case's own history ("who, when, what"). They are written in bulk (one multi-row INSERT per few
-thousand cases, each a short transaction of its own so that the bot's writes never wait long for
-SQLite's lock) once the file is complete and before it is handed over: an export that fails while
-writing the file records nothing, one interrupted while recording may have recorded part of the
-cases under its id, and no file left the system.
+case's own history ("who, when, what"). They are written in bulk once the file is complete and
+before it is handed over: one INSERT ... SELECT per thousand cases, each a short transaction of its
+own so that the bot's writes never wait long for SQLite's lock. An export that fails while writing
+the file records nothing; one interrupted while recording may have recorded part of its cases under
+its id, and no file left the system.
 """
 
 from __future__ import annotations
@@ -34,16 +36,20 @@ import asyncio
 import csv
 import os
 import secrets
+import shutil
 import tempfile
 import zipfile
 from array import array
 from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from multiprocessing import get_context
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import String, and_, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import case_status as workflow
@@ -61,8 +67,8 @@ EXPORTED = "exported"
 MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                "csv": "application/zip"}
 SUFFIXES = {"xlsx": ".xlsx", "csv": ".zip"}
-BATCH = 1000  # cases read, turned into rows and written at a time
-HISTORY_CHUNK = 5000  # history rows per INSERT transaction
+BATCH = 500  # cases read and handed to the worker at a time
+HISTORY_CHUNK = 1000  # history rows per INSERT ... SELECT transaction
 
 VICTIM_CATEGORY = {form.WOMAN: N_("Woman (18 or older)"), form.CHILD: N_("Child (under 18)")}
 VICTIM_SEX = {"f": N_("Female"), "m": N_("Male")}
@@ -103,6 +109,50 @@ EXPORTED_COLUMNS = (Case.id, Case.reference, Case.created_at, Case.kecamatan_cod
 VICTIM_FIELDS = (Victim.id, Victim.case_id, Victim.number, Victim.sex, Victim.age,
                  Victim.age_band, Victim.violence, Victim.education, Victim.occupation,
                  Victim.marital_status, Victim.disability, Victim.services)
+
+
+class CaseRow(NamedTuple):
+    """A row of ``EXPORTED_COLUMNS`` as a plain tuple: it travels to the worker process."""
+
+    id: int
+    reference: str
+    created_at: datetime
+    kecamatan_code: str
+    village_code: str
+    violence_types: list[str]
+    place: str | None
+    occurred: str | None
+    perpetrator: str | None
+    victim_category: str | None
+    victim_sex: str | None
+    victim_age_band: str | None
+    victim_count: int
+    priority: str
+    status: str
+    acknowledged_at: datetime | None
+    closed_at: datetime | None
+    referral: str | None
+    close_reason: str | None
+    channel: str | None
+    incident_date: date | None
+    incident_precision: str | None
+
+
+class VictimRow(NamedTuple):
+    """A row of ``VICTIM_FIELDS``."""
+
+    id: int
+    case_id: int
+    number: int
+    sex: str | None
+    age: int | None
+    age_band: str | None
+    violence: list[str]
+    education: str | None
+    occupation: str | None
+    marital_status: str | None
+    disability: str | None
+    services: list[str]
 NA = simfoni.UNKNOWN_LABEL
 
 
@@ -162,14 +212,30 @@ def _joined(values: simfoni.CategorySet, codes: Sequence[str | None]) -> str:
     return simfoni.MULTI_SEPARATOR.join(values.label(code) for code in codes)
 
 
-class RowMaker:
-    """Turns what the database returned into the two sheets' rows (run in the writer thread)."""
+@dataclass(frozen=True)
+class SheetSpec:
+    """Everything the worker process needs to write the file (it sees no database)."""
 
-    def __init__(self, settings: Settings, names: dict[str, str], language: str) -> None:
-        self.settings = settings
-        self.names = names
-        self._ = translator(language)
-        self.tz = settings.tz
+    fmt: str
+    language: str
+    year: int
+    created: datetime  # naive, local: the workbook's creation time
+    timezone: str
+    province: str
+    kabupaten: str
+    names: dict[str, str]  # region code -> name
+    work: str  # a folder of its own, removed after
+    base: str  # the file's name without suffix
+
+
+class RowMaker:
+    """Turns what the database returned into the two sheets' rows (in the worker process)."""
+
+    def __init__(self, spec: SheetSpec) -> None:
+        self.spec = spec
+        self.names = spec.names
+        self._ = translator(spec.language)
+        self.tz = ZoneInfo(spec.timezone)
         self.place_options = form.OPTIONS[form.PLACE] + form.RETIRED_OPTIONS[form.PLACE]
 
     def local(self, moment: datetime | None) -> datetime | None:
@@ -226,8 +292,8 @@ class RowMaker:
             "incident_date": incident,
             "report_date": reported.date().isoformat() if reported else NA,
             "place": simfoni.PLACES.label(simfoni_place(case.place)),
-            "province": self.settings.region.province_name,
-            "kabupaten": "Kabupaten " + self.settings.region.kabupaten_name,
+            "province": self.spec.province,
+            "kabupaten": "Kabupaten " + self.spec.kabupaten,
             "kecamatan": self.names.get(case.kecamatan_code, NA),
             "village": self.names.get(case.village_code, NA),
             "village_code": case.village_code,
@@ -258,12 +324,13 @@ class RowMaker:
 
 
 class SheetWriter:
-    """Where the rows go: a workbook or two CSV files, on disk. Used from one thread at a time."""
+    """Where the rows go: a workbook or two CSV files, on disk (in the worker process)."""
 
-    def __init__(self, maker: RowMaker, case_headers: list[str], work: Path) -> None:
-        self.maker = maker
-        self.case_headers = case_headers
-        self.work = work
+    def __init__(self, spec: SheetSpec) -> None:
+        self.spec = spec
+        self.maker = RowMaker(spec)
+        self.case_headers = case_headers(spec.language)
+        self.work = Path(spec.work)
         self.cases = 0
         self.victims = 0
 
@@ -290,85 +357,68 @@ class SheetWriter:
 
 
 class XlsxWriter(SheetWriter):
-    def __init__(self, maker: RowMaker, case_headers: list[str], work: Path, *, year: int,
-                 created: datetime) -> None:
-        from openpyxl import Workbook
+    """One workbook, two sheets, streamed to disk row by row (XlsxWriter's constant-memory
+    mode: each finished row leaves memory). Text is always written as text, never as a formula
+    or a link."""
 
-        super().__init__(maker, case_headers, work)
-        _ = maker._
-        self.workbook = Workbook(write_only=True)
-        self.workbook.properties.creator = "ppa-bot"
-        self.workbook.properties.created = created
-        self.case_sheet = self.workbook.create_sheet(_("Cases {year}").format(year=year)[:31])
-        self.victim_sheet = self.workbook.create_sheet(
+    def __init__(self, spec: SheetSpec) -> None:
+        import xlsxwriter
+
+        super().__init__(spec)
+        _, year = self.maker._, spec.year
+        self.path = self.work / "export.xlsx"
+        self.workbook = xlsxwriter.Workbook(str(self.path), {
+            "constant_memory": True, "tmpdir": str(self.work), "strings_to_formulas": False,
+            "strings_to_urls": False, "strings_to_numbers": False})
+        self.workbook.set_properties({"author": "ppa-bot", "created": spec.created})
+        self.bold = self.workbook.add_format({"bold": True})
+        self.moment = self.workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        self.case_sheet = self.workbook.add_worksheet(_("Cases {year}").format(year=year)[:31])
+        self.victim_sheet = self.workbook.add_worksheet(
             _("Victims {year}").format(year=year)[:31])
-        self.date_columns = {i for i, (key, _h) in enumerate(self._keys()) if key in DATE_COLUMNS}
-        for sheet, headers in ((self.case_sheet, case_headers),
+        for sheet, headers in ((self.case_sheet, self.case_headers),
                                (self.victim_sheet, simfoni.victim_headers())):
-            self._start(sheet, headers)
+            for index, header in enumerate(headers):
+                sheet.set_column(index, index, max(10, min(40, len(header) + 2)))
+                sheet.write_string(0, index, header, self.bold)
+            sheet.freeze_panes(1, 1)
 
-    def _start(self, sheet: Any, headers: list[str]) -> None:
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Font
-        from openpyxl.utils import get_column_letter
-
-        for index, header in enumerate(headers, start=1):
-            width = max(10, min(40, len(header) + 2))
-            sheet.column_dimensions[get_column_letter(index)].width = width
-        sheet.freeze_panes = "B2"
-        bold = Font(bold=True)
-        cells = []
-        for header in headers:
-            cell = WriteOnlyCell(sheet, value=header)
-            cell.font = bold
-            cells.append(cell)
-        sheet.append(cells)
+    def _write(self, sheet: Any, row_number: int, row: list[Any]) -> None:
+        for index, value in enumerate(row):
+            if value is None or value == "":
+                continue
+            if isinstance(value, str):
+                sheet.write_string(row_number, index, value)
+            elif isinstance(value, datetime):
+                sheet.write_datetime(row_number, index, value, self.moment)
+            else:
+                sheet.write_number(row_number, index, value)
 
     def write_case(self, row: list[Any]) -> None:
-        from openpyxl.cell import WriteOnlyCell
-
-        for index in self.date_columns:
-            if row[index] is not None:
-                cell = WriteOnlyCell(self.case_sheet, value=row[index])
-                cell.number_format = "yyyy-mm-dd hh:mm"
-                row[index] = cell
-        self.case_sheet.append(row)
+        self._write(self.case_sheet, self.cases + 1, row)
 
     def write_victim(self, row: list[Any]) -> None:
-        self.victim_sheet.append(row)
+        self._write(self.victim_sheet, self.victims + 1, row)
 
     def finish(self, out: Path) -> None:
-        from openpyxl.utils import get_column_letter
-
-        for sheet, columns, rows in (
-                (self.case_sheet, len(self.case_headers), self.cases),
-                (self.victim_sheet, len(simfoni.VICTIM_COLUMNS), self.victims)):
-            sheet.auto_filter.ref = f"A1:{get_column_letter(columns)}{rows + 1}"
-        self.workbook.save(out)
-
-    @staticmethod
-    def _keys() -> list[tuple[str, str]]:
-        """Column keys in file order, the per-type columns included."""
-        keys: list[tuple[str, str]] = []
-        for key, header in COLUMNS:
-            keys.append((key, header))
-            if key == "types":
-                keys += [(f"type:{value}", label) for value, label in form.OPTIONS[form.TYPES]]
-        return keys
+        self.case_sheet.autofilter(0, 0, self.cases, len(self.case_headers) - 1)
+        self.victim_sheet.autofilter(0, 0, self.victims, len(simfoni.VICTIM_COLUMNS) - 1)
+        self.workbook.close()
+        shutil.move(self.path, out)
 
 
 class CsvWriter(SheetWriter):
     """Two CSV files, zipped together at the end."""
 
-    def __init__(self, maker: RowMaker, case_headers: list[str], work: Path, *,
-                 names: tuple[str, str]) -> None:
-        super().__init__(maker, case_headers, work)
-        self.names = names
+    def __init__(self, spec: SheetSpec) -> None:
+        super().__init__(spec)
+        self.names = (f"{spec.base}.csv", "korban" + spec.base.removeprefix("kasus") + ".csv")
         self.files: list[IO[str]] = []
         self.writers = []
-        for name, headers in zip(names, (case_headers, simfoni.victim_headers()), strict=True):
+        for name, headers in zip(self.names, (self.case_headers, simfoni.victim_headers()),
+                                 strict=True):
             # A byte order mark lets Excel read the file as UTF-8.
-            handle = (work / name).open("w", encoding="utf-8-sig", newline="")
+            handle = (self.work / name).open("w", encoding="utf-8-sig", newline="")
             self.files.append(handle)
             writer = csv.writer(handle, lineterminator="\r\n")
             writer.writerow(headers)
@@ -397,6 +447,50 @@ class CsvWriter(SheetWriter):
             handle.close()
 
 
+def case_headers(language: str) -> list[str]:
+    _ = translator(language)
+    headers: list[str] = []
+    for key, header in COLUMNS:
+        headers.append(_(header))
+        if key == "types":
+            headers += [_(label) for _value, label in form.OPTIONS[form.TYPES]]
+    return headers
+
+
+# ---- the worker process: turns batches into rows and writes the file ------------------------
+# Formatting and writing a large year is seconds of pure-Python work. In a thread it would share
+# the interpreter lock with the event loop (and with it every stall of that thread: a garbage
+# collection, the operating system pausing it on a busy machine); in a process of its own it
+# cannot hold the bot up. The bot only reads the batches and hands them over.
+
+_writer: SheetWriter | None = None
+
+
+def _open(spec: SheetSpec) -> None:
+    global _writer
+    _writer = XlsxWriter(spec) if spec.fmt == "xlsx" else CsvWriter(spec)
+
+
+def _add(batch: Batch) -> None:
+    assert _writer is not None
+    _writer.add(batch)
+
+
+def _finish(target: str) -> tuple[int, int]:
+    """Write beside the target, then move it in place: a reader never sees half a file."""
+    global _writer
+    assert _writer is not None
+    writer, _writer = _writer, None
+    partial = Path(target + ".part")
+    try:
+        writer.finish(partial)
+        partial.replace(target)
+    finally:
+        writer.close()
+        partial.unlink(missing_ok=True)
+    return writer.cases, writer.victims
+
+
 class ExportService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
                  settings: Settings) -> None:
@@ -405,13 +499,7 @@ class ExportService:
         self.settings = settings
 
     def headers(self, language: str) -> list[str]:
-        _ = translator(language)
-        headers: list[str] = []
-        for key, header in COLUMNS:
-            headers.append(_(header))
-            if key == "types":
-                headers += [_(label) for _value, label in form.OPTIONS[form.TYPES]]
-        return headers
+        return case_headers(language)
 
     def filename(self, year: int) -> str:
         """``kasus-paser-2026-20260302-0900``: the file's name without its suffix."""
@@ -433,53 +521,43 @@ class ExportService:
         async with self.sessions() as session:
             names = {code: name for code, name in await session.execute(
                 select(Region.code, Region.name))}
-        maker = RowMaker(self.settings, names, language)
         exported = array("q")  # the ids of the cases in the file: 8 bytes each
-        with tempfile.TemporaryDirectory(prefix="ppa-export-") as work_dir:
-            work = Path(work_dir)
-            writer: SheetWriter
-            if fmt == "xlsx":
-                writer = await asyncio.to_thread(
-                    XlsxWriter, maker, self.headers(language), work, year=year,
-                    created=now.replace(tzinfo=None))
-            else:
-                writer = CsvWriter(maker, self.headers(language), work,
-                                   names=(f"{base}.csv", f"korban{base[len('kasus'):]}.csv"))
-            try:
-                async for batch in self._batches(year, scope):
-                    exported.extend(case.id for case in batch.cases)
-                    await asyncio.to_thread(writer.add, batch)
-                temporary = out is None
-                target = self._temporary(SUFFIXES[fmt]) if out is None else out
-                await asyncio.to_thread(self._finish, writer, target)
-            finally:
-                writer.close()
-        detail = {"export": export_id, "format": fmt, "year": year, "rows": writer.cases,
-                  "victims": writer.victims}
+        loop = asyncio.get_running_loop()
+        temporary = out is None
+        target = self._temporary(SUFFIXES[fmt]) if out is None else out
         try:
+            with tempfile.TemporaryDirectory(prefix="ppa-export-") as work:
+                spec = SheetSpec(fmt=fmt, language=language, year=year,
+                                 created=now.astimezone(self.settings.tz).replace(tzinfo=None),
+                                 timezone=self.settings.region.timezone,
+                                 province=self.settings.region.province_name,
+                                 kabupaten=self.settings.region.kabupaten_name, names=names,
+                                 work=work, base=base)
+                pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+                try:
+                    # The first task starts the worker process: not on the event loop.
+                    await asyncio.wrap_future(await asyncio.to_thread(pool.submit, _open, spec))
+                    async for batch in self._batches(year, scope):
+                        exported.extend(case.id for case in batch.cases)
+                        await loop.run_in_executor(pool, _add, batch)
+                    cases, victims = await loop.run_in_executor(pool, _finish, str(target))
+                finally:
+                    await asyncio.to_thread(pool.shutdown)
+            detail = {"export": export_id, "format": fmt, "year": year, "rows": cases,
+                      "victims": victims}
             await self._record(exported, now, actor, actor_name, detail)
         except BaseException:
             if temporary:
                 target.unlink(missing_ok=True)
             raise
-        return Export(target, base + SUFFIXES[fmt], MEDIA_TYPES[fmt], writer.cases,
-                      writer.victims, export_id, temporary)
+        return Export(target, base + SUFFIXES[fmt], MEDIA_TYPES[fmt], cases, victims,
+                      export_id, temporary)
 
     @staticmethod
     def _temporary(suffix: str) -> Path:
         handle, name = tempfile.mkstemp(prefix="ppa-export-", suffix=suffix)
         os.close(handle)
         return Path(name)
-
-    @staticmethod
-    def _finish(writer: SheetWriter, target: Path) -> None:
-        """Write beside the target, then move it in place: a reader never sees half a file."""
-        partial = target.with_name(target.name + ".part")
-        try:
-            writer.finish(partial)
-            partial.replace(target)
-        finally:
-            partial.unlink(missing_ok=True)
 
     async def _batches(self, year: int, scope: Scope) -> AsyncIterator[Batch]:
         """The year's counted cases in report order, ``BATCH`` at a time, each batch read in a
@@ -493,15 +571,16 @@ class ExportService:
                 query = query.where(or_(Case.created_at > last[0],
                                         and_(Case.created_at == last[0], Case.id > last[1])))
             async with self.sessions() as session:
-                cases = (await session.execute(
-                    query.order_by(Case.created_at, Case.id).limit(BATCH))).all()
+                cases = [CaseRow._make(row) for row in await session.execute(
+                    query.order_by(Case.created_at, Case.id).limit(BATCH))]
                 if not cases:
                     return
                 batch = Batch(cases)
                 ids = [case.id for case in cases]
-                for victim in await session.execute(
+                for row in await session.execute(
                         select(*VICTIM_FIELDS).where(Victim.case_id.in_(ids))
                         .order_by(Victim.case_id, Victim.number)):
+                    victim = VictimRow._make(row)
                     batch.victims.setdefault(victim.case_id, []).append(victim)
                 for victim_id, number, sex, age, relation in await session.execute(
                         select(VictimPerpetrator.victim_id, Perpetrator.number, Perpetrator.sex,
@@ -516,10 +595,15 @@ class ExportService:
 
     async def _record(self, case_ids: array[int], now: datetime, actor: str,
                       actor_name: str | None, detail: dict[str, Any]) -> None:
-        """One ``exported`` history row per case, a multi-row INSERT per ``HISTORY_CHUNK``."""
+        """One ``exported`` history row per case: an INSERT ... SELECT per ``HISTORY_CHUNK``
+        cases, each a short transaction of its own."""
+        columns = (CaseEvent.case_id, CaseEvent.at, CaseEvent.actor, CaseEvent.actor_name,
+                   CaseEvent.kind, CaseEvent.detail)
+        values = (literal(now, CaseEvent.at.type), literal(actor, String()),
+                  literal(actor_name, String()), literal(EXPORTED, String()),
+                  literal(detail, CaseEvent.detail.type))
         for first in range(0, len(case_ids), HISTORY_CHUNK):
-            rows = [{"case_id": case_id, "at": now, "actor": actor, "actor_name": actor_name,
-                     "kind": EXPORTED, "detail": detail, "secret": None}
-                    for case_id in case_ids[first:first + HISTORY_CHUNK]]
+            chunk = list(case_ids[first:first + HISTORY_CHUNK])
             async with self.sessions.begin() as session:
-                await session.execute(insert(CaseEvent), rows)
+                await session.execute(insert(CaseEvent).from_select(
+                    columns, select(Case.id, *values).where(Case.id.in_(chunk))))
