@@ -128,10 +128,11 @@ def add_commands(sub: Any) -> None:
     add.set_defaults(func=cmd_admin_add)
 
     stats = sub.add_parser(
-        "stats", help="case figures for a year",
-        description="Cases by month, kecamatan, type of violence and victim; year to date against "
-                    "last year; median time to acknowledgement; village group coverage. Practice "
-                    "cases never count.")
+        "stats", help="case and victim figures for a year",
+        description="Cases and victims (one per person, as SIMFONI-PPA counts) by month, "
+                    "kecamatan, type of violence, victim category, sex and age group; year to "
+                    "date against last year; median time to acknowledgement; village group "
+                    "coverage. Practice cases never count.")
     stats.add_argument("--year", type=int, help="calendar year (default: this year)")
     stats.add_argument("--region", help="limit to a kecamatan or village code, e.g. 64.01.05")
     stats.add_argument("--language", choices=("id", "en"), default="id")

@@ -349,3 +349,24 @@ async def test_the_export_is_made_aside_and_others_are_answered_meanwhile(
     finally:
         telegram.release.set()
         await bot.stop()
+
+
+async def test_the_workbook_is_a_plain_one_any_spreadsheet_reads(bot: Harness) -> None:
+    """Bold headers, the first row and column frozen, a filter over the data; text stays text,
+    whatever characters it holds."""
+    await two_cases_and_a_practice(bot)
+    await add_cases(bot.runtime.sessions, new_case(wita(2026, 3, 1), village="Janju",
+                                                   reference='R&D <1> "=2+2"'))
+    result = await exporter(bot).export(2026, "xlsx", actor="cli")
+    with zipfile.ZipFile(io.BytesIO(result.content)) as archive:
+        assert archive.testzip() is None
+        assert {"[Content_Types].xml", "xl/workbook.xml", "xl/styles.xml",
+                "xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml"} <= set(archive.namelist())
+    workbook = load_workbook(io.BytesIO(result.content))
+    cases, victims = workbook.worksheets
+    assert cases["A1"].font.b and victims["X1"].font.b and not cases["A2"].font.b
+    assert cases.freeze_panes == victims.freeze_panes == "B2"
+    assert cases.auto_filter.ref == "A1:AB4" and victims.auto_filter.ref == "A1:X5"
+    assert cases["A4"].value == 'R&D <1> "=2+2"' and cases["A4"].data_type == "s"
+    assert victims["A5"].value == 'R&D <1> "=2+2"'
+    assert workbook.properties.creator == "ppa-bot"

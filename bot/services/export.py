@@ -17,9 +17,9 @@ Text is always written as text: never as a formula or a link.
 
 Large years stay cheap (DESIGN §8): cases are read a batch at a time (keyset on the report time,
 each batch in a short read of its own) with their victims and perpetrators, and handed to a worker
-process that turns them into rows and writes them to disk (XlsxWriter's constant-memory mode, or
-CSV files): memory does not grow with the year, and the seconds of formatting never hold the bot's
-event loop (nor its interpreter lock) while others talk to it.
+process that turns them into rows and streams them to disk (``bot/services/export_sheets.py``):
+memory does not grow with the year, and the seconds of formatting never hold the bot's event loop
+(nor its interpreter lock) while others talk to it.
 
 The export is recorded in the history: one ``CaseEvent`` of kind ``exported`` per exported case,
 all sharing an ``export`` id in their detail. The design keeps every disclosure of a case in that
