@@ -68,7 +68,7 @@ EXPORTED = "exported"
 MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                "csv": "application/zip"}
 SUFFIXES = {"xlsx": ".xlsx", "csv": ".zip"}
-BATCH = 500  # cases read and handed to the worker at a time
+BATCH = 200  # cases read and handed to the worker at a time
 HISTORY_CHUNK = 1000  # history rows per INSERT ... SELECT transaction
 
 # What is read from the database for an export; nothing secret is among it.
