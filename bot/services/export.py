@@ -69,6 +69,7 @@ MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadshee
                "csv": "application/zip"}
 SUFFIXES = {"xlsx": ".xlsx", "csv": ".zip"}
 BATCH = 200  # cases read and handed to the worker at a time
+WORKER_NICENESS = 10
 HISTORY_CHUNK = 1000  # history rows per INSERT ... SELECT transaction
 
 # What is read from the database for an export; nothing secret is among it.
@@ -149,7 +150,10 @@ class ExportService:
                                  province=self.settings.region.province_name,
                                  kabupaten=self.settings.region.kabupaten_name, names=names,
                                  work=work, base=base)
-                pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+                # The worker yields the processor to the bot when both want it (nice 10):
+                # on a busy machine the people talking to the bot come first.
+                pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"),
+                                           initializer=os.nice, initargs=(WORKER_NICENESS,))
                 try:
                     # The first task starts the worker process: not on the event loop.
                     started = await asyncio.to_thread(pool.submit, open_sheets, spec)
