@@ -3,8 +3,8 @@
 A village group is registered for Pondong Baru; each reporter walks a report up to the review (not
 timed), then presses Kirim. The clock starts when that update reaches the bot and stops when the
 Telegram double receives the ``sendMessage`` of the alert to the group: the submit transaction
-(case, alert row and outbox row together), the handler waking the outbox dispatcher that runs in
-the same process, and the dispatcher claiming the row and sending it.
+(case, alert row and outbox row together), the commit waking the outbox sender that runs in
+the same process, and the sender claiming the row and sending it.
 
 Telegram's 20-messages-a-minute pace for one group is lifted here (``outbox.
 group_messages_per_minute``): hundreds of reports in a few seconds to one village would otherwise
@@ -47,13 +47,13 @@ async def measure(url: str, reports: int) -> dict[str, Any]:
     telegram = AlertWatch()
     bot = await start_bot(url, telegram=telegram, outbox={"group_messages_per_minute": 100_000})
     await add_group(bot.runtime.sessions, "Pondong Baru", chat_id=GROUP)
-    bot.runtime.start_background()  # the outbox dispatcher, as `ppa-bot run` starts it
+    bot.runtime.start_background()  # the outbox sender, as `ppa-bot run` starts it
     latencies: list[float] = []
     handler: list[float] = []
     for number in range(reports + 3):
         person = Person(bot, 9_000_000 + number, language_code="en")
         await walk_report(person, send=False)
-        await asyncio.sleep(0.05)  # the dispatcher is idle again, as between real reports
+        await asyncio.sleep(0.05)  # the sender is idle again, as between real reports
         telegram.arrived.clear()
         started = time.perf_counter()
         await person.presses("Send")

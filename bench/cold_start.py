@@ -27,7 +27,7 @@ RESTARTS = 5
 async def start_once(api: FakeBotApi, url: str, workdir: Path) -> float:
     seen = len(api.calls)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PPA_BOT_")}
-    env |= {"PPA_BOT_CONFIG": str(workdir / "absent.toml"),
+    env |= {"PPA_BOT_CONFIG": "",
             "PPA_BOT_TELEGRAM__TOKEN": TOKEN,
             "PPA_BOT_TELEGRAM__BASE_URL": api.base_url,
             "PPA_BOT_TELEGRAM__BASE_FILE_URL": api.base_file_url,

@@ -1,7 +1,10 @@
-"""The district's commands of ``ppa-bot``: ``admin add``, ``stats``, ``export``, ``practice purge``.
+"""The district's commands of ``ppa-bot``: ``admin add``, ``stats``, ``export``, ``practice purge``,
+``poster``.
 
 Wired into the parser by ``bot.cli.parser`` (``add_commands``). Each runs against the configured
-database while the bot may be running; none needs the bot's token.
+database while the bot may be running (a new database is migrated and gets the shipped regions
+first); none needs the bot's token, except ``poster`` when the bot's username is neither given
+nor configured (it is then asked from Telegram).
 """
 
 from __future__ import annotations
@@ -11,17 +14,23 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 
+if TYPE_CHECKING:
+    from bot.regions import RegionDirectory
+
 T = TypeVar("T")
 
 
 def _run(settings: Settings, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+    from bot.bootstrap import prepare
     from bot.db import database
+
+    prepare(settings)
 
     async def run() -> T:
         async with database(settings.database.url) as sessions:
@@ -115,6 +124,50 @@ def cmd_practice_purge(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_poster(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.config import USERNAME
+    from bot.poster import PosterError, bot_link, file_name, poster_pdf, posters_zip, village_named
+    from bot.setup_errors import fetch_username
+
+    username = (args.username or "").strip().removeprefix("@")
+    if username and not USERNAME.fullmatch(username):
+        print("error: --username is the bot's username as in its t.me link (5-32 letters, digits "
+              "or _), for example ppa_paser_bot", file=sys.stderr)
+        return 2
+    regions = _run(settings, _load_regions)
+    try:
+        place = None if args.all else village_named(regions, args.village)
+    except PosterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if not username:
+        username = asyncio.run(fetch_username(settings))
+    link = bot_link(username)
+    if place is not None:
+        out = Path(args.out or file_name(place))
+        out.write_bytes(poster_pdf(settings, username, place, args.language))
+        print(f"poster for {place.kind.capitalize()} {place.village}, Kecamatan {place.kecamatan} "
+              f"({place.code}) written to {out}; its QR code opens {link}")
+        return 0
+    content, count = posters_zip(settings, username, regions, args.language)
+    if count == 0:
+        print("error: no villages in the database: import them with `ppa-bot regions import "
+              "CSV`", file=sys.stderr)
+        return 1
+    out = Path(args.out or f"poster-{settings.region.kabupaten_name.lower()}.zip")
+    out.write_bytes(content)
+    print(f"{count} posters (one PDF per village, a folder per kecamatan) written to {out}; "
+          f"their QR code opens {link}")
+    return 0
+
+
+async def _load_regions(sessions: async_sessionmaker[AsyncSession]) -> RegionDirectory:
+    from bot.regions import RegionDirectory
+
+    async with sessions() as session:
+        return await RegionDirectory.load(session)
+
+
 def add_commands(sub: Any) -> None:
     """Add this module's commands to the ``ppa-bot`` sub-parsers."""
     admin = sub.add_parser("admin", help="kabupaten admins", description="Admin commands.")
@@ -165,3 +218,23 @@ def add_commands(sub: Any) -> None:
     purge.add_argument("--older-than", type=float, default=0, metavar="DAYS",
                        help="only those older than DAYS days (default: all)")
     purge.set_defaults(func=cmd_practice_purge)
+
+    poster = sub.add_parser(
+        "poster", help="A4 posters with the bot's QR code, for villages",
+        description="An A4 poster in Bahasa Indonesia for a village: what the bot is for, that it "
+                    "is safe and secret, how to start (the bot's t.me link as a QR code and "
+                    "printed) and the emergency numbers (config: hotlines). It names no one. The "
+                    "bot's username comes from --username, telegram.username, or Telegram "
+                    "(getMe, with the token).")
+    which = poster.add_mutually_exclusive_group(required=True)
+    which.add_argument("--village", metavar="CODE",
+                       help="the village's Kemendagri code, e.g. 64.01.05.2009 (or its name)")
+    which.add_argument("--all", action="store_true",
+                       help="every village: one PDF each, in a zip with a folder per kecamatan")
+    poster.add_argument("--out", metavar="FILE",
+                        help="default: poster-<code>-<village>.pdf, or poster-<kabupaten>.zip")
+    poster.add_argument("--username", metavar="BOT",
+                        help="the bot's username (without asking Telegram), e.g. ppa_paser_bot")
+    poster.add_argument("--language", choices=("id", "en"), default="id",
+                        help="the poster's language (default id)")
+    poster.set_defaults(func=cmd_poster)

@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
-from bot import jobs, menus
+from bot import first_steps, jobs, menus
+from bot.context import CONTEXT_TYPES, RUNTIME, runtime_of
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ FLUSH_SECONDS = 20
 def build_application(rt: Runtime, *, request: BaseRequest | None = None,
                       updates_request: BaseRequest | None = None,
                       rate_limiter: bool = True) -> Application:
-    import handlers  # late: handlers import the runtime accessors
+    import handlers  # late: handlers import the runtime
 
     settings = rt.settings
     builder = (
@@ -32,12 +33,13 @@ def build_application(rt: Runtime, *, request: BaseRequest | None = None,
         .base_url(settings.telegram.base_url)
         .base_file_url(settings.telegram.base_file_url)
         .defaults(Defaults(tzinfo=settings.tz))
+        .context_types(CONTEXT_TYPES)
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
     if rate_limiter:
-        # Our dispatcher does its own retries; the limiter only keeps the pace Telegram allows.
+        # Our outbox sender does its own retries; the limiter only keeps the pace Telegram allows.
         # (PTB's builder types its rate-limiter slot as None until one is set: hence the ignore.)
         builder = builder.rate_limiter(AIORateLimiter(max_retries=0))  # type: ignore[arg-type]
     if request is not None:
@@ -45,8 +47,8 @@ def build_application(rt: Runtime, *, request: BaseRequest | None = None,
     if updates_request is not None:
         builder = builder.get_updates_request(updates_request)
     application = builder.build()
-    application.bot_data["runtime"] = rt
-    rt.dispatcher.bot = application.bot
+    application.bot_data[RUNTIME] = rt
+    rt.sender.bot = application.bot
     handlers.register(application)
     return application
 
@@ -54,21 +56,23 @@ def build_application(rt: Runtime, *, request: BaseRequest | None = None,
 async def start_runtime(application: Application) -> None:
     """Start-up work shared by the real run and the tests: load regions, point the outbox at the
     bot."""
-    rt: Runtime = application.bot_data["runtime"]
+    rt = runtime_of(application)
     await rt.load_regions()
     if not rt.regions.places:
         log.warning("no regions in the database: run `ppa-bot regions import` first")
-    rt.dispatcher.bot = application.bot
+    rt.sender.bot = application.bot
 
 
 async def post_init(application: Application) -> None:
-    rt: Runtime = application.bot_data["runtime"]
+    rt = runtime_of(application)
     await start_runtime(application)
     await menus.publish(application.bot, rt.sessions)  # command menus per scope and language
     jobs.schedule(application, rt)
     rt.start_background()
     freeze_startup_objects()
     log.info("bot started as @%s", application.bot.username)
+    if steps := await first_steps.next_steps(rt.sessions, application.bot.username):
+        print("\n".join(steps), flush=True)  # a new district's next steps, until they are done
 
 
 def freeze_startup_objects() -> None:
@@ -81,16 +85,16 @@ def freeze_startup_objects() -> None:
 
 async def post_stop(application: Application) -> None:
     """Updates in flight are done; send what they queued while the bot can still talk."""
-    rt: Runtime = application.bot_data["runtime"]
+    rt = runtime_of(application)
     await rt.stop_background()
     try:
-        await asyncio.wait_for(rt.dispatcher.drain(), timeout=FLUSH_SECONDS)
+        await asyncio.wait_for(rt.sender.drain(), timeout=FLUSH_SECONDS)
     except TimeoutError:
         log.warning("outbox not empty at shutdown; it is sent after the next start")
 
 
 async def post_shutdown(application: Application) -> None:
-    rt: Runtime = application.bot_data["runtime"]
+    rt = runtime_of(application)
     await rt.close()
 
 

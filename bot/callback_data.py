@@ -7,11 +7,12 @@ Every press is authorised again by the service that acts on it; this only checks
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
-from bot import case_status as workflow
-from bot import report_form as form
+from bot.domain import form, workflow
 
 VERSION = "1"
 _NONCE = re.compile(r"^[0-9a-f]{8}$")
@@ -24,64 +25,95 @@ class BadCallback(ValueError):
     """Callback data that is not ours, or not of this version."""
 
 
+class Press:
+    """A kind of button: ``HEADS`` declares its prefix(es), the dataclass its fields, ``pack``
+    writes it and ``parse`` below reads it back. ``handlers/__init__.py`` maps each kind to the
+    one handler its presses go to (``pattern``)."""
+
+    HEADS: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def heads(cls) -> tuple[str, ...]:
+        return tuple(head + VERSION for head in cls.HEADS)
+
+    @classmethod
+    def head(cls) -> str:
+        return cls.HEADS[0] + VERSION
+
+    @classmethod
+    def pattern(cls) -> str:
+        """What PTB's ``CallbackQueryHandler`` matches: this kind's prefix, then its fields."""
+        fields = r"(\||$)" if not dataclasses.fields(cls) else r"\|"  # type: ignore[arg-type]
+        return "^(" + "|".join(re.escape(head) for head in cls.heads()) + ")" + fields
+
+
 @dataclass(frozen=True)
-class ReportPress:
+class ReportPress(Press):
+    HEADS: ClassVar[tuple[str, ...]] = ("r",)
+
     nonce: str
     step: str
     action: str
     value: str
 
     def pack(self) -> str:
-        return "|".join(("r" + VERSION, self.nonce, self.step, self.action, self.value))
+        return "|".join((self.head(), self.nonce, self.step, self.action, self.value))
 
 
 @dataclass(frozen=True)
-class CancelPress:
+class CancelPress(Press):
+    HEADS: ClassVar[tuple[str, ...]] = ("x",)
+
     nonce: str
     confirm: bool
 
     def pack(self) -> str:
-        return "|".join(("x" + VERSION, self.nonce, "y" if self.confirm else "n"))
+        return "|".join((self.head(), self.nonce, "y" if self.confirm else "n"))
 
 
 @dataclass(frozen=True)
-class LanguagePress:
+class LanguagePress(Press):
+    HEADS: ClassVar[tuple[str, ...]] = ("l",)
+
     language: str
 
     def pack(self) -> str:
-        return "|".join(("l" + VERSION, self.language))
+        return "|".join((self.head(), self.language))
 
 
 @dataclass(frozen=True)
-class StartPress:
+class StartPress(Press):
     """The "start a report" button under the greeting."""
 
+    HEADS: ClassVar[tuple[str, ...]] = ("s",)
     def pack(self) -> str:
-        return "s" + VERSION
+        return self.head()
 
 
 @dataclass(frozen=True)
-class PrivacyPress:
+class PrivacyPress(Press):
     """Confirmations for /tarik_persetujuan ("withdraw") and wiping the chat ("wipe")."""
 
+    HEADS: ClassVar[tuple[str, ...]] = ("p",)
     action: str
 
     def pack(self) -> str:
-        return "|".join(("p" + VERSION, self.action))
+        return "|".join((self.head(), self.action))
 
 
 PRIVACY_ACTIONS = {"withdraw", "wipe", "keep"}
 
 
 @dataclass(frozen=True)
-class AlertPress:
+class AlertPress(Press):
     """A button under an alert: ``ack`` (Terima), ``detail``, ``help`` (ask the next tier)."""
 
+    HEADS: ClassVar[tuple[str, ...]] = ("a",)
     case_id: int
     action: str
 
     def pack(self) -> str:
-        return "|".join(("a" + VERSION, str(self.case_id), self.action))
+        return "|".join((self.head(), str(self.case_id), self.action))
 
 
 ALERT_ACTIONS = {"ack", "detail", "help"}
@@ -95,131 +127,158 @@ _REGION = re.compile(r"^\d{2}\.\d{2}(\.\d{2}(\.\d{4})?)?$")
 
 
 @dataclass(frozen=True)
-class GroupRequestPress:
+class GroupRequestPress(Press):
     """Setujui / Tolak under a group's registration request, in an admin's chat."""
 
+    HEADS: ClassVar[tuple[str, ...]] = ("g",)
     request_id: int
     approve: bool
 
     def pack(self) -> str:
-        return "|".join(("g" + VERSION, str(self.request_id), "y" if self.approve else "n"))
+        return "|".join((self.head(), str(self.request_id), "y" if self.approve else "n"))
 
 
 @dataclass(frozen=True)
-class VillagePickPress:
+class VillagePickPress(Press):
     """The village picker of ``/daftar`` in a group; only ``user_id`` (who sent it) may press.
     ``k``: villages of kecamatan ``code`` (page ``page``); ``v``: choose village ``code``;
     ``b``: back to the kecamatan list."""
 
+    HEADS: ClassVar[tuple[str, ...]] = ("d",)
     user_id: int
     action: str
     code: str
     page: int = 0
 
     def pack(self) -> str:
-        return "|".join(("d" + VERSION, str(self.user_id), self.action, self.code,
+        return "|".join((self.head(), str(self.user_id), self.action, self.code,
                          str(self.page)))
 
 
 @dataclass(frozen=True)
-class InvitePress:
+class InvitePress(Press):
     """``/undang``: make a link for role ``o`` (officer) or ``a`` (admin) in a region."""
 
+    HEADS: ClassVar[tuple[str, ...]] = ("u",)
     role: str
     region_code: str
 
     def pack(self) -> str:
-        return "|".join(("u" + VERSION, self.role, self.region_code))
+        return "|".join((self.head(), self.role, self.region_code))
 
 
 @dataclass(frozen=True)
-class StaffPress:
+class StaffPress(Press):
     """``/petugas`` (kind ``officer``, head ``o``) and ``/grup`` (kind ``group``, head ``q``)."""
 
+    HEADS: ClassVar[tuple[str, ...]] = ("o", "q")  # officers, groups
     kind: str
     action: str
     responder_id: int = 0
     value: str = ""
 
     def pack(self) -> str:
-        head = ("o" if self.kind == "officer" else "q") + VERSION
+        head = self.HEADS[0 if self.kind == "officer" else 1] + VERSION
         return "|".join((head, self.action, str(self.responder_id), self.value))
 
 
 @dataclass(frozen=True)
-class PurgePress:
+class PurgePress(Press):
     """Confirmation of ``/hapus_latihan`` (delete every practice case)."""
 
+    HEADS: ClassVar[tuple[str, ...]] = ("h",)
     confirm: bool
 
     def pack(self) -> str:
-        return "|".join(("h" + VERSION, "y" if self.confirm else "n"))
+        return "|".join((self.head(), "y" if self.confirm else "n"))
+
+
+@dataclass(frozen=True)
+class PosterPress(Press):
+    """``/poster``'s village picker (admins, private chat): ``k`` villages of kecamatan ``code``
+    (page ``page``), ``v`` the poster of village ``code``, ``b`` back to the kecamatan list."""
+
+    HEADS: ClassVar[tuple[str, ...]] = ("t",)
+    action: str
+    code: str
+    page: int = 0
+
+    def pack(self) -> str:
+        return "|".join((self.head(), self.action, self.code, str(self.page)))
 
 
 STAFF_ACTIONS = {"list", "show", "revoke", "restore", "admin", "region", "move"}
 PICK_ACTIONS = {"k", "v", "b"}
-AdminPress = GroupRequestPress | VillagePickPress | InvitePress | StaffPress | PurgePress
+AdminPress = (GroupRequestPress | VillagePickPress | InvitePress | StaffPress | PurgePress
+              | PosterPress)
 
 
 def _parse_admin(head: str, fields: list[str]) -> AdminPress | None:
-    if head == "g" + VERSION and len(fields) == 2 and _ID.match(fields[0]) \
+    if head == GroupRequestPress.head() and len(fields) == 2 and _ID.match(fields[0]) \
             and fields[1] in ("y", "n"):
         return GroupRequestPress(int(fields[0]), fields[1] == "y")
-    if head == "d" + VERSION and len(fields) == 4 and _ID.match(fields[0]) \
+    if head == VillagePickPress.head() and len(fields) == 4 and _ID.match(fields[0]) \
             and fields[1] in PICK_ACTIONS and (fields[2] == "" or _REGION.match(fields[2])) \
             and fields[3].isdigit() and len(fields[3]) <= 3:
         return VillagePickPress(int(fields[0]), fields[1], fields[2], int(fields[3]))
-    if head == "u" + VERSION and len(fields) == 2 and fields[0] in ("o", "a") \
+    if head == InvitePress.head() and len(fields) == 2 and fields[0] in ("o", "a") \
             and _REGION.match(fields[1]):
         return InvitePress(fields[0], fields[1])
-    if head in ("o" + VERSION, "q" + VERSION) and len(fields) == 3 \
+    if head in StaffPress.heads() and len(fields) == 3 \
             and fields[0] in STAFF_ACTIONS and (fields[1] == "0" or _ID.match(fields[1])) \
             and (_VALUE.match(fields[2])):
-        kind = "officer" if head[0] == "o" else "group"
+        kind = "officer" if head == StaffPress.heads()[0] else "group"
         return StaffPress(kind, fields[0], int(fields[1]), fields[2])
-    if head == "h" + VERSION and len(fields) == 1 and fields[0] in ("y", "n"):
+    if head == PurgePress.head() and len(fields) == 1 and fields[0] in ("y", "n"):
         return PurgePress(fields[0] == "y")
+    if head == PosterPress.head() and len(fields) == 3 and fields[0] in PICK_ACTIONS \
+            and (fields[1] == "" or _REGION.match(fields[1])) \
+            and fields[2].isdigit() and len(fields[2]) <= 3:
+        return PosterPress(fields[0], fields[1], int(fields[2]))
     return None
 
 
 # ---- case handling: the case card, the case list, the reporter's status news ----
 
 @dataclass(frozen=True)
-class CasePress:
+class CasePress(Press):
     """A button on a case card (``c1``). ``seen``: the status the card showed, so that a button
     left over from before the case moved on is recognised as stale. ``value``: the target status
     (``set``), referral target (``refer``), reason for closing (``close``), submenu (``menu``) or
     page (``history``)."""
 
+    HEADS: ClassVar[tuple[str, ...]] = ("c",)
     case_id: int
     action: str
     value: str = ""
     seen: str = ""
 
     def pack(self) -> str:
-        return "|".join(("c" + VERSION, str(self.case_id), self.action, self.value, self.seen))
+        return "|".join((self.head(), str(self.case_id), self.action, self.value, self.seen))
 
 
 @dataclass(frozen=True)
-class CaseListPress:
+class CaseListPress(Press):
     """``/kasus`` filters and pages (``k1``): status filter, kecamatan (``*``: choose one)."""
 
+    HEADS: ClassVar[tuple[str, ...]] = ("k",)
     status: str = "open"
     kecamatan: str = ""
     page: int = 0
 
     def pack(self) -> str:
-        return "|".join(("k" + VERSION, self.status, self.kecamatan, str(self.page)))
+        return "|".join((self.head(), self.status, self.kecamatan, str(self.page)))
 
 
 @dataclass(frozen=True)
-class NewsPress:
+class NewsPress(Press):
     """Under a status message to the reporter: stop (``off``) or resume (``on``) status news."""
 
+    HEADS: ClassVar[tuple[str, ...]] = ("n",)
     wanted: bool
 
     def pack(self) -> str:
-        return "|".join(("n" + VERSION, "on" if self.wanted else "off"))
+        return "|".join((self.head(), "on" if self.wanted else "off"))
 
 
 CASE_VALUES = {
@@ -236,18 +295,18 @@ CasePresses = CasePress | CaseListPress | NewsPress
 
 
 def _parse_case(head: str, fields: list[str]) -> CasePresses | None:
-    if head == "c" + VERSION and len(fields) == 4 and _ID.match(fields[0]) \
+    if head == CasePress.head() and len(fields) == 4 and _ID.match(fields[0]) \
             and fields[1] in CASE_ACTIONS and fields[3] in ("", *workflow.STATUSES):
         action, value = fields[1], fields[2]
         valid = (value.isdigit() and len(value) <= 3) if action == "history" \
             else value in CASE_VALUES[action]
         if valid:
             return CasePress(int(fields[0]), action, value, fields[3])
-    if head == "k" + VERSION and len(fields) == 3 and fields[0] in LIST_FILTERS \
+    if head == CaseListPress.head() and len(fields) == 3 and fields[0] in LIST_FILTERS \
             and (fields[1] in ("", "*") or _REGION.match(fields[1])) \
             and fields[2].isdigit() and len(fields[2]) <= 3:
         return CaseListPress(fields[0], fields[1], int(fields[2]))
-    if head == "n" + VERSION and len(fields) == 1 and fields[0] in ("on", "off"):
+    if head == NewsPress.head() and len(fields) == 1 and fields[0] in ("on", "off"):
         return NewsPress(fields[0] == "on")
     return None
 
@@ -257,21 +316,21 @@ def parse(data: str | None) -> (ReportPress | CancelPress | LanguagePress | Star
     if not data or len(data.encode()) > 64:
         raise BadCallback("empty or too long")
     head, *fields = data.split("|")
-    if head == "r" + VERSION and len(fields) == 4:
+    if head == ReportPress.head() and len(fields) == 4:
         nonce, step, action, value = fields
         if (_NONCE.match(nonce) and step in REPORT_STEPS and action in REPORT_ACTIONS
                 and _VALUE.match(value)):
             return ReportPress(nonce, step, action, value)
-    elif head == "x" + VERSION and len(fields) == 2 and _NONCE.match(fields[0]) \
+    elif head == CancelPress.head() and len(fields) == 2 and _NONCE.match(fields[0]) \
             and fields[1] in ("y", "n"):
         return CancelPress(fields[0], fields[1] == "y")
-    elif head == "l" + VERSION and len(fields) == 1 and fields[0] in ("id", "en"):
+    elif head == LanguagePress.head() and len(fields) == 1 and fields[0] in ("id", "en"):
         return LanguagePress(fields[0])
-    elif head == "s" + VERSION and not fields:
+    elif head == StartPress.head() and not fields:
         return StartPress()
-    elif head == "p" + VERSION and len(fields) == 1 and fields[0] in PRIVACY_ACTIONS:
+    elif head == PrivacyPress.head() and len(fields) == 1 and fields[0] in PRIVACY_ACTIONS:
         return PrivacyPress(fields[0])
-    elif head == "a" + VERSION and len(fields) == 2 and _CASE_ID.match(fields[0]) \
+    elif head == AlertPress.head() and len(fields) == 2 and _CASE_ID.match(fields[0]) \
             and fields[1] in ALERT_ACTIONS:
         return AlertPress(int(fields[0]), fields[1])
     elif (admin_press := _parse_admin(head, fields)) is not None:

@@ -15,38 +15,51 @@ from bot import admin_cli, cli_cases, cli_responders
 from bot.config import ConfigError, Settings, load_settings, require_token, require_webhook
 from bot.crypto import KeyMaterialError, generate_key
 from bot.logging_setup import setup_logging
+from bot.setup_errors import SetupError
 
 log = logging.getLogger("ppa_bot")
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from telegram.error import TelegramError
+
     from bot.app import build_application
-    from bot.bootstrap import prepare_database
-    from bot.runtime import Runtime, open_vault
+    from bot.bootstrap import prepare
+    from bot.runtime import Runtime, checked_vault
+    from bot.setup_errors import telegram_failure
 
     require_token(settings)
     if settings.telegram.mode == "webhook":
         require_webhook(settings)
-    prepare_database(settings.database.url, kabupaten_code=settings.region.kabupaten_code,
-                     kabupaten_name=settings.region.kabupaten_name)
-    vault = open_vault(settings, create=True)
+    prepare(settings)
+    # Never a new key over existing encrypted data; never a key that cannot read it.
+    vault = checked_vault(settings)
     rt = Runtime.create(settings, vault=vault)
     application = build_application(rt)
-    if settings.telegram.mode == "webhook":
-        from bot.webhook import run_webhook
+    try:
+        if settings.telegram.mode == "webhook":
+            from bot.webhook import run_webhook
 
-        run_webhook(application, rt)
-        return 0
-    # Not PTB's run_polling: it confirms updates to Telegram before handling them (bot/polling.py).
-    from bot.polling import run_polling
+            run_webhook(application, rt)
+            return 0
+        # Not PTB's run_polling: it confirms updates to Telegram before handling them
+        # (bot/polling.py).
+        from bot.polling import run_polling
 
-    run_polling(application, rt)
+        run_polling(application, rt)
+    except TelegramError as exc:  # getMe at start, or a token revoked while running
+        raise telegram_failure(exc, settings) from None
     return 0
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.bootstrap import prepare
     from bot.db import upgrade
 
+    if args.revision == "head":  # as every command does: a new database gets the regions too
+        new = prepare(settings)
+        print("database is at revision head" + (", regions imported" if new else ""))
+        return 0
     upgrade(settings.database.url, args.revision)
     print(f"database is at revision {args.revision}")
     return 0
@@ -83,56 +96,59 @@ def cmd_regions_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_keys_generate(args: argparse.Namespace, settings: Settings) -> int:
-    print(generate_key())
+    from bot.crypto import generate_lookup_key
+
+    print(generate_lookup_key() if args.lookup else generate_key())
     return 0
 
 
 def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.crypto import Vault, load_keys
+    from bot.bootstrap import prepare
+    from bot.crypto import load_key_material
     from bot.db import database
-    from bot.keys import reencrypt_all
+    from bot.keys import finish_rotation, rotate_key_file
     from bot.runtime import default_key_file
     from models.encryption import install_cipher
 
+    new = prepare(settings)  # a new database gets its first key, as at the bot's first start
     configured = settings.security.encryption_key
     key_file = default_key_file(settings)
     if configured.strip():
-        keys = load_keys(configured, key_file, create=False)
-        if len(keys) < 2:
+        material = load_key_material(configured, settings.security.lookup_key, key_file,
+                                     create=False)
+        if len(material.fernet_keys) < 2:
             print("error: put the new key first and the old one after it in "
                   "security.encryption_key (\"NEW,OLD\"), then run this again", file=sys.stderr)
             return 2
-    else:
-        old = load_keys("", key_file, create=False)
-        keys = [generate_key(), *old]
-        _write_key_file(key_file, keys)  # both keys: a crash now leaves everything readable
-    vault = Vault(keys)
-    install_cipher(vault)
+        vault = material.vault()
+        install_cipher(vault)
 
-    async def run() -> int:
-        async with database(settings.database.url) as sessions:
-            return await reencrypt_all(sessions, vault)
+        async def by_config() -> int:
+            async with database(settings.database.url) as sessions:
+                return await finish_rotation(sessions, vault, "security.encryption_key")
 
-    count = asyncio.run(run())
-    if configured.strip():
-        print(f"re-encrypted {count} rows; now remove the old key(s) from security.encryption_key")
-    else:
-        _write_key_file(key_file, keys[:1])
-        print(f"re-encrypted {count} rows under a new key in {key_file}")
+        count = asyncio.run(by_config())
+        print(f"re-encrypted {count} values; every value now reads with the first key alone: "
+              f"remove the old key(s) from security.encryption_key")
+        return 0
+
+    if new and not key_file.is_file():  # a new database: its first key, as at the first start
+        load_key_material("", settings.security.lookup_key, key_file, create=True)
+    count, resumed = rotate_key_file(settings.database.url, key_file,
+                                     configured_lookup=settings.security.lookup_key)
+    if resumed:
+        print("finished the rotation an earlier run left unfinished")
+    print(f"re-encrypted {count} values under a new key in {key_file}")
     return 0
 
 
-def _write_key_file(path: Path, keys: list[str]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("\n".join(keys) + "\n")
-    tmp.chmod(0o600)
-    tmp.replace(path)
-
-
 def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.bootstrap import prepare
     from bot.clock import Clock
     from bot.db import database
     from bot.health import health_report, is_healthy
+
+    prepare(settings)
 
     async def run() -> dict[str, object]:
         async with database(settings.database.url) as sessions:
@@ -153,14 +169,19 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="ppa-bot", description="PPA reporting bot for Telegram.")
     sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run the bot (polling or webhook, as telegram.mode says)",
-                         description="Migrate the database, import regions if empty, run the bot.")
+    run = sub.add_parser(
+        "run", help="run the bot (polling or webhook, as telegram.mode says)",
+        description="Migrate the database, import the shipped regions if it has none, run the "
+                    "bot. While the district has no admin or village group yet, it prints the "
+                    "next steps.")
     run.set_defaults(func=cmd_run)
 
     db = sub.add_parser("db", help="database schema", description="Database schema commands.")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     up = db_sub.add_parser("upgrade", help="migrate to the newest schema",
-                           description="Apply Alembic migrations up to REVISION (default head).")
+                           description="Apply Alembic migrations up to REVISION (default head); "
+                                       "at head, a database without regions gets the shipped "
+                                       "ones.")
     up.add_argument("revision", nargs="?", default="head")
     up.set_defaults(func=cmd_db_upgrade)
     down = db_sub.add_parser("downgrade", help="migrate back to REVISION",
@@ -191,13 +212,17 @@ def parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("keys", help="encryption keys", description="Encryption key commands.")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     gen = keys_sub.add_parser("generate", help="print a new Fernet key",
-                              description="Print a new key for security.encryption_key.")
+                              description="Print a new key for security.encryption_key (or, with "
+                                          "--lookup, for security.lookup_key).")
+    gen.add_argument("--lookup", action="store_true",
+                     help="a lookup key (finds reporters; set once, never rotated)")
     gen.set_defaults(func=cmd_keys_generate)
     rot = keys_sub.add_parser(
         "rotate", help="re-encrypt everything under a new key",
         description="With a key file: make a new key, re-encrypt every stored secret, drop the old "
-                    "key. With security.encryption_key: give \"NEW,OLD\" there first. Stop the bot "
-                    "while it runs.")
+                    "key; a run that was interrupted is finished by running it again. With "
+                    "security.encryption_key: give \"NEW,OLD\" there first. The lookup key is "
+                    "never rotated. Stop the bot while it runs.")
     rot.set_defaults(func=cmd_keys_rotate)
     return root
 
@@ -205,23 +230,39 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     setup_logging()
+    token = ""
     try:
         settings = load_settings()
+        token = settings.telegram.token.strip()
         setup_logging(settings.logging.level, settings.logging.format)
         func: Command = args.func
         return func(args, settings)
     except (ConfigError, KeyMaterialError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc), 2, token)
+    except SetupError as exc:
+        return _fail(str(exc), exc.code, token)
     except (OSError, DBAPIError) as exc:
         # A database that cannot be reached or a path that cannot be written: one line, no
         # traceback, and never the URL itself (it may hold a password).
         reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
-        print(f"error: {reason}. Check database.url (PPA_BOT_DATABASE__URL) and the paths given.",
-              file=sys.stderr)
-        return 1
+        return _fail(f"{reason}. Check database.url (PPA_BOT_DATABASE__URL) and the paths "
+                     "given.", 1, token)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a fault of ours: its stack in the log, without its message
+        log.error("%s failed", args.command, exc_info=exc)
+        return _fail(f"{type(exc).__name__} in ppa-bot {args.command}: a fault of the program, "
+                     "not of the set-up. The line above has where it happened; please report "
+                     "it.", 1, token)
+
+
+def _fail(message: str, code: int, token: str) -> int:
+    """Print ``error: message`` as one line, without the bot's token whatever it quotes."""
+    line = " ".join(message.split())
+    if token:
+        line = line.replace(token, "<token>")
+    print(f"error: {line}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -14,14 +14,8 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from bot.config import Settings
-from bot.services.responders import (
-    Overview,
-    ResponderError,
-    add_group,
-    add_officer,
-    overview,
-    tier_of,
-)
+from bot.domain.tiers import tier_of
+from bot.services.responders import Overview, ResponderError, add_group, add_officer, overview
 from models import Responder
 
 if TYPE_CHECKING:
@@ -78,14 +72,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(settings: Settings, work: Callable[[Runtime], Awaitable[T]]) -> T:
-    """Run ``work(runtime)`` against the database, migrated first; the runtime is closed after."""
-    from bot.db import upgrade
-    from bot.runtime import Runtime
+    """Run ``work(runtime)`` against the database, prepared first as ``ppa-bot run`` does (a new
+    one also gets its key file, as at the bot's first start); the runtime is closed after."""
+    from bot.bootstrap import prepare
+    from bot.runtime import Runtime, open_vault
 
-    upgrade(settings.database.url)
+    vault = open_vault(settings, create=prepare(settings))
 
     async def go() -> T:
-        rt = Runtime.create(settings)
+        rt = Runtime.create(settings, vault=vault)
         try:
             await rt.load_regions()
             return await work(rt)
@@ -138,7 +133,7 @@ def _report(settings: Settings, work: Callable[[Runtime], Awaitable[tuple[str, s
 
 def cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
     async def work(rt: Runtime) -> tuple[str, list[str]] | None:
-        done = await rt.alerts.revoke(args.chat_id)
+        done = await rt.escalation.revoke(args.chat_id)
         if done is None:
             return None
         responder, rerouted = done

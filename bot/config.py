@@ -1,12 +1,14 @@
 """Configuration: one validated object, read from TOML and overridable from the environment.
 
-The file is named by ``PPA_BOT_CONFIG`` (default ``./config.toml``); any key can be overridden as
-``PPA_BOT_<SECTION>__<KEY>``. Errors name the key and the fix in one line.
+The file is named by ``PPA_BOT_CONFIG`` (default ``./config.toml``, used when it exists; an empty
+``PPA_BOT_CONFIG`` means no file). A file that ``PPA_BOT_CONFIG`` names must exist. Any key can be
+overridden as ``PPA_BOT_<SECTION>__<KEY>``. Errors name the key and the fix in one line.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,6 +21,8 @@ from pydantic_settings import (
     SettingsError,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 ENV_PREFIX = "PPA_BOT_"
 DEFAULT_CONFIG_FILE = "config.toml"
@@ -34,6 +38,9 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{4,31}")
+
+
 class TelegramSettings(Section):
     token: str = ""
     base_url: str = "https://api.telegram.org/bot"
@@ -41,6 +48,8 @@ class TelegramSettings(Section):
     poll_interval: float = Field(default=1.0, ge=0)
     mode: Literal["polling", "webhook"] = "polling"
     bot_name: str = "Layanan PPA Paser"
+    # The bot's @username, for its t.me link (posters); empty: asked from Telegram (getMe).
+    username: str = ""
     # A greeting that does not say what the bot is for: a glance at a shared phone reveals little.
     neutral_greeting: bool = False
 
@@ -52,6 +61,15 @@ class TelegramSettings(Section):
                 or not (value.endswith("/bot") or "{token}" in value):
             raise ValueError("give the server's address ending in /bot, for example "
                              "http://127.0.0.1:8081/bot (or .../file/bot for base_file_url)")
+        return value
+
+    @field_validator("username")
+    @classmethod
+    def _telegram_username(cls, value: str) -> str:
+        value = value.strip().removeprefix("@")
+        if value and not USERNAME.fullmatch(value):
+            raise ValueError("give the bot's username as in its t.me link, 5-32 letters, digits "
+                             "or _, for example ppa_paser_bot")
         return value
 
 
@@ -83,7 +101,20 @@ class DatabaseSettings(Section):
         if not sep or scheme.lower() not in drivers:
             raise ValueError("use sqlite+aiosqlite:///path/to/file.sqlite3 or "
                              "postgresql+asyncpg://user:password@host/database")
-        return f"{drivers[scheme.lower()]}://{rest}"
+        url = f"{drivers[scheme.lower()]}://{rest}"
+        try:  # the value is never repeated: it may hold a password
+            parsed = make_url(url)
+            parsed.port  # noqa: B018 - a port that is not a number fails here
+        except (ArgumentError, ValueError):
+            raise ValueError("it is not a valid address; write it as postgresql+asyncpg://"
+                             "user:password@host:5432/database (a password with @, : or / "
+                             "written as %40, %3A, %2F) or sqlite+aiosqlite:///path/to/file."
+                             "sqlite3") from None
+        if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+            raise ValueError("SQLite needs a file, for example "
+                             "sqlite+aiosqlite:///./data/ppa-bot.sqlite3 (a database in memory "
+                             "is lost at every connection)")
+        return url
 
 
 class Hotline(Section):
@@ -131,10 +162,20 @@ class EvidenceSettings(Section):
 
 class SecuritySettings(Section):
     encryption_key: str = ""
+    lookup_key: str = ""
     key_file: str = ""
     max_reports_per_day: int = Field(default=5, ge=1)
     max_messages_per_minute: int = Field(default=30, ge=1)
+
+
+class PrivacySettings(Section):
+    """What is kept, and for how long (UU PDP)."""
+
+    # Days after a case is closed before its content (story, landmark, phone, files, messages)
+    # is deleted and the link to the reporter removed; the anonymous figures stay.
     retention_days_after_close: int = Field(default=365, ge=1)
+    # Days a sent (or abandoned) notification is kept before its row is deleted.
+    sent_messages_keep_days: int = Field(default=7, ge=1)
 
 
 class EscalationSettings(Section):
@@ -150,7 +191,7 @@ class EscalationSettings(Section):
 
 
 class OutboxSettings(Section):
-    """The dispatcher's pace: Telegram allows about 20 messages a minute in one group."""
+    """The outbox sender's pace: Telegram allows about 20 messages a minute in one group."""
 
     group_messages_per_minute: int = Field(default=20, ge=1)
 
@@ -183,6 +224,7 @@ class Settings(BaseSettings):
     drafts: DraftSettings = DraftSettings()
     evidence: EvidenceSettings = EvidenceSettings()
     security: SecuritySettings = SecuritySettings()
+    privacy: PrivacySettings = PrivacySettings()
     escalation: EscalationSettings = EscalationSettings()
     outbox: OutboxSettings = OutboxSettings()
     training: TrainingSettings = TrainingSettings()
@@ -197,9 +239,9 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        path = Path(os.environ.get(ENV_PREFIX + "CONFIG", DEFAULT_CONFIG_FILE))
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if path.is_file():
+        path = config_path()
+        if path is not None and path.is_file():
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
 
@@ -208,8 +250,30 @@ class Settings(BaseSettings):
         return ZoneInfo(self.region.timezone)
 
 
+def config_path() -> Path | None:
+    """The config file: the one ``PPA_BOT_CONFIG`` names, else ./config.toml; None for
+    ``PPA_BOT_CONFIG=""`` (environment and defaults only)."""
+    named = os.environ.get(ENV_PREFIX + "CONFIG")
+    if named is None:
+        return Path(DEFAULT_CONFIG_FILE)
+    return Path(named) if named.strip() else None
+
+
 def _config_file() -> str:
-    return os.environ.get(ENV_PREFIX + "CONFIG", DEFAULT_CONFIG_FILE)
+    path = config_path()
+    return str(path) if path is not None else "config.toml"
+
+
+def _check_named_file() -> None:
+    """A file named by PPA_BOT_CONFIG that is not there is a mistake, never silently skipped."""
+    path = config_path()
+    if path is None or ENV_PREFIX + "CONFIG" not in os.environ or path.is_file():
+        return
+    what = "is a folder, not a file" if path.is_dir() else "does not exist"
+    raise ConfigError(
+        f"config file {path} named by {ENV_PREFIX}CONFIG {what}: fix the path, create the file "
+        f"(copy config.example.toml), or unset {ENV_PREFIX}CONFIG to use ./config.toml and the "
+        f"environment.")
 
 
 def _describe(error: Any) -> str:
@@ -233,6 +297,7 @@ def _describe(error: Any) -> str:
 
 def load_settings(**overrides: Any) -> Settings:
     """Read the configuration; raise ConfigError with one readable line on any problem."""
+    _check_named_file()
     try:
         return Settings(**overrides)
     except ValidationError as exc:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
 
+from bot.context import BotContext
 from bot.i18n import translator
 from bot.runtime import Runtime
 from bot.services.digest import DIGEST_TIME, DIGEST_WEEKDAY, digest_due, queue_weekly_digest
@@ -25,7 +26,6 @@ async def expire_drafts(rt: Runtime) -> int:
     removed = await rt.reports.expire_drafts(draft_expired_notice)
     if removed:
         log.info("expired %d abandoned drafts", removed)
-        rt.dispatcher.wake()
     return removed
 
 
@@ -35,33 +35,32 @@ async def prune_processed_updates(rt: Runtime) -> None:
 
 
 async def forget_closed_cases(rt: Runtime) -> int:
-    return await rt.privacy.forget_closed_cases(rt.settings.security.retention_days_after_close)
+    """Retention (UU PDP): the content of long-closed cases, and notifications long sent."""
+    erased = await rt.privacy.forget_closed_cases(rt.settings.privacy.retention_days_after_close)
+    if erased:
+        log.info("retention: erased the content of %d closed cases", erased)
+    await rt.privacy.forget_sent_messages(rt.settings.privacy.sent_messages_keep_days)
+    return erased
 
 
 async def sweep_escalations(rt: Runtime) -> None:
-    if await rt.escalation.sweep():
-        rt.dispatcher.wake()
+    await rt.escalation.sweep()
 
 
-def _runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
-    rt: Runtime = context.application.bot_data["runtime"]
-    return rt
+async def _expire_job(context: BotContext) -> None:
+    await expire_drafts(context.runtime)
 
 
-async def _expire_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await expire_drafts(_runtime(context))
+async def _retention_job(context: BotContext) -> None:
+    await forget_closed_cases(context.runtime)
 
 
-async def _retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await forget_closed_cases(_runtime(context))
+async def _escalation_job(context: BotContext) -> None:
+    await sweep_escalations(context.runtime)
 
 
-async def _escalation_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await sweep_escalations(_runtime(context))
-
-
-async def _prune_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await prune_processed_updates(_runtime(context))
+async def _prune_job(context: BotContext) -> None:
+    await prune_processed_updates(context.runtime)
 
 
 async def send_weekly_digest(rt: Runtime) -> int:
@@ -69,17 +68,16 @@ async def send_weekly_digest(rt: Runtime) -> int:
     queued = await queue_weekly_digest(rt.sessions, rt.clock, rt.settings, rt.vault)
     if queued:
         log.info("weekly digest queued for %d admins", queued)
-        rt.dispatcher.wake()
     return queued
 
 
-async def _digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await send_weekly_digest(_runtime(context))
+async def _digest_job(context: BotContext) -> None:
+    await send_weekly_digest(context.runtime)
 
 
-async def _digest_catch_up_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _digest_catch_up_job(context: BotContext) -> None:
     """At start-up: a digest missed while the bot was down goes out now, still once a week."""
-    rt = _runtime(context)
+    rt = context.runtime
     if digest_due(rt.clock.now(), rt.settings):
         await send_weekly_digest(rt)
 

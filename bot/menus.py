@@ -35,7 +35,8 @@ REPORTER = [
     ("batal", N_("Cancel the report in progress")),
     ("bantuan", N_("Help and emergency numbers")),
     ("bahasa", N_("Bahasa Indonesia / English")),
-    ("dataku", N_("What is stored about me")),
+    ("dataku", N_("What is stored about me, and who read it")),
+    ("ubah", N_("Ask to correct my report")),
     ("hapus_chat", N_("Delete this conversation from my phone")),
     ("tarik_persetujuan", N_("Withdraw my consent")),
     ("tambah", N_("Add a message to my report")),
@@ -60,6 +61,7 @@ ADMIN_COMMANDS = [
     ("petugas", N_("Officers: list, change, revoke")),
     ("grup", N_("Village groups: list, move, revoke")),
     ("hapus_latihan", N_("Delete every practice report")),
+    ("poster", N_("A village's poster with the bot's QR code (PDF)")),
 ]
 LANGUAGES = (("id", None), ("en", "en"))  # (catalogue, Telegram language_code)
 

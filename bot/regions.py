@@ -143,6 +143,7 @@ class Place:
     name: str
     level: str
     parent_code: str | None
+    kind: str | None = None  # desa | kelurahan for villages
 
 
 @dataclass
@@ -158,7 +159,7 @@ class RegionDirectory:
         directory = cls()
         for region in await session.scalars(select(Region).order_by(Region.code)):
             directory.places[region.code] = Place(region.code, region.name, region.level,
-                                                  region.parent_code)
+                                                  region.parent_code, region.kind)
             directory.spellings.append((normalise(region.name), region.code))
         for alias in await session.scalars(select(RegionAlias)):
             directory.spellings.append((normalise(alias.alias), alias.region_code))

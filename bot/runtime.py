@@ -16,19 +16,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.crypto import Vault, load_keys
+from bot.crypto import Vault, load_key_material
 from bot.db import create_engine, session_factory
-from bot.dispatcher import Dispatcher
-from bot.escalation import EscalationSweep
+from bot.outbox import wake_on_commit
+from bot.outbox.sender import OutboxSender
 from bot.regions import RegionDirectory
 from bot.services.alerts import AlertService
 from bot.services.cases import CaseService
+from bot.services.escalation import Escalation
 from bot.services.incidents import IncidentNotifier
 from bot.services.practice import PracticeRouter
 from bot.services.privacy import PrivacyService
 from bot.services.relay import RelayService
 from bot.services.reports import ReportService
 from bot.services.routing import Router
+from bot.views.alerts import AlertView
+from bot.views.cases import CaseView
 from models.encryption import install_cipher
 
 log = logging.getLogger(__name__)
@@ -46,10 +49,23 @@ def default_key_file(settings: Settings) -> Path:
 
 
 def open_vault(settings: Settings, *, create: bool = False) -> Vault:
-    vault = Vault(load_keys(settings.security.encryption_key, default_key_file(settings),
-                            create=create))
+    """The keys as configured, for a command other than ``run``; ``create`` only for a new
+    database (one that holds nothing encrypted yet)."""
+    security = settings.security
+    vault = load_key_material(security.encryption_key, security.lookup_key,
+                              default_key_file(settings), create=create).vault()
     install_cipher(vault)
     return vault
+
+
+def checked_vault(settings: Settings) -> Vault:
+    """The keys ``ppa-bot run`` starts with: created for a database without encrypted data,
+    else checked against it (``bot/keys.py``). Call it before the bot's event loop."""
+    from bot.keys import open_checked_vault
+
+    return open_checked_vault(
+        settings.database.url, configured=settings.security.encryption_key,
+        configured_lookup=settings.security.lookup_key, key_file=default_key_file(settings))
 
 
 @dataclass
@@ -61,11 +77,11 @@ class Runtime:
     vault: Vault
     regions: RegionDirectory
     reports: ReportService
-    dispatcher: Dispatcher
+    sender: OutboxSender
     privacy: PrivacyService
     alerts: AlertService
     router: Router
-    escalation: EscalationSweep
+    escalation: Escalation
     cases: CaseService
     relay: RelayService
     incidents: IncidentNotifier
@@ -82,34 +98,32 @@ class Runtime:
         engine = create_engine(settings.database.url, echo=settings.database.echo)
         sessions = session_factory(engine)
         regions = RegionDirectory()
-        from handlers.alert_view import AlertView  # late: handlers import the runtime
-
         alerts = AlertService(sessions, clock, settings, AlertView(settings, regions))
         router = Router(settings, clock, alerts)
         reports = ReportService(sessions, clock, vault, settings, regions)
-        reports.on_case_created.append(router.on_case_created)
+        reports.on_case_created.subscribe(router.on_case_created)
         # Practice cases (/latihan) reach only the training chat; the router above skips them.
-        reports.on_case_created.append(PracticeRouter(settings, clock).on_case_created)
-        dispatcher = Dispatcher(
+        reports.on_case_created.subscribe(PracticeRouter(settings, clock).on_case_created)
+        sender = OutboxSender(
             sessions, clock, group_messages_per_minute=settings.outbox.group_messages_per_minute)
-        dispatcher.on_chat_gone.append(alerts.on_chat_gone)
-        dispatcher.on_sent.append(alerts.on_sent)
-        dispatcher.on_chat_migrated.append(alerts.on_chat_migrated)
+        wake_on_commit(sessions, sender.wake)  # once per commit that queued a notification
+        sender.on_sent.subscribe(alerts.on_sent)
+        sender.on_chat_migrated.subscribe(alerts.on_chat_migrated)
         # Case handling and the anonymous relay: the relay remembers which sent
         # message belongs to which case, so that a reply to it is passed on.
-        from handlers.case_view import CaseView
-
         metrics: Counter[str] = Counter()
         relay = RelayService(sessions, clock, settings, vault, CaseView(settings, regions))
-        cases = CaseService(sessions, clock, settings, vault, alerts, relay, metrics)
-        dispatcher.on_sent.append(relay.on_sent)
+        escalation = Escalation(sessions, clock, settings, alerts, router)
+        sender.on_chat_gone.subscribe(escalation.on_chat_gone)
+        cases = CaseService(sessions, clock, settings, vault, alerts, escalation, relay, metrics)
+        sender.on_sent.subscribe(relay.on_sent)
         return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, vault=vault,
                    regions=regions,
                    reports=reports,
-                   dispatcher=dispatcher,
-                   privacy=PrivacyService(sessions, clock, vault),
+                   sender=sender,
+                   privacy=PrivacyService(sessions, clock, vault, settled=sender.settled),
                    alerts=alerts, router=router,
-                   escalation=EscalationSweep(sessions, clock, settings, alerts, router),
+                   escalation=escalation,
                    cases=cases, relay=relay, metrics=metrics,
                    incidents=IncidentNotifier(sessions))
 
@@ -120,7 +134,7 @@ class Runtime:
         self.regions.spellings = loaded.spellings
 
     def start_background(self) -> None:
-        self.tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox"))
+        self.tasks.append(asyncio.create_task(self.sender.run_forever(), name="outbox"))
 
     def run_aside(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         """Long work an update asked for (an export, the statistics) runs beside the updates,
@@ -144,7 +158,7 @@ class Runtime:
             log.warning("work still running aside at shutdown was cancelled")
             for task in list(self.errands):
                 task.cancel()
-        self.dispatcher.stop()
+        self.sender.stop()
         for task in self.tasks:
             try:
                 await asyncio.wait_for(task, timeout=10)

@@ -62,8 +62,8 @@ class HealthHandler(RequestHandler):
         report: dict[str, Any] = await health_report(self.runtime.sessions,
                                                      self.runtime.clock.now())
         report["updates"] = self.runtime.metrics["updates"]
-        report["alerts_sent"] = self.runtime.dispatcher.sent
-        report["alerts_failed"] = self.runtime.dispatcher.failed
+        report["alerts_sent"] = self.runtime.sender.sent
+        report["alerts_failed"] = self.runtime.sender.failed
         self.set_status(200 if is_healthy(report) else 503)
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(report))

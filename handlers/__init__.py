@@ -1,10 +1,16 @@
-"""Telegram handlers, thin: parse the update, call a service, render the reply."""
+"""Telegram handlers, thin: parse the update, call a service, send what a view rendered.
+
+Every handler is registered here, in the order PTB tries them (DESIGN §7: one visible order).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from telegram import Update
 from telegram.ext import (
     Application,
+    BaseHandler,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
@@ -13,56 +19,135 @@ from telegram.ext import (
     filters,
 )
 
+from bot.callback_data import (
+    AlertPress,
+    CancelPress,
+    CaseListPress,
+    CasePress,
+    GroupRequestPress,
+    InvitePress,
+    LanguagePress,
+    NewsPress,
+    PosterPress,
+    Press,
+    PrivacyPress,
+    PurgePress,
+    ReportPress,
+    StaffPress,
+    StartPress,
+    VillagePickPress,
+)
 from handlers import (
     alerts,
     cases,
-    district,
     errors,
     limits,
+    onboarding,
+    poster,
+    practice,
     privacy,
+    private,
     relay,
     report,
     reporter_info,
+    staff,
+    stats,
 )
 
 PRIVATE = filters.ChatType.PRIVATE
+GROUPS = filters.ChatType.GROUPS
+MESSAGE = filters.UpdateType.MESSAGE
+MEDIA = (filters.PHOTO | filters.VOICE | filters.VIDEO | filters.AUDIO | filters.Document.ALL
+         | filters.VIDEO_NOTE)
+
+OFFICER_COMMANDS = {"statistik": stats.statistics, "ekspor": stats.export,
+                    "undang": onboarding.invite, "petugas": staff.officers, "grup": staff.groups,
+                    "latihan": practice.practice, "hapus_latihan": practice.purge,
+                    "poster": poster.poster}
+GROUP_COMMANDS = {"daftar": onboarding.register_group, "gabung": onboarding.join_group}
+CASE_COMMANDS = {"kasus": cases.case_command, "catat": cases.note_command,
+                 "balas": cases.reply_command, "riwayat": cases.history_command}
+REPORTER_COMMANDS = {
+    "tambah": relay.add_command, "berhenti_kabar": relay.stop_news,
+    "lanjut_kabar": relay.resume_news,
+    "start": report.start, "lapor": report.report,
+    "bantuan": reporter_info.help_command, "help": reporter_info.help_command,
+    "status": reporter_info.status, "bahasa": reporter_info.language,
+    "dataku": privacy.my_data, "ubah": privacy.correct, "tarik_persetujuan": privacy.withdraw,
+    "hapus_chat": privacy.wipe_chat,
+}
+DEEP_CASE = r"^/kasus_[A-Za-z0-9_]+(@\w+)?(\s|$)"
+DEEP_HISTORY = r"^/riwayat_[A-Za-z0-9_]+(@\w+)?(\s|$)"
+
+# A plain private message (text, or a photo, voice note, video or file): the first that takes it.
+on_private_message = private.first_that_answers(
+    relay.reply_to_relayed_message,  # 1. a reply to a relayed message, either way
+    cases.typed_note_or_reply,  # 2. the note or reply an officer started on a case card
+    relay.hint_for_reporter,  # 3. someone with a report and no draft: how to add to it
+    report.answer_to_draft,  # 4. an answer to the report being written (or the start of one)
+)
+
+# Buttons: each kind of callback data (its prefix, version and fields are declared once, in
+# bot/callback_data.py) and the one handler its presses go to.
+BUTTONS: tuple[tuple[type[Press], Any], ...] = (
+    (ReportPress, report.on_button),
+    (CancelPress, report.on_button),
+    (StartPress, report.on_button),
+    (LanguagePress, reporter_info.on_language_button),
+    (PrivacyPress, privacy.on_privacy_button),
+    (NewsPress, relay.on_news_button),
+    (AlertPress, alerts.on_alert_button),
+    (CasePress, cases.on_case_button),
+    (CaseListPress, cases.on_list_button),
+    (GroupRequestPress, onboarding.on_request_decision),
+    (VillagePickPress, onboarding.on_village_pick),
+    (InvitePress, onboarding.on_invite_button),
+    (StaffPress, staff.on_staff_button),
+    (PurgePress, practice.on_purge_button),
+    (PosterPress, poster.on_poster_button),
+)
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """Group 0, in the order PTB tries them: the first that matches handles the update."""
+    return [
+        # An invitation link opens as "/start inv_<token>": before the reporter's /start.
+        CommandHandler("start", onboarding.start_from_invitation,
+                       filters=PRIVATE & filters.Regex(r"^/start(@\w+)?\s+inv_")),
+        # Staff commands answer in private only; group commands in groups only.
+        *(CommandHandler(name, callback, filters=PRIVATE)
+          for name, callback in OFFICER_COMMANDS.items()),
+        CommandHandler(list(OFFICER_COMMANDS), onboarding.in_private_only, filters=GROUPS),
+        *(CommandHandler(name, callback, filters=GROUPS)
+          for name, callback in GROUP_COMMANDS.items()),
+        CommandHandler(list(GROUP_COMMANDS), onboarding.in_groups_only, filters=PRIVATE),
+        # Case handling, with references one can tap (/kasus_PSR_26_K7Q3XM).
+        *(CommandHandler(name, callback, filters=PRIVATE)
+          for name, callback in CASE_COMMANDS.items()),
+        MessageHandler(PRIVATE & filters.Regex(DEEP_CASE), cases.deep_case),
+        MessageHandler(PRIVATE & filters.Regex(DEEP_HISTORY), cases.deep_history),
+        CommandHandler(list(CASE_COMMANDS), onboarding.in_private_only, filters=GROUPS),
+        MessageHandler(GROUPS & (filters.Regex(DEEP_CASE) | filters.Regex(DEEP_HISTORY)),
+                       onboarding.in_private_only),
+        # /batal ends a note or reply being typed, else cancels the report being written.
+        CommandHandler("batal", relay.cancel, filters=PRIVATE),
+        *(CommandHandler(name, callback, filters=PRIVATE)
+          for name, callback in REPORTER_COMMANDS.items()),
+        *(CallbackQueryHandler(callback, pattern=kind.pattern()) for kind, callback in BUTTONS),
+        ChatMemberHandler(alerts.on_membership, ChatMemberHandler.MY_CHAT_MEMBER),
+        MessageHandler(PRIVATE & MESSAGE & ((filters.TEXT & ~filters.COMMAND) | MEDIA),
+                       on_private_message),
+        MessageHandler(PRIVATE & MESSAGE & filters.CONTACT, report.on_contact),
+        # Anything else in a private chat, and any button we do not know: a kind word, never
+        # silence. Last, so they only see what nothing above took.
+        MessageHandler(PRIVATE, report.on_unsupported),
+        CallbackQueryHandler(report.on_unsupported),
+    ]
 
 
 def register(application: Application) -> None:
-    """Wire every handler. Group -2 counts every update, -1 applies the flood limit, 0 handles it
-    (fallbacks last)."""
-    application.add_handlers([
-        *district.handlers(),  # onboarding, statistics, export, practice (before /start)
-        # Case handling and the relay (before /batal and the report's text and media: a reply
-        # to a relayed message, or a note being typed, is not an answer to the report form).
-        *cases.handlers(),
-        *relay.handlers(),
-        CommandHandler("start", report.start, filters=PRIVATE),
-        CommandHandler("lapor", report.report, filters=PRIVATE),
-        CommandHandler("batal", report.cancel, filters=PRIVATE),
-        CommandHandler("bantuan", reporter_info.help_command, filters=PRIVATE),
-        CommandHandler("help", reporter_info.help_command, filters=PRIVATE),
-        CommandHandler("status", reporter_info.status, filters=PRIVATE),
-        CommandHandler("bahasa", reporter_info.language, filters=PRIVATE),
-        CommandHandler("dataku", privacy.my_data, filters=PRIVATE),
-        CommandHandler("tarik_persetujuan", privacy.withdraw, filters=PRIVATE),
-        CommandHandler("hapus_chat", privacy.wipe_chat, filters=PRIVATE),
-        CallbackQueryHandler(privacy.on_privacy_button, pattern=r"^p1\|"),
-        CallbackQueryHandler(reporter_info.on_language_button, pattern=r"^l1\|"),
-        CallbackQueryHandler(alerts.on_alert_button, pattern=r"^a1\|"),
-        ChatMemberHandler(alerts.on_membership, ChatMemberHandler.MY_CHAT_MEMBER),
-        CallbackQueryHandler(report.on_button, pattern=r"^[rxs]1(\||$)"),
-        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND,
-                       report.on_text),
-        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.CONTACT, report.on_contact),
-        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE
-                       & (filters.PHOTO | filters.VOICE | filters.VIDEO | filters.AUDIO
-                          | filters.Document.ALL | filters.VIDEO_NOTE), report.on_media),
-        # Anything else in a private chat, and any button we do not know: a kind word, never
-        # silence. Last in the group, so they only see what nothing above took.
-        MessageHandler(PRIVATE, report.on_unsupported),
-        CallbackQueryHandler(report.on_unsupported),
-    ], group=0)
+    """Group -2 counts every update, -1 applies the flood limit, 0 handles it (``handlers``)."""
     application.add_handler(TypeHandler(Update, errors.count_update), group=-2)
     application.add_handler(TypeHandler(Update, limits.flood_gate), group=-1)
+    application.add_handlers(handlers(), group=0)
     application.add_error_handler(errors.on_error)

@@ -12,24 +12,20 @@ from typing import Any
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
     filters,
 )
 
-from bot import case_status as workflow
 from bot.callback_data import CaseListPress, CasePress
+from bot.context import BotContext
+from bot.domain import workflow
+from bot.domain.references import normalise_reference
 from bot.i18n import Translate, translator
 from bot.runtime import Runtime
 from bot.services import cases as service
-from bot.services.cases import MAX_TEXT, Card, CaseList, History, Result, normalise_reference
-from handlers import case_view as view
-from handlers.alert_view import TIER_NAMES, local_time
-from handlers.common import answer, language_of, pressed_as, replace_or_reply, reply, runtime
-from handlers.onboarding import in_private_only
+from bot.services.cases import MAX_TEXT, Card, CaseList, CaseOutcome, History, Result
+from bot.views import cases as view
+from bot.views.alerts import TIER_NAMES, local_time
+from handlers.common import answer, language_of, pressed_as, replace_or_reply, reply
 
 log = logging.getLogger(__name__)
 
@@ -41,22 +37,6 @@ DEEP_HISTORY = r"^/riwayat_[A-Za-z0-9_]+(@\w+)?(\s|$)"
 POPUP_LIMIT = 200  # Telegram's limit for a button's pop-up answer
 
 
-def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    return [
-        CommandHandler("kasus", case_command, filters=PRIVATE),
-        CommandHandler("catat", note_command, filters=PRIVATE),
-        CommandHandler("balas", reply_command, filters=PRIVATE),
-        CommandHandler("riwayat", history_command, filters=PRIVATE),
-        MessageHandler(PRIVATE & filters.Regex(DEEP_CASE), deep_case),
-        MessageHandler(PRIVATE & filters.Regex(DEEP_HISTORY), deep_history),
-        CommandHandler(list(COMMANDS), in_private_only, filters=GROUPS),
-        MessageHandler(GROUPS & (filters.Regex(DEEP_CASE) | filters.Regex(DEEP_HISTORY)),
-                       in_private_only),
-        CallbackQueryHandler(on_case_button, pattern=r"^c1\|"),
-        CallbackQueryHandler(on_list_button, pattern=r"^k1\|"),
-    ]
-
-
 # ---- who is asking, and what went wrong ---------------------------------------------------------
 
 def person(update: Update) -> tuple[int, str]:
@@ -65,7 +45,7 @@ def person(update: Update) -> tuple[int, str]:
     return user.id, user.full_name
 
 
-async def _translate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translate:
+async def _translate(update: Update, context: BotContext) -> Translate:
     return translator(await language_of(update, context))
 
 
@@ -73,38 +53,38 @@ def problem_text(result: Result, _: Translate) -> str:
     """What a person reads when the service did not do what they asked."""
     reference = escape(result.reference or "?")  # may be what the person typed
     outcome = result.outcome
-    if outcome == service.NOT_STAFF:
+    if outcome == CaseOutcome.NOT_STAFF:
         return _("This is for registered officers and enrolled PAPTBM members. To follow your own "
                  "report, send /status.")
-    if outcome == service.UNKNOWN:
+    if outcome == CaseOutcome.UNKNOWN:
         if not result.reference:  # a button for a case that does not exist
             return _("That button is no longer active.")
         return _("No report has the reference {reference}. Send /kasus to see the cases of your "
                  "area.").format(reference=reference)
-    if outcome == service.OUT_OF_SCOPE:
+    if outcome == CaseOutcome.OUT_OF_SCOPE:
         if result.actor is not None and result.actor.in_scope:
             return _("Sorry, only kecamatan and district officers can close a case. Ask your "
                      "kecamatan officer.")
         return _("Report {reference} is outside your area, so you cannot open it. The attempt "
                  "is recorded.").format(reference=reference)
-    if outcome == service.STALE and result.case is not None:
+    if outcome == CaseOutcome.STALE and result.case is not None:
         return _("This button is out of date: report {reference} is now at {stage}. Here is the "
                  "current card.").format(reference=reference,
                                          stage=workflow.stage_name(result.case.status, _))
-    if outcome == service.REFUSED and result.refusal is not None:
+    if outcome == CaseOutcome.REFUSED and result.refusal is not None:
         return result.refusal.explain(_)
-    if outcome == service.EMPTY:
+    if outcome == CaseOutcome.EMPTY:
         return _("There is nothing to save: write the text after the reference.")
-    if outcome == service.TOO_LONG:
+    if outcome == CaseOutcome.TOO_LONG:
         return _("That is too long: at most {limit} characters. Please shorten it, or send it in "
                  "two parts.").format(limit=MAX_TEXT)
-    if outcome == service.UNREACHABLE:
+    if outcome == CaseOutcome.UNREACHABLE:
         return view.unreachable_text(result.reason, _)
-    if outcome == service.CLOSED:
+    if outcome == CaseOutcome.CLOSED:
         return _("Report {reference} is closed: reopen it first.").format(reference=reference)
-    if outcome == service.NEEDS_TAKE:
+    if outcome == CaseOutcome.NEEDS_TAKE:
         return _("Take the case first (“Take the case” on the card).")
-    if outcome == service.NO_INPUT:
+    if outcome == CaseOutcome.NO_INPUT:
         return _("That input has expired. Open the case again and press the button once more.")
     return _("That could not be done.")
 
@@ -135,7 +115,7 @@ def split_command(update: Update) -> tuple[str | None, str]:
 
 # ---- /kasus -------------------------------------------------------------------------------------
 
-async def case_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def case_command(update: Update, context: BotContext) -> None:
     """/kasus: the open cases of one's area; /kasus REF: that case's card."""
     _ = await _translate(update, context)
     given, _rest = split_command(update)
@@ -150,32 +130,31 @@ def tapped_reference(update: Update, prefix: str) -> str:
     return command_text(update).split()[0].split("@")[0].removeprefix(prefix)
 
 
-async def deep_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def deep_case(update: Update, context: BotContext) -> None:
     """A tapped ``/kasus_PSR_26_K7Q3XM``."""
     _ = await _translate(update, context)
     await show_card_for(update, context, tapped_reference(update, "/kasus_"), _)
 
 
-async def show_card_for(update: Update, context: ContextTypes.DEFAULT_TYPE, given: str,
+async def show_card_for(update: Update, context: BotContext, given: str,
                         _: Translate) -> None:
     reference = normalise_reference(given)
     if reference is None:
-        await reply(update, problem_text(Result(service.UNKNOWN, reference=given[:30]), _))
+        await reply(update, problem_text(Result(CaseOutcome.UNKNOWN, reference=given[:30]), _))
         return
     user_id, name = person(update)
-    rt = runtime(context)
+    rt = context.runtime
     card = await rt.cases.card(user_id, name, reference=reference)
-    rt.dispatcher.wake()  # a read receipt for the reporter may be waiting
     if isinstance(card, Result):
         await reply(update, problem_text(card, _))
         return
     await reply(update, view.card_text(card, rt.settings, _), view.card_keyboard(card, _))
 
 
-async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: CaseListPress,
+async def show_list(update: Update, context: BotContext, pressed: CaseListPress,
                     _: Translate) -> None:
     """The list (or the kecamatan picker); a refusal is said, and counted by the service."""
-    rt = runtime(context)
+    rt = context.runtime
     user_id, _name = person(update)
     found = await rt.cases.list_cases(user_id, status=pressed.status,
                                       kecamatan="" if pressed.kecamatan == "*"
@@ -200,7 +179,7 @@ async def render_list(update: Update, found: CaseList, settings: Any, _: Transla
         await reply(update, text, markup)
 
 
-async def on_list_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_list_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     _ = await _translate(update, context)
@@ -212,17 +191,17 @@ async def on_list_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 # ---- /catat, /balas -----------------------------------------------------------------------------
 
-async def note_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def note_command(update: Update, context: BotContext) -> None:
     """/catat REF text: a private note on the case (never seen by the reporter)."""
     await _write(update, context, service.NOTE_KIND)
 
 
-async def reply_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reply_command(update: Update, context: BotContext) -> None:
     """/balas REF text: a message to the reporter, signed "Petugas"."""
     await _write(update, context, service.REPLY_KIND)
 
 
-async def _write(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str) -> None:
+async def _write(update: Update, context: BotContext, kind: str) -> None:
     _ = await _translate(update, context)
     given, text = split_command(update)
     command = "/catat" if kind == service.NOTE_KIND else "/balas"
@@ -233,9 +212,9 @@ async def _write(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str) 
         return
     reference = normalise_reference(given)
     if reference is None:
-        await reply(update, problem_text(Result(service.UNKNOWN, reference=given[:30]), _))
+        await reply(update, problem_text(Result(CaseOutcome.UNKNOWN, reference=given[:30]), _))
         return
-    rt = runtime(context)
+    rt = context.runtime
     user_id, name = person(update)
     if not text.strip():  # "/catat REF" alone: the next message is the note
         started = await rt.cases.begin_input(user_id, name, kind, reference=reference)
@@ -249,12 +228,11 @@ async def _write(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str) 
                                          reference=reference)
     else:
         result = await rt.cases.reply(user_id, name, text, update.update_id, reference=reference)
-    rt.dispatcher.wake()
     await reply(update, written_text(kind, result, rt, _))
 
 
 def written_text(kind: str, result: Result, rt: Runtime, _: Translate) -> str:
-    if result.outcome == service.DUPLICATE:
+    if result.outcome == CaseOutcome.DUPLICATE:
         return _("Already done.")
     if not result.ok:
         return problem_text(result, _)
@@ -291,7 +269,7 @@ async def prompt_input(update: Update, started: Result, kind: str, settings: Any
 
 # ---- /riwayat -----------------------------------------------------------------------------------
 
-async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def history_command(update: Update, context: BotContext) -> None:
     _ = await _translate(update, context)
     given, _rest = split_command(update)
     if given is None:
@@ -300,21 +278,20 @@ async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await show_history_for(update, context, given, _)
 
 
-async def deep_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def deep_history(update: Update, context: BotContext) -> None:
     _ = await _translate(update, context)
     await show_history_for(update, context, tapped_reference(update, "/riwayat_"), _)
 
 
-async def show_history_for(update: Update, context: ContextTypes.DEFAULT_TYPE, given: str,
+async def show_history_for(update: Update, context: BotContext, given: str,
                            _: Translate) -> None:
     reference = normalise_reference(given)
     if reference is None:
-        await reply(update, problem_text(Result(service.UNKNOWN, reference=given[:30]), _))
+        await reply(update, problem_text(Result(CaseOutcome.UNKNOWN, reference=given[:30]), _))
         return
-    rt = runtime(context)
+    rt = context.runtime
     user_id, name = person(update)
     found = await rt.cases.history(user_id, name, reference=reference)
-    rt.dispatcher.wake()
     if isinstance(found, Result):
         await reply(update, problem_text(found, _))
         return
@@ -334,7 +311,7 @@ async def send_history(update: Update, found: History, page: int, settings: Any,
 
 # ---- the card's buttons -------------------------------------------------------------------------
 
-async def on_case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_case_button(update: Update, context: BotContext) -> None:
     """Every button of a case card, re-authorised by the service at press time."""
     query = update.callback_query
     assert query is not None
@@ -343,13 +320,12 @@ async def on_case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     pressed = await pressed_as(query, CasePress, _, usable=private)
     if pressed is None or query.message is None:
         return
-    rt = runtime(context)
+    rt = context.runtime
     user_id, name = person(update)
     action = pressed.action
     key = update.update_id
     if action in ("card", "menu"):
         card = await rt.cases.card(user_id, name, case_id=pressed.case_id)
-        rt.dispatcher.wake()
         if isinstance(card, Result):
             await tell(update, problem_text(card, _))
             return
@@ -378,19 +354,16 @@ async def on_case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     if action == "detail":
         result = await rt.cases.details(user_id, name, pressed.case_id, key)
-        rt.dispatcher.wake()
         await tell(update, _("The full report is on its way below.") if result.ok
-                   or result.outcome == service.DUPLICATE else problem_text(result, _))
+                   or result.outcome == CaseOutcome.DUPLICATE else problem_text(result, _))
         return
     if action in ("take", "takeover"):
         result = await rt.cases.take(user_id, name, pressed.case_id, key,
                                      takeover=action == "takeover")
-        rt.dispatcher.wake()
         await _after_take(update, context, pressed, result, _)
         return
     if action == "help":
         result = await rt.cases.ask_next_tier(user_id, name, pressed.case_id, key)
-        rt.dispatcher.wake()
         await tell(update, help_text(result, _))
         return
     # set / refer / close: a move along the workflow
@@ -399,10 +372,8 @@ async def on_case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         user_id, name, pressed.case_id, target, seen=pressed.seen or None, key=key,
         referral=pressed.value if action == "refer" else None,
         close_reason=pressed.value if action == "close" else None)
-    rt.dispatcher.wake()
-    if result.outcome == service.NEEDS_TAKE:
+    if result.outcome == CaseOutcome.NEEDS_TAKE:
         result = await rt.cases.take(user_id, name, pressed.case_id, key)
-        rt.dispatcher.wake()
         await _after_take(update, context, pressed, result, _)
         return
     if result.ok:
@@ -412,15 +383,16 @@ async def on_case_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         if result.told_reporter:
             note += " " + _("The reporter is told in plain words.")
         await tell(update, note)
-    elif result.outcome != service.DUPLICATE:
+    elif result.outcome != CaseOutcome.DUPLICATE:
         await tell(update, problem_text(result, _))
-    if result.outcome in (service.OK, service.STALE, service.REFUSED, service.DUPLICATE):
+    if result.outcome in (CaseOutcome.OK, CaseOutcome.STALE, CaseOutcome.REFUSED,
+                          CaseOutcome.DUPLICATE):
         await refresh_card(update, context, pressed.case_id, _)
 
 
-async def _after_take(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: CasePress,
+async def _after_take(update: Update, context: BotContext, pressed: CasePress,
                       result: Result, _: Translate) -> None:
-    if result.outcome == service.TAKEN_BY_OTHER:
+    if result.outcome == CaseOutcome.TAKEN_BY_OTHER:
         if update.callback_query is not None:
             await answer(update.callback_query)
         markup = InlineKeyboardMarkup([[
@@ -435,33 +407,32 @@ async def _after_take(update: Update, context: ContextTypes.DEFAULT_TYPE, presse
     if result.ok:
         await tell(update, _("You now handle report {reference}.").format(
             reference=result.reference))
-    elif result.outcome == service.ALREADY_YOURS:
+    elif result.outcome == CaseOutcome.ALREADY_YOURS:
         await tell(update, _("You already handle this case."))
-    elif result.outcome != service.DUPLICATE:
+    elif result.outcome != CaseOutcome.DUPLICATE:
         await tell(update, problem_text(result, _))
         return
     await refresh_card(update, context, pressed.case_id, _)
 
 
 def help_text(result: Result, _: Translate) -> str:
-    if result.outcome == service.AT_TOP:
+    if result.outcome == CaseOutcome.AT_TOP:
         return _("Everyone up to the kabupaten already has this report.")
-    if result.ok or result.outcome == service.DUPLICATE:
+    if result.ok or result.outcome == CaseOutcome.DUPLICATE:
         return _("Passed to {tier}: they have been alerted.").format(
             tier=_(TIER_NAMES.get(result.tier or "", TIER_NAMES["kabupaten"])))
     return problem_text(result, _)
 
 
-async def _history_page(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: CasePress,
+async def _history_page(update: Update, context: BotContext, pressed: CasePress,
                         _: Translate) -> None:
     query = update.callback_query
     assert query is not None and query.message is not None
-    rt = runtime(context)
+    rt = context.runtime
     user_id, name = person(update)
     in_history = _is_history(query.message)
     found = await rt.cases.history(user_id, name, case_id=pressed.case_id,
                                    record=not in_history)
-    rt.dispatcher.wake()
     if isinstance(found, Result):
         await tell(update, problem_text(found, _))
         return
@@ -486,10 +457,10 @@ async def show_card(update: Update, card: Card, settings: Any, _: Translate, *,
         await reply(update, text, markup)
 
 
-async def refresh_card(update: Update, context: ContextTypes.DEFAULT_TYPE, case_id: int,
+async def refresh_card(update: Update, context: BotContext, case_id: int,
                        _: Translate) -> None:
     """The card as it is now, in place of the pressed message."""
-    rt = runtime(context)
+    rt = context.runtime
     card = await rt.cases.card(*person(update), case_id=case_id)
     if isinstance(card, Result):
         return
@@ -498,21 +469,36 @@ async def refresh_card(update: Update, context: ContextTypes.DEFAULT_TYPE, case_
 
 # ---- the text typed after "Add note" / "Reply to reporter" --------------------------------------
 
-async def finish_input(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    rt = runtime(context)
+async def typed_note_or_reply(update: Update, context: BotContext) -> bool:
+    """The note or reply an officer started with a card's button ("Add note", "Reply to
+    reporter"): their next private message is it (text only)."""
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and user is not None
+    if await context.runtime.cases.pending_input(user.id) is None:
+        return False
+    if message.text is not None:
+        await finish_input(update, context, message.text)
+    else:
+        _ = await _translate(update, context)
+        await reply(update, _("Only text can be saved here. Write it as a message, or send "
+                              "/batal."))
+    return True
+
+
+async def finish_input(update: Update, context: BotContext, text: str) -> None:
+    rt = context.runtime
     _ = await _translate(update, context)
     user_id, name = person(update)
     kind, result = await rt.cases.finish_input(user_id, name, text, update.update_id)
-    rt.dispatcher.wake()
     await reply(update, written_text(kind, result, rt, _))
 
 
-async def reply_by_relay(update: Update, context: ContextTypes.DEFAULT_TYPE, case_id: int,
+async def reply_by_relay(update: Update, context: BotContext, case_id: int,
                          text: str) -> None:
     """An officer replied to a relayed reporter message: it goes back to the reporter."""
-    rt = runtime(context)
+    rt = context.runtime
     _ = await _translate(update, context)
     user_id, name = person(update)
     result = await rt.cases.reply(user_id, name, text, update.update_id, case_id=case_id)
-    rt.dispatcher.wake()
     await reply(update, written_text(service.REPLY_KIND, result, rt, _))

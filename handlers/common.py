@@ -12,12 +12,11 @@ from typing import Any, TypeVar
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
-from telegram.ext import ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.callback_data import BadCallback, parse
+from bot.context import BotContext
 from bot.i18n import Translate, translator
-from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -26,13 +25,13 @@ REPLY_ATTEMPTS = 3
 REPLY_MAX_WAIT_SECONDS = 10.0  # a longer 429 fails the reply: the error handler apologises
 
 
-def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
-    rt: Runtime = context.application.bot_data["runtime"]
-    return rt
+# context.user_data key: a language chosen (/bahasa) by someone with no reporter record. Kept in
+# this process's memory only, never stored: an account that has not reported is not kept. It is
+# written into the reporter record when they start a report.
+CHOSEN_LANGUAGE = "language"
 
 
-def aside(update: Update, context: ContextTypes.DEFAULT_TYPE, work: Awaitable[None],
-          name: str) -> None:
+def aside(update: Update, context: BotContext, work: Awaitable[None], name: str) -> None:
     """Run long work (an export, the statistics) beside the update pipeline; a failure goes to
     the error handler as a handler's would (the person hears we are sorry, with a code)."""
     async def guarded() -> None:
@@ -41,17 +40,28 @@ def aside(update: Update, context: ContextTypes.DEFAULT_TYPE, work: Awaitable[No
         except Exception as exc:
             await context.application.process_error(update, exc)
 
-    runtime(context).run_aside(guarded(), name)
+    context.runtime.run_aside(guarded(), name)
 
 
-async def language_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+def language_hint(update: Update, context: BotContext) -> str | None:
+    """The language chosen in this session, else the one Telegram gives. (Read without
+    ``context.user_data``, which would keep an empty entry for every account that writes.)"""
+    user = update.effective_user
+    if user is None:
+        return None
+    kept = context.application.user_data.get(user.id)
+    chosen = kept.get(CHOSEN_LANGUAGE) if kept else None
+    return chosen or user.language_code
+
+
+async def language_of(update: Update, context: BotContext) -> str:
     user = update.effective_user
     if user is None:
         return "id"
-    return await runtime(context).reports.language(user.id, user.language_code)
+    return await context.runtime.reports.language(user.id, language_hint(update, context))
 
 
-async def translate_for(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translate:
+async def translate_for(update: Update, context: BotContext) -> Translate:
     return translator(await language_of(update, context))
 
 

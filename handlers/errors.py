@@ -1,5 +1,6 @@
 """The error handler: the person hears we are sorry and that their answers are safe; the log gets
-a correlation id and the exception type, never the content of the update."""
+a correlation code with the exception's type and sanitised stack (every frame's file, line and
+function), never the content of the update or the exception's message."""
 
 from __future__ import annotations
 
@@ -7,17 +8,17 @@ import logging
 import secrets
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.i18n import language_for, translator
+from bot.logging_setup import sanitised_stack
 from bot.runtime import Runtime
-from handlers.common import runtime
 
 log = logging.getLogger("ppa_bot.errors")
 
 
-async def count_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    runtime(context).metrics["updates"] += 1
+async def count_update(update: Update, context: BotContext) -> None:
+    context.runtime.metrics["updates"] += 1
 
 
 async def tell_admins(rt: Runtime, correlation: str, kind: str) -> None:
@@ -26,24 +27,18 @@ async def tell_admins(rt: Runtime, correlation: str, kind: str) -> None:
              "details under that code; no report content is included.").format(
                  code=correlation, kind=kind)
     try:
-        if await rt.incidents.failed(rt.clock.now(), text):
-            rt.dispatcher.wake()
+        await rt.incidents.failed(rt.clock.now(), text)
     except Exception:  # the database may be what failed; the log line above is enough then
         log.warning("could not queue the admin notice for error [%s]", correlation)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     correlation = secrets.token_hex(4)
     error = context.error
-    # Only the exception's type and where it was raised: its message may quote user input.
-    frame = error.__traceback__ if error is not None else None
-    where = ""
-    while frame is not None and frame.tb_next is not None:
-        frame = frame.tb_next
-    if frame is not None:
-        where = f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}"
-    log.error("update failed [%s]: %s at %s", correlation, type(error).__name__, where)
-    rt = runtime(context)
+    # The type and every frame, without the message (it may quote user input) or locals.
+    stack = sanitised_stack(error) if error is not None else "no exception"
+    log.error("update failed [%s]: %s", correlation, stack)
+    rt = context.runtime
     rt.metrics["errors"] += 1
     await tell_admins(rt, correlation, type(error).__name__)
     if isinstance(update, Update) and update.effective_chat is not None \

@@ -11,10 +11,11 @@ from collections import defaultdict, deque
 from datetime import datetime, timedelta
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
+from bot.context import BotContext
 from bot.i18n import language_for, translator
-from handlers.common import answer, runtime
+from handlers.common import answer
 
 log = logging.getLogger(__name__)
 WINDOW = timedelta(minutes=1)
@@ -56,12 +57,12 @@ class FloodGate:
             self._warned.pop(user_id, None)
 
 
-async def flood_gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def flood_gate(update: Update, context: BotContext) -> None:
     user = update.effective_user
     chat = update.effective_chat
     if user is None or chat is None or chat.type != "private":
         return
-    rt = runtime(context)
+    rt = context.runtime
     gate: FloodGate = context.application.bot_data.setdefault("flood_gate", FloodGate())
     now = rt.clock.now()
     if gate.allow(user.id, now, rt.settings.security.max_messages_per_minute):

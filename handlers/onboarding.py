@@ -13,14 +13,14 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
 from bot import l10n
 from bot.callback_data import GroupRequestPress, InvitePress, VillagePickPress
+from bot.context import BotContext
 from bot.i18n import Translate, translator
 from bot.services import onboarding as service
 from bot.services.onboarding import OnboardingError
-from handlers.common import answer, language_of, pressed_as, replace_or_reply, reply, runtime
+from handlers.common import answer, language_of, pressed_as, replace_or_reply, reply
 from handlers.staff import admin_or_refuse, refresh_menu
 from models.onboarding import ADMIN_ROLE, OFFICER_ROLE, REPLACED
 from models.region import VILLAGE
@@ -34,17 +34,17 @@ VILLAGES_PER_PAGE = 10
 
 # ---- /daftar in a group ----
 
-def kecamatan_picker(context: ContextTypes.DEFAULT_TYPE, user_id: int,
+def kecamatan_picker(context: BotContext, user_id: int,
                      _: Translate) -> InlineKeyboardMarkup:
-    places = runtime(context).regions.kecamatan()
+    places = context.runtime.regions.kecamatan()
     buttons = [InlineKeyboardButton(p.name, callback_data=VillagePickPress(
         user_id, "k", p.code).pack()) for p in places]
     return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
 
 
-def village_picker(context: ContextTypes.DEFAULT_TYPE, user_id: int, kecamatan: str, page: int,
+def village_picker(context: BotContext, user_id: int, kecamatan: str, page: int,
                    _: Translate) -> InlineKeyboardMarkup:
-    villages = runtime(context).regions.villages(kecamatan)
+    villages = context.runtime.regions.villages(kecamatan)
     pages = max(1, -(-len(villages) // VILLAGES_PER_PAGE))
     page = min(max(page, 0), pages - 1)
     shown = villages[page * VILLAGES_PER_PAGE:(page + 1) * VILLAGES_PER_PAGE]
@@ -64,13 +64,13 @@ def village_picker(context: ContextTypes.DEFAULT_TYPE, user_id: int, kecamatan: 
     return InlineKeyboardMarkup(rows)
 
 
-async def register_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def register_group(update: Update, context: BotContext) -> None:
     """/daftar [NAMA_DESA] in a group: pick the village (or name it), then ask the admins."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
     _ = translator(GROUP_LANGUAGE)
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.sessions() as session:
         existing = await service.find_responder(session, chat.id)
         if existing is not None and existing.kind == "group" and existing.active:
@@ -105,11 +105,11 @@ async def register_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                 kecamatan_picker(context, user.id, _))
 
 
-async def ask_admins(update: Update, context: ContextTypes.DEFAULT_TYPE, village_code: str) -> None:
+async def ask_admins(update: Update, context: BotContext, village_code: str) -> None:
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     _ = translator(GROUP_LANGUAGE)
-    rt = runtime(context)
+    rt = context.runtime
     try:
         async with rt.sessions.begin() as session:
             outcome = await service.request_group(
@@ -132,14 +132,13 @@ async def ask_admins(update: Update, context: ContextTypes.DEFAULT_TYPE, village
                                          "district admins. This group will be told here when "
                                          "they decide.").format(village=escape(village)))
         return
-    rt.dispatcher.wake()
     await replace_or_reply(update, "📨 " + _(
         "Thank you. The request to register this group as the PAPTBM group of {village} was "
         "sent to the district admins. This group will be told here when they decide.").format(
         village=escape(village)))
 
 
-async def on_village_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_village_pick(update: Update, context: BotContext) -> None:
     query = update.callback_query
     user, chat = update.effective_user, update.effective_chat
     assert query is not None
@@ -157,7 +156,7 @@ async def on_village_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await ask_admins(update, context, pressed.code)
         return
     await answer(query)
-    if pressed.action == "k" and runtime(context).regions.get(pressed.code) is not None:
+    if pressed.action == "k" and context.runtime.regions.get(pressed.code) is not None:
         await replace_or_reply(update, _("Which village?"), village_picker(
             context, user.id, pressed.code, pressed.page, _))
         return
@@ -165,7 +164,7 @@ async def on_village_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                                      "first."), kecamatan_picker(context, user.id, _))
 
 
-async def on_request_decision(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_request_decision(update: Update, context: BotContext) -> None:
     """Setujui / Tolak in an admin's chat."""
     query = update.callback_query
     assert query is not None
@@ -176,7 +175,7 @@ async def on_request_decision(update: Update, context: ContextTypes.DEFAULT_TYPE
     by = await admin_or_refuse(update, context, _)
     if by is None:
         return
-    rt = runtime(context)
+    rt = context.runtime
     try:
         async with rt.sessions.begin() as session:
             current = await service.admin(session, by.chat_id)
@@ -191,7 +190,6 @@ async def on_request_decision(update: Update, context: ContextTypes.DEFAULT_TYPE
                            show_alert=True)
         return
     request = decision.request
-    rt.dispatcher.wake()
     await answer(query)
     title, village = escape(request.title), escape(decision.village)
     if request.status == REPLACED:
@@ -213,12 +211,12 @@ async def on_request_decision(update: Update, context: ContextTypes.DEFAULT_TYPE
 
 # ---- /gabung in a group ----
 
-async def join_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def join_group(update: Update, context: BotContext) -> None:
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
     _ = translator(GROUP_LANGUAGE)
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.sessions.begin() as session:
         enrolment = await service.enrol_member(session, chat.id, user.id, user.full_name,
                                                rt.clock.now())
@@ -240,12 +238,12 @@ async def join_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 # ---- /undang and the invitation link ----
 
-async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def invite(update: Update, context: BotContext) -> None:
     """/undang: choose a role and a region; the bot answers with a one-time link."""
     _ = translator(await language_of(update, context))
     if await admin_or_refuse(update, context, _) is None:
         return
-    async with runtime(context).sessions() as session:
+    async with context.runtime.sessions() as session:
         regions = await service.invitable_regions(session)
     rows = []
     for region in regions:
@@ -261,7 +259,7 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                           "person."), InlineKeyboardMarkup(rows))
 
 
-async def on_invite_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_invite_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     language = await language_of(update, context)
@@ -272,7 +270,7 @@ async def on_invite_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     by = await admin_or_refuse(update, context, _)
     if by is None:
         return
-    rt = runtime(context)
+    rt = context.runtime
     role = ADMIN_ROLE if pressed.role == "a" else OFFICER_ROLE
     try:
         async with rt.sessions.begin() as session:
@@ -300,14 +298,14 @@ async def on_invite_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     ]))
 
 
-async def start_from_invitation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start_from_invitation(update: Update, context: BotContext) -> None:
     """/start inv_...: the invited officer opened the link."""
     user = update.effective_user
     if user is None:
         return
     language = await language_of(update, context)
     _ = translator(language)
-    rt = runtime(context)
+    rt = context.runtime
     payload = (context.args or [""])[0]
     try:
         async with rt.sessions.begin() as session:
@@ -325,7 +323,6 @@ async def start_from_invitation(update: Update, context: ContextTypes.DEFAULT_TY
         await reply(update, texts.get(exc.reason, _("This invitation link is not valid. Ask the "
                                                     "admin for a new one.")))
         return
-    rt.dispatcher.wake()
     await refresh_menu(context, officer)
     lines = ["✅ " + _("Welcome, {name}. You are registered as {role} for {region}.").format(
         name=escape(officer.name), role=service.role_name(invitation.role, language),
@@ -338,13 +335,13 @@ async def start_from_invitation(update: Update, context: ContextTypes.DEFAULT_TY
     await reply(update, "\n".join(lines))
 
 
-async def in_private_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def in_private_only(update: Update, context: BotContext) -> None:
     """An officer's command sent in a group: nothing is shown there."""
     _ = translator(GROUP_LANGUAGE)
     await reply(update, _("Please use this command in a private chat with me."))
 
 
-async def in_groups_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def in_groups_only(update: Update, context: BotContext) -> None:
     """/daftar or /gabung sent in a private chat."""
     _ = translator(await language_of(update, context))
     await reply(update, _("Send this command in your village's group chat, after adding me to "

@@ -4,22 +4,22 @@ training chat, never counted); ``/hapus_latihan`` lets an admin delete every pra
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
 
 from bot.callback_data import PurgePress
+from bot.context import BotContext
 from bot.i18n import translator
 from bot.services.practice import count_practice, purge_practice
 from handlers import report
-from handlers.common import answer, language_of, pressed_as, replace_or_reply, reply, runtime
+from handlers.common import answer, language_of, pressed_as, replace_or_reply, reply
 from handlers.staff import admin_or_refuse
 
 
-async def practice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def practice(update: Update, context: BotContext) -> None:
     """/latihan: a practice report, unless a real one is unfinished."""
     user = update.effective_user
     if user is None:
         return
-    rt = runtime(context)
+    rt = context.runtime
     current = await rt.reports.current(user.id, user.language_code)
     _ = translator(current.language)
     if current.draft is not None and not current.draft.practice:
@@ -36,12 +36,12 @@ async def practice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await report.begin(update, context, practice=True)
 
 
-async def purge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def purge(update: Update, context: BotContext) -> None:
     """/hapus_latihan: how many practice cases there are, and a confirmation."""
     _ = translator(await language_of(update, context))
     if await admin_or_refuse(update, context, _) is None:
         return
-    async with runtime(context).sessions() as session:
+    async with context.runtime.sessions() as session:
         count = await count_practice(session)
     if not count:
         await reply(update, _("There are no practice reports to delete."))
@@ -53,7 +53,7 @@ async def purge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                           "are not touched.").format(count=count), markup)
 
 
-async def on_purge_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_purge_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     _ = translator(await language_of(update, context))
@@ -66,7 +66,7 @@ async def on_purge_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if not pressed.confirm:
         await replace_or_reply(update, _("Nothing was deleted."))
         return
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.sessions.begin() as session:
         removed = await purge_practice(session, rt.clock.now())
     await replace_or_reply(update, "🧹 " + _("{count} practice reports deleted.").format(

@@ -4,9 +4,9 @@
 (an officer's message, a status message) does the same, with text or a file; ``/berhenti_kabar``
 and ``/lanjut_kabar`` (and the button under a status message) stop and resume status news.
 
-Every plain private message passes ``on_private_message`` first: a reply to a relayed message is
-relayed, a text typed after "Add note" / "Reply to reporter" is saved or sent, and anything else
-goes on to the report conversation (``handlers/report.py``) as before.
+For a plain private message: ``reply_to_relayed_message`` passes a reply to a relayed message on,
+and ``hint_for_reporter`` points someone with a report and no draft to ``/tambah``; where they
+stand among the other answers is written in ``handlers/__init__.py``.
 """
 
 from __future__ import annotations
@@ -16,64 +16,49 @@ from typing import Any
 
 from telegram import Message, Update
 from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
     filters,
 )
 
 from bot.callback_data import NewsPress
+from bot.context import BotContext
+from bot.domain.references import normalise_reference
 from bot.i18n import Translate
 from bot.services import relay as service
-from bot.services.cases import normalise_reference
+from bot.services.relay import RelayOutcome
 from handlers import cases, report
-from handlers.common import answer, parsed_as, reply, runtime, stale_button, translate_for
+from handlers.common import answer, parsed_as, reply, stale_button, translate_for
 
 PRIVATE = filters.ChatType.PRIVATE
 MEDIA = (filters.PHOTO | filters.VOICE | filters.VIDEO | filters.AUDIO | filters.Document.ALL
          | filters.VIDEO_NOTE)
 
 
-def handlers() -> list[BaseHandler[Any, Any, Any]]:
-    return [
-        CommandHandler("batal", cancel, filters=PRIVATE),
-        CommandHandler("tambah", add_command, filters=PRIVATE),
-        CommandHandler("berhenti_kabar", stop_news, filters=PRIVATE),
-        CommandHandler("lanjut_kabar", resume_news, filters=PRIVATE),
-        CallbackQueryHandler(on_news_button, pattern=r"^n1\|"),
-        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE
-                       & ((filters.TEXT & ~filters.COMMAND) | MEDIA), on_private_message),
-    ]
-
-
 def outcome_text(result: service.FromReporter, _: Translate) -> str:
-    if result.outcome == service.DELIVERED:
+    if result.outcome == RelayOutcome.DELIVERED:
         return "✅ " + _("Your message was passed to the officers handling report "
                         "<code>{reference}</code>. They do not see your name or account. If "
                         "someone is in danger, call 112.").format(reference=result.reference)
-    if result.outcome == service.DUPLICATE:
+    if result.outcome == RelayOutcome.DUPLICATE:
         return _("Your message was already passed on.")
-    if result.outcome == service.EMPTY:
+    if result.outcome == RelayOutcome.EMPTY:
         return _("Write your message after the reference, like this: <code>/tambah {reference} "
                  "your message</code>").format(reference=result.reference)
-    if result.outcome == service.TOO_LONG:
+    if result.outcome == RelayOutcome.TOO_LONG:
         return _("That message is too long. Please send it in shorter parts.")
-    if result.outcome == service.TOO_LARGE:
+    if result.outcome == RelayOutcome.TOO_LARGE:
         return _("That file is too large to keep with your report. Please send a smaller one.")
-    if result.outcome == service.TOO_MANY:
+    if result.outcome == RelayOutcome.TOO_MANY:
         return _("Your report already holds as many files as it can.")
     return _("You have no report with that reference. /status shows your reports.")
 
 
-async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def add_command(update: Update, context: BotContext) -> None:
     """/tambah REF text: a message to the officers handling one's own report."""
     user = update.effective_user
     message = update.effective_message
     assert user is not None and message is not None
     _ = await translate_for(update, context)
-    rt = runtime(context)
+    rt = context.runtime
     parts = (message.text or "").split(maxsplit=2)
     reference = normalise_reference(parts[1]) if len(parts) > 1 else None
     if reference is None:
@@ -87,23 +72,22 @@ async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     result = await rt.relay.from_reporter(user.id, update.update_id, reference=reference,
                                           text=parts[2] if len(parts) > 2 else None)
-    rt.dispatcher.wake()
     await reply(update, outcome_text(result, _))
 
 
-async def stop_news(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stop_news(update: Update, context: BotContext) -> None:
     await _set_news(update, context, False)
 
 
-async def resume_news(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def resume_news(update: Update, context: BotContext) -> None:
     await _set_news(update, context, True)
 
 
-async def _set_news(update: Update, context: ContextTypes.DEFAULT_TYPE, wanted: bool) -> None:
+async def _set_news(update: Update, context: BotContext, wanted: bool) -> None:
     user = update.effective_user
     assert user is not None
     _ = await translate_for(update, context)
-    await runtime(context).relay.set_status_news(user.id, wanted)
+    await context.runtime.relay.set_status_news(user.id, wanted)
     if wanted:
         text = _("You will again be told here when the status of your reports changes. "
                  "/berhenti_kabar stops it.")
@@ -118,7 +102,7 @@ async def _set_news(update: Update, context: ContextTypes.DEFAULT_TYPE, wanted: 
         await reply(update, text)
 
 
-async def on_news_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_news_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     pressed = parsed_as(query.data, NewsPress)
@@ -128,11 +112,11 @@ async def on_news_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await _set_news(update, context, pressed.wanted)
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cancel(update: Update, context: BotContext) -> None:
     """/batal: ends a note or reply being typed; otherwise cancels the report being written."""
     user = update.effective_user
     assert user is not None
-    rt = runtime(context)
+    rt = context.runtime
     if await rt.cases.cancel_input(user.id):
         _ = await translate_for(update, context)
         await reply(update, _("Cancelled: nothing was saved or sent."))
@@ -150,54 +134,46 @@ def _from_the_bot(message: Message, bot_id: int) -> bool:
         and replied.from_user.id == bot_id
 
 
-async def on_private_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reply_to_relayed_message(update: Update, context: BotContext) -> bool:
+    """A reply to the bot's message about a case: the reporter answering (text or a file), or an
+    officer answering a reporter's message (text only)."""
     message = update.effective_message
     user = update.effective_user
     assert message is not None and user is not None
-    rt = runtime(context)
+    if not _from_the_bot(message, context.bot.id):
+        return False
+    rt = context.runtime
     text = message.text
-    media = None if text is not None else _media(message)
-    if _from_the_bot(message, context.bot.id):
-        replied = message.reply_to_message
-        assert replied is not None
-        case_id = await rt.relay.replied_case(user.id, replied.message_id)
-        if case_id is not None:
-            _ = await translate_for(update, context)
-            result = await rt.relay.from_reporter(user.id, update.update_id, case_id=case_id,
-                                                  text=text, media=media)
-            rt.dispatcher.wake()
-            await reply(update, outcome_text(result, _))
-            return
-        case_id = await rt.relay.handler_replied_case(user.id, replied.message_id)
-        if case_id is not None:
-            if text is not None:
-                await cases.reply_by_relay(update, context, case_id, text)
-            else:
-                _ = await translate_for(update, context)
-                await reply(update, _("Only text can be passed on to the reporter. Please write "
-                                      "it as a message."))
-            return
-    if await rt.cases.pending_input(user.id) is not None:
-        if text is not None:
-            await cases.finish_input(update, context, text)
-        else:
-            _ = await translate_for(update, context)
-            await reply(update, _("Only text can be saved here. Write it as a message, or send "
-                                  "/batal."))
-        return
-    if text is not None and await _hint_for_reporter(update, context):
-        return
+    replied = message.reply_to_message
+    assert replied is not None
+    case_id = await rt.relay.replied_case(user.id, replied.message_id)
+    if case_id is not None:
+        _ = await translate_for(update, context)
+        result = await rt.relay.from_reporter(user.id, update.update_id, case_id=case_id,
+                                              text=text,
+                                              media=None if text is not None else _media(message))
+        await reply(update, outcome_text(result, _))
+        return True
+    case_id = await rt.relay.handler_replied_case(user.id, replied.message_id)
+    if case_id is None:
+        return False
     if text is not None:
-        await report.on_text(update, context)
+        await cases.reply_by_relay(update, context, case_id, text)
     else:
-        await report.on_media(update, context)
+        _ = await translate_for(update, context)
+        await reply(update, _("Only text can be passed on to the reporter. Please write it as a "
+                              "message."))
+    return True
 
 
-async def _hint_for_reporter(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def hint_for_reporter(update: Update, context: BotContext) -> bool:
     """Someone with a report and no draft writes to the bot: most likely about that report."""
+    message = update.effective_message
     user = update.effective_user
-    assert user is not None
-    rt = runtime(context)
+    assert message is not None and user is not None
+    if message.text is None:
+        return False
+    rt = context.runtime
     if (await rt.reports.current(user.id)).draft is not None:
         return False
     own = await rt.relay.own_references(user.id)

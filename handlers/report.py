@@ -1,7 +1,7 @@
 """The reporter's conversation: /start, /lapor, every answer, /batal, submit.
 
 Handlers are thin: they turn an update into a ``bot.services.reports.Input``, let the service
-commit it, and only then send the next question (see ``handlers/report_view.py``).
+commit it, and only then send the next question (see ``bot/views/report.py``).
 """
 
 from __future__ import annotations
@@ -17,18 +17,18 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.ext import ContextTypes
 
-from bot import report_form as form
 from bot.callback_data import BadCallback, CancelPress, ReportPress, StartPress, parse
+from bot.context import BotContext
+from bot.domain import form
 from bot.i18n import Translate, translator
 from bot.services.reports import Input, LimitReached, Outcome, Submitted
-from handlers import report_view as view
+from bot.views import report as view
 from handlers.common import (
     answer,
+    language_hint,
     replace_or_reply,
     reply,
-    runtime,
     show_typing,
     translate_for,
 )
@@ -42,17 +42,17 @@ def start_button(_: Translate) -> InlineKeyboardMarkup:
                                                        callback_data=StartPress().pack())]])
 
 
-def limit_reached(context: ContextTypes.DEFAULT_TYPE) -> None:
+def limit_reached(context: BotContext) -> None:
     """Every limit is recorded: a counter for the health figures and a log line without identity."""
-    runtime(context).metrics["daily_limit_reached"] += 1
+    context.runtime.metrics["daily_limit_reached"] += 1
     log.info("daily report limit reached by one account")
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: BotContext) -> None:
     """/start: two lines about the bot, then an offer to report or to resume a draft."""
     user = update.effective_user
     assert user is not None
-    rt = runtime(context)
+    rt = context.runtime
     _ = await translate_for(update, context)
     current = await rt.reports.current(user.id)
     kabupaten = escape(rt.settings.region.kabupaten_name)
@@ -70,16 +70,16 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, greeting, start_button(_))
 
 
-async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, *,
+async def begin(update: Update, context: BotContext, *,
                 practice: bool = False) -> None:
     """/lapor (or the start button): a new draft, or the unfinished one."""
     user = update.effective_user
     assert user is not None
-    rt = runtime(context)
+    rt = context.runtime
     try:
         message = update.effective_message
         outcome, resumed = await rt.reports.start(
-            user.id, user.language_code, update.update_id, practice=practice,
+            user.id, language_hint(update, context), update.update_id, practice=practice,
             message_id=message.message_id if message else None)
     except LimitReached as exc:
         limit_reached(context)
@@ -96,15 +96,15 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, *,
     await send_question(update, context, outcome)
 
 
-async def report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def report(update: Update, context: BotContext) -> None:
     await begin(update, context)
 
 
-async def send_question(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome,
+async def send_question(update: Update, context: BotContext, outcome: Outcome,
                         *, edit: bool = False, page: int = 0) -> Message | None:
     if outcome.draft is None:
         return None
-    rt = runtime(context)
+    rt = context.runtime
     _ = translator(outcome.language)
     text, markup = view.question(outcome.draft, _, rt.regions, rt.settings, page=page)
     if outcome.draft.step == form.PHONE:
@@ -118,12 +118,13 @@ async def send_question(update: Update, context: ContextTypes.DEFAULT_TYPE, outc
     return await reply(update, text, markup)
 
 
-async def apply_input(update: Update, context: ContextTypes.DEFAULT_TYPE, given: Input) -> None:
+async def apply_input(update: Update, context: BotContext, given: Input) -> None:
     """Hand one input to the service (which commits it), then show what comes next."""
     user = update.effective_user
     assert user is not None
-    rt = runtime(context)
-    outcome = await rt.reports.apply(user.id, update.update_id, given, user.language_code)
+    rt = context.runtime
+    outcome = await rt.reports.apply(user.id, update.update_id, given,
+                                     language_hint(update, context))
     step_before = outcome.step_before
     _ = translator(outcome.language)
     query = update.callback_query
@@ -179,7 +180,7 @@ async def apply_input(update: Update, context: ContextTypes.DEFAULT_TYPE, given:
     await send_question(update, context, outcome, edit=edit)
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_button(update: Update, context: BotContext) -> None:
     """Every report button: validated, then re-checked against the draft at press time."""
     query = update.callback_query
     assert query is not None
@@ -201,7 +202,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await answer(query)
 
 
-async def on_report_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def on_report_button(update: Update, context: BotContext,
                            pressed: ReportPress) -> None:
     if pressed.action == "submit":
         await submit(update, context, pressed)
@@ -213,13 +214,13 @@ async def on_report_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
                                              action=pressed.action, value=pressed.value))
 
 
-async def show_page(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def show_page(update: Update, context: BotContext,
                     pressed: ReportPress) -> None:
     """Village pages change nothing in the draft: just show another page of the same question."""
     user = update.effective_user
     query = update.callback_query
     assert user is not None and query is not None
-    current = await runtime(context).reports.current(user.id)
+    current = await context.runtime.reports.current(user.id)
     await answer(query)
     if current.draft is None or current.draft.nonce != pressed.nonce \
             or current.draft.step != pressed.step:
@@ -229,11 +230,11 @@ async def show_page(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await send_question(update, context, current, edit=True, page=page)
 
 
-async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: ReportPress) -> None:
+async def submit(update: Update, context: BotContext, pressed: ReportPress) -> None:
     user = update.effective_user
     query = update.callback_query
     assert user is not None and query is not None
-    rt = runtime(context)
+    rt = context.runtime
     await answer(query)
     await show_typing(update)
     try:
@@ -255,7 +256,6 @@ async def submit(update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: Re
         await reply(update, "⚠️ " + _(view.REASONS[result.error or "incomplete"]))
         await send_question(update, context, result)
         return
-    rt.dispatcher.wake()
     _ = translator(result.language)
     await replace_or_reply(update, submitted_text(result, _) + "\n\n"
                            + _("For your safety you can delete this conversation from your phone "
@@ -281,11 +281,11 @@ def submitted_text(result: Submitted, _: Translate) -> str:
     return "\n".join(lines)
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cancel(update: Update, context: BotContext) -> None:
     """/batal: ask before throwing a draft away."""
     user = update.effective_user
     assert user is not None
-    current = await runtime(context).reports.current(user.id, user.language_code)
+    current = await context.runtime.reports.current(user.id, language_hint(update, context))
     _ = translator(current.language)
     if current.draft is None:
         await reply(update, _("There is no report in progress."), ReplyKeyboardRemove())
@@ -300,12 +300,12 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, _("Cancel this report? Your answers will be deleted."), markup)
 
 
-async def on_cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def on_cancel_button(update: Update, context: BotContext,
                            pressed: CancelPress) -> None:
     user = update.effective_user
     query = update.callback_query
     assert user is not None and query is not None
-    rt = runtime(context)
+    rt = context.runtime
     await answer(query)
     _ = await translate_for(update, context)
     if pressed.confirm and await rt.reports.cancel(user.id, pressed.nonce):
@@ -320,13 +320,24 @@ async def on_cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await send_question(update, context, current)
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def answer_to_draft(update: Update, context: BotContext) -> bool:
+    """Typed text or a file: an answer to the report being written (or the start of one)."""
+    message = update.effective_message
+    assert message is not None
+    if message.text is not None:
+        await on_text(update, context)
+    else:
+        await on_media(update, context)
+    return True
+
+
+async def on_text(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
     await apply_input(update, context, Input(action="text", text=message.text or ""))
 
 
-async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_media(update: Update, context: BotContext) -> None:
     """Evidence: kept as Telegram file ids with type, size and caption."""
     message = update.effective_message
     assert message is not None
@@ -348,13 +359,13 @@ def evidence_of(message: Message) -> dict[str, object] | None:
     return None
 
 
-async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_contact(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None and message.contact is not None
     await apply_input(update, context, Input(action="contact", text=message.contact.phone_number))
 
 
-async def on_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_unsupported(update: Update, context: BotContext) -> None:
     """Stickers, locations, polls, edits, unknown commands...: a kind word, nothing changes."""
     user = update.effective_user
     if user is None or update.effective_chat is None:
@@ -363,7 +374,7 @@ async def on_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         if update.callback_query is not None:
             await answer(update.callback_query)
         return
-    current = await runtime(context).reports.current(user.id, user.language_code)
+    current = await context.runtime.reports.current(user.id, language_hint(update, context))
     _ = translator(current.language)
     if update.callback_query is not None:
         await answer(update.callback_query, _("That button is no longer active."))

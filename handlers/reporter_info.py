@@ -5,19 +5,26 @@ from __future__ import annotations
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
 
 from bot.callback_data import LanguagePress
-from bot.case_status import STATUS_WORDS
+from bot.context import BotContext
+from bot.domain.workflow import STATUS_WORDS
 from bot.i18n import translator
-from handlers import report_view as view
-from handlers.common import answer, parsed_as, replace_or_reply, reply, runtime, translate_for
+from bot.views import report as view
+from handlers.common import (
+    CHOSEN_LANGUAGE,
+    answer,
+    parsed_as,
+    replace_or_reply,
+    reply,
+    translate_for,
+)
 from handlers.report import send_question
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: BotContext) -> None:
     """/bantuan: what the bot does, its commands, and the hotlines."""
-    rt = runtime(context)
+    rt = context.runtime
     _ = await translate_for(update, context)
     text = "\n".join([
         _("This bot takes confidential reports of violence against women and children in "
@@ -34,11 +41,11 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await reply(update, text)
 
 
-async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def status(update: Update, context: BotContext) -> None:
     """/status: only the cases reported from this Telegram account."""
     user = update.effective_user
     assert user is not None
-    rt = runtime(context)
+    rt = context.runtime
     _ = await translate_for(update, context)
     cases = await rt.reports.my_cases(user.id)
     if not cases:
@@ -52,7 +59,7 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, "\n".join(lines))
 
 
-async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def language(update: Update, context: BotContext) -> None:
     """/bahasa: choose Indonesian or English."""
     _ = await translate_for(update, context)
     markup = InlineKeyboardMarkup([[
@@ -62,7 +69,7 @@ async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, _("Choose your language:"), markup)
 
 
-async def on_language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_language_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     user = update.effective_user
     assert query is not None and user is not None
@@ -70,8 +77,12 @@ async def on_language_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if pressed is None:
         await answer(query)
         return
-    rt = runtime(context)
-    chosen = await rt.reports.set_language(user.id, pressed.language)
+    rt = context.runtime
+    chosen = pressed.language
+    # Stored with a reporter record or an officer; otherwise in memory only, until a report.
+    await rt.reports.set_language(user.id, chosen)
+    if context.user_data is not None:
+        context.user_data[CHOSEN_LANGUAGE] = chosen
     _ = translator(chosen)
     await answer(query)
     await replace_or_reply(update, _("Language set to English."))

@@ -9,13 +9,14 @@ import logging
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
 
 from bot.callback_data import StaffPress
+from bot.context import BotContext
 from bot.i18n import Translate, translator
 from bot.services import onboarding as service
 from bot.services.onboarding import OnboardingError
-from handlers.common import answer, language_of, pressed_as, replace_or_reply, reply, runtime
+from bot.services.responders import active_officer
+from handlers.common import answer, language_of, pressed_as, replace_or_reply, reply
 from models import Responder
 from models.responder import GROUP, OFFICER
 
@@ -25,13 +26,13 @@ VILLAGES_PER_PAGE = 10
 
 # ---- who is asking ------------------------------------------------------------------------------
 
-async def current_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Responder | None:
+async def current_staff(update: Update, context: BotContext) -> Responder | None:
     """The active officer or admin who sent this update, or None."""
     user = update.effective_user
     if user is None:
         return None
-    async with runtime(context).sessions() as session:
-        return await service.staff(session, user.id)
+    async with context.runtime.sessions() as session:
+        return await active_officer(session, user.id)
 
 
 async def refuse(update: Update, _: Translate, reason: str) -> None:
@@ -45,7 +46,7 @@ async def refuse(update: Update, _: Translate, reason: str) -> None:
     await reply(update, text)
 
 
-async def admin_or_refuse(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def admin_or_refuse(update: Update, context: BotContext,
                           _: Translate) -> Responder | None:
     officer = await current_staff(update, context)
     if officer is None or not officer.is_admin:
@@ -68,7 +69,7 @@ def error_text(reason: str, _: Translate) -> str:
 
 # ---- /petugas and /grup --------------------------------------------------------------------------
 
-async def officers(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def officers(update: Update, context: BotContext) -> None:
     """/petugas: the officers, a page at a time."""
     _ = translator(await language_of(update, context))
     if await admin_or_refuse(update, context, _) is None:
@@ -77,7 +78,7 @@ async def officers(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, text, markup)
 
 
-async def groups(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def groups(update: Update, context: BotContext) -> None:
     """/grup: the village groups, a page at a time."""
     _ = translator(await language_of(update, context))
     if await admin_or_refuse(update, context, _) is None:
@@ -96,9 +97,9 @@ def _status(responder: Responder, _: Translate) -> str:
     return "⭐" if responder.is_admin else "✅"
 
 
-async def listing(context: ContextTypes.DEFAULT_TYPE, kind: str, page: int,
+async def listing(context: BotContext, kind: str, page: int,
                   _: Translate) -> tuple[str, InlineKeyboardMarkup]:
-    async with runtime(context).sessions() as session:
+    async with context.runtime.sessions() as session:
         found = await service.responders_page(session, kind, page)
     title = _("Officers") if kind == OFFICER else _("Village groups")
     lines = [f"<b>{title}</b> ({found.total})"]
@@ -128,10 +129,10 @@ async def listing(context: ContextTypes.DEFAULT_TYPE, kind: str, page: int,
     return "\n".join(lines), InlineKeyboardMarkup(buttons)
 
 
-async def card(context: ContextTypes.DEFAULT_TYPE, kind: str, responder_id: int,
+async def card(context: BotContext, kind: str, responder_id: int,
                _: Translate) -> tuple[str, InlineKeyboardMarkup]:
     """One officer or group, with what an admin can do to it."""
-    rt = runtime(context)
+    rt = context.runtime
     async with rt.sessions() as session:
         item = await session.get(Responder, responder_id)
         if item is None or item.kind != kind:
@@ -172,10 +173,10 @@ async def card(context: ContextTypes.DEFAULT_TYPE, kind: str, responder_id: int,
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
-async def region_picker(context: ContextTypes.DEFAULT_TYPE, kind: str, responder_id: int,
+async def region_picker(context: BotContext, kind: str, responder_id: int,
                         value: str, _: Translate) -> tuple[str, InlineKeyboardMarkup]:
     """Where to move an officer (kabupaten or a kecamatan) or a group (a village, by kecamatan)."""
-    rt = runtime(context)
+    rt = context.runtime
     k = _kind(kind)
     rows: list[list[InlineKeyboardButton]] = []
     if kind == OFFICER:
@@ -210,7 +211,7 @@ async def region_picker(context: ContextTypes.DEFAULT_TYPE, kind: str, responder
     return text, InlineKeyboardMarkup(rows)
 
 
-async def on_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_staff_button(update: Update, context: BotContext) -> None:
     """Every button of /petugas and /grup: re-authorised, then done and shown."""
     query = update.callback_query
     assert query is not None
@@ -223,7 +224,6 @@ async def on_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if by is None:
         return
     kind = OFFICER if pressed.kind == "officer" else GROUP
-    rt = runtime(context)
     try:
         if pressed.action == "list":
             page = int(pressed.value) if pressed.value.isdigit() else 0
@@ -235,7 +235,6 @@ async def on_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             if pressed.action in ("revoke", "restore", "admin", "move"):
                 changed = await change(context, by, kind, pressed)
                 await refresh_menu(context, changed)
-                rt.dispatcher.wake()
             text, markup = await card(context, kind, pressed.responder_id, _)
     except OnboardingError as exc:
         await answer(query, error_text(exc.reason, _), show_alert=True)
@@ -244,9 +243,9 @@ async def on_staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await replace_or_reply(update, text, markup)
 
 
-async def change(context: ContextTypes.DEFAULT_TYPE, by: Responder, kind: str,
+async def change(context: BotContext, by: Responder, kind: str,
                  pressed: StaffPress) -> Responder:
-    rt = runtime(context)
+    rt = context.runtime
     now = rt.clock.now()
     async with rt.sessions.begin() as session:
         current = await service.admin(session, by.chat_id)  # still an admin, in this transaction
@@ -263,7 +262,7 @@ async def change(context: ContextTypes.DEFAULT_TYPE, by: Responder, kind: str,
                                         now)
 
 
-async def refresh_menu(context: ContextTypes.DEFAULT_TYPE, responder: Responder) -> None:
+async def refresh_menu(context: BotContext, responder: Responder) -> None:
     """An officer's command menu follows their role at once (best effort)."""
     if responder.kind != OFFICER:
         return

@@ -8,22 +8,22 @@ from html import escape
 
 from telegram import Update
 from telegram.constants import ChatAction
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.i18n import Translate, translator
 from bot.services.export import ExportService
 from bot.services.onboarding import scope_of
 from bot.services.stats import StatsService, chart_png, render
-from handlers.common import aside, language_of, reply, runtime
+from handlers.common import aside, language_of, reply
 from handlers.staff import admin_or_refuse, current_staff, refuse
 
 FIRST_YEAR = 2000
 
 
-async def requested_year(update: Update, context: ContextTypes.DEFAULT_TYPE,
+async def requested_year(update: Update, context: BotContext,
                          _: Translate, command: str) -> int | None:
     """The year given after the command, or this year; a polite word for anything else."""
-    this_year = runtime(context).clock.now().astimezone(runtime(context).settings.tz).year
+    this_year = context.runtime.clock.now().astimezone(context.runtime.settings.tz).year
     args = context.args or []
     if not args:
         return this_year
@@ -36,7 +36,7 @@ async def requested_year(update: Update, context: ContextTypes.DEFAULT_TYPE,
     return None
 
 
-async def statistics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def statistics(update: Update, context: BotContext) -> None:
     """/statistik [YEAR]: a short text and a chart, for the officer's own area. Counted aside:
     nobody else's update waits for it."""
     language = await language_of(update, context)
@@ -49,7 +49,7 @@ async def statistics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     chat = update.effective_chat
     if year is None or chat is None:
         return
-    rt = runtime(context)
+    rt = context.runtime
     await chat.send_action(ChatAction.UPLOAD_PHOTO)
 
     async def count_and_send() -> None:
@@ -64,7 +64,7 @@ async def statistics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     aside(update, context, count_and_send(), "statistik")
 
 
-async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def export(update: Update, context: BotContext) -> None:
     """/ekspor [YEAR]: admins get the year's cases as an xlsx document, here in private: a sheet
     per case and a sheet per victim. Made aside: nobody else's update waits for it."""
     language = await language_of(update, context)
@@ -76,7 +76,7 @@ async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if year is None or chat is None:
         return
-    rt = runtime(context)
+    rt = context.runtime
     await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
 
     async def make_and_send() -> None:

@@ -8,15 +8,15 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The tiers are the domain's words (bot/domain/tiers.py); a responder row stores one of them.
+from bot.domain.tiers import DESA, KABUPATEN_TIER, KECAMATAN_TIER, TIERS
 from models.base import Base, BigId
 
 GROUP = "group"
 OFFICER = "officer"
 
-DESA = "desa"
-KECAMATAN_TIER = "kecamatan"
-KABUPATEN_TIER = "kabupaten"
-TIERS = (DESA, KECAMATAN_TIER, KABUPATEN_TIER)
+__all__ = ["DESA", "GROUP", "KABUPATEN_TIER", "KECAMATAN_TIER", "OFFICER", "TIERS", "Alert",
+           "Responder"]
 
 
 class Responder(Base):
@@ -28,6 +28,8 @@ class Responder(Base):
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     is_admin: Mapped[bool] = mapped_column(default=False)
+    # An officer's language (/bahasa); None: Telegram's. Staff are kept here, never as reporters.
+    language: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(default=True)
     inactive_reason: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import report_form as form
+from bot.domain import form
 from bot.domain.register import people_from_report
 from bot.services.people import add_people_of_cases
 from models import Case, Responder

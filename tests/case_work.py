@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot import report_form as form
 from bot.callback_data import BadCallback, CasePress, parse
+from bot.domain import form
+from bot.domain.references import new_reference
 from bot.services.reporters import touch_reporter
-from bot.services.reports import new_reference
 from models import Case, CaseEvent, OutboxMessage
 from tests.case_factory import new_case
 from tests.group_chat import GroupChat

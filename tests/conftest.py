@@ -70,7 +70,7 @@ def _isolated_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         if name.startswith("PPA_BOT_"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("PPA_BOT_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("PPA_BOT_CONFIG", "")  # no file: environment and defaults only
 
 
 @pytest.fixture(scope="session")

@@ -14,13 +14,13 @@ from sqlalchemy import select
 from telegram import Update
 from telegram.ext import Application
 
-from bot import report_form
 from bot.app import build_application, start_runtime
 from bot.callback_data import BadCallback, ReportPress
 from bot.callback_data import parse as parse_callback
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.crypto import Vault
+from bot.domain import form as report_form
 from bot.runtime import Runtime
 from bot.services.reports import DraftView
 from models import Case, Evidence
@@ -72,7 +72,7 @@ class Harness:
         return update
 
     async def deliver_outbox(self) -> None:
-        await self.runtime.dispatcher.drain()
+        await self.runtime.sender.drain()
 
     async def cases(self) -> list[Case]:
         """Every case in the database, oldest first (read in a fresh session)."""

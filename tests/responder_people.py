@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot import report_form as form
+from bot.domain import form
 from bot.services import responders as registry
 from tests.harness import Harness, Person, new_update_id, reference_in
 from tests.telegram_double import ChatMessage

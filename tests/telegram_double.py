@@ -121,6 +121,10 @@ class FakeTelegram(BaseRequest):
         elif fault.kind == "400-chat":
             status = 400
             body |= {"error_code": 400, "description": "Bad Request: chat not found"}
+        elif fault.kind == "400-query-old":
+            status = 400
+            body |= {"error_code": 400, "description": "Bad Request: query is too old and "
+                     "response timeout expired or query ID is invalid"}
         else:
             status = 400
             body |= {"error_code": 400, "description": "Bad Request: something is wrong"}

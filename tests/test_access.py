@@ -13,8 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from bot.callback_data import CasePress
-from bot.case_status import BARU, DITERIMA, DITUTUP, PENJANGKAUAN
-from bot.services.case_access import (
+from bot.domain.access import (
     ACCESS,
     ACTIONS,
     ADD,
@@ -36,6 +35,7 @@ from bot.services.case_access import (
     TAKE,
     VILLAGE_MEMBER,
 )
+from bot.domain.workflow import BARU, DITERIMA, DITUTUP, PENJANGKAUAN
 from models import Case
 from tests.case_work import (
     PASER,

@@ -1,4 +1,4 @@
-"""Alerts (DESIGN §4, §6): a report reaches its village group within one dispatcher round, the group
+"""Alerts (DESIGN §4, §6): a report reaches its village group within one outbox round, the group
 sees a redacted alert, details go privately to officers in scope, and the first "Terima" wins."""
 
 from __future__ import annotations
@@ -50,6 +50,18 @@ async def test_the_village_group_gets_a_redacted_alert_in_one_dispatcher_round(
         assert expected in alert.text
     assert alert.button_texts()[0].startswith("Terima")
     assert {"📋 Detail", "🆘 Butuh bantuan"} <= set(alert.button_texts())
+
+
+async def test_a_press_answered_too_late_still_takes_the_case_and_pages_nobody(
+        bot: Harness, reporter_id: Person, village_group: Group) -> None:
+    reference = await full_report(reporter_id)
+    await bot.deliver_outbox()
+    bot.telegram.inject("400-query-old", method="answerCallbackQuery")
+    await village_group.member(6_600_001, "Budi").presses("Terima",
+                                                          village_group.alert_about(reference))
+    await bot.deliver_outbox()
+    assert "Budi" in village_group.alert_about(reference).text  # taken, and shown as taken
+    assert bot.runtime.metrics["errors"] == 0  # a harmless "query is too old" pages no admin
 
 
 async def test_no_message_to_any_group_carries_the_story_a_file_the_phone_or_the_reporter(

@@ -11,8 +11,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from bot import report_form as form
 from bot.callback_data import ReportPress, parse
+from bot.domain import form
 from tests.harness import Harness, Person, new_update_id
 from tests.telegram_double import ChatMessage
 

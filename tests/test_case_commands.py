@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.callback_data import CaseListPress, CasePress, parse
-from bot.case_status import BARU, DITERIMA, DITUTUP, PENJANGKAUAN
+from bot.domain.workflow import BARU, DITERIMA, DITUTUP, PENJANGKAUAN
 from models import PendingInput
 from tests.case_work import (
     KABUPATEN_GROUP_ID,

@@ -8,9 +8,9 @@ import itertools
 
 import pytest
 
-from bot import case_status as workflow
 from bot.callback_data import CasePress
-from bot.case_status import (
+from bot.domain import workflow
+from bot.domain.workflow import (
     CLOSE_REASONS,
     DIRUJUK,
     DITERIMA,

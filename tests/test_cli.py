@@ -20,7 +20,7 @@ PPA_BOT = Path(sys.executable).with_name("ppa-bot")
 def run(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """The command as a person runs it: a fresh process, only the environment given."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("PPA_BOT_")}
-    clean["PPA_BOT_CONFIG"] = str(cwd / "absent.toml")
+    clean["PPA_BOT_CONFIG"] = ""  # no config file: only the environment given
     clean.update(env)
     return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, env=clean,  # noqa: S603
                           capture_output=True, text=True, timeout=60, check=False)
@@ -110,6 +110,7 @@ def test_the_console_script_answers_help(tmp_path: Path) -> None:
     (["db", "upgrade", "--help"], "usage: ppa-bot db upgrade"),
     (["regions", "import", "--help"], "--aliases"),
     (["regions", "import", "CSV", "--aliases", "CSV", "--help"], "usage: ppa-bot regions import"),
+    (["poster", "--help"], "--village CODE"),
 ])
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str], argv: list[str],
                                 expected: str) -> None:

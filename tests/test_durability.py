@@ -10,12 +10,12 @@ import pytest
 from telegram.request import RequestData
 
 from bot import jobs
-from bot import report_form as form
 from bot.callback_data import ReportPress, parse
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.crypto import Vault
 from bot.db import create_engine, session_factory
+from bot.domain import form
 from bot.regions import RegionDirectory
 from bot.services.reports import ReportService
 from tests.harness import Harness, Person, reference_in

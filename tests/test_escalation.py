@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from bot import jobs
-from bot import report_form as form
 from bot.config import Settings, load_settings
+from bot.domain import form
 from models import CaseEvent, OutboxMessage
 from models.outbox import PENDING
 from tests.conftest import TOKEN

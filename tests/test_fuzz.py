@@ -14,9 +14,9 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot import report_form as form
 from bot.clock import FakeClock
 from bot.crypto import Vault, generate_key
+from bot.domain import form
 from models import Draft
 from tests.harness import Harness, Person, new_update_id
 

@@ -5,7 +5,7 @@ officers in scope, in WITA, readable on a phone and a page at a time when it is 
 from __future__ import annotations
 
 from bot.callback_data import CasePress
-from bot.case_status import DITERIMA, PENJANGKAUAN
+from bot.domain.workflow import DITERIMA, PENJANGKAUAN
 from tests.case_work import (
     KABUPATEN_GROUP_ID,
     PASER,

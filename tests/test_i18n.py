@@ -15,9 +15,9 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from bot import report_form as form
+from bot.domain import form
 from bot.i18n import LANGUAGES, language_for, po_path, translator
-from handlers.report_view import QUESTIONS
+from bot.views.report import QUESTIONS
 from tests.harness import Person
 
 ROOT = Path(__file__).resolve().parent.parent

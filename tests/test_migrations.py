@@ -14,8 +14,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from bot import report_form as form
 from bot.db import create_engine, downgrade, upgrade
+from bot.domain import form
 from models import Base, Case
 from tests import pg
 

@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot import menus, report_form
+from bot import menus
 from bot.callback_data import (
     BadCallback,
     GroupRequestPress,
@@ -28,6 +28,7 @@ from bot.callback_data import parse as parse_callback
 from bot.clock import FakeClock
 from bot.config import Settings, TrainingSettings
 from bot.crypto import Vault
+from bot.domain import form as report_form
 from bot.services.onboarding import member_in_scope
 from models import GroupMember, GroupRequest, Invitation, Responder
 from models.responder import GROUP, OFFICER

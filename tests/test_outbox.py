@@ -1,4 +1,4 @@
-"""The outbox (DESIGN §7): every notification is a row, and the dispatcher delivers it once through
+"""The outbox (DESIGN §7): every notification is a row, and the sender delivers it once through
 429s, 5xx, timeouts and groups the bot was removed from; a responder that cannot be reached is
 switched off, its open cases move up a tier, and the admins hear of it."""
 
@@ -63,6 +63,28 @@ async def test_a_429_is_waited_out_for_exactly_retry_after_and_other_chats_go_on
     await bot.deliver_outbox()
     assert reference in village_group.last_message().text
     assert sends_to(bot, VILLAGE_GROUP) == 2  # the refused attempt and the one that went
+
+
+async def test_a_commit_that_queued_a_notification_wakes_the_sender_and_no_other_does(
+        bot: Harness, reporter_id: Person) -> None:
+    sender = bot.runtime.sender
+    await bot.deliver_outbox()
+    sender._wake.clear()  # as the loop does when it goes idle
+    async with bot.runtime.sessions.begin() as session:
+        await session.scalar(select(OutboxMessage.id).limit(1))
+    assert not sender.woken  # a commit that queued nothing
+    async with bot.runtime.sessions() as session:
+        enqueue(session, kind="test", method="sendMessage", now=bot.clock.now(),
+                params={"chat_id": reporter_id.user_id, "text": "tidak jadi"})
+        await session.flush()
+        await session.rollback()
+    assert not sender.woken  # a rolled-back notification
+    async with bot.runtime.sessions.begin() as session:
+        enqueue(session, kind="test", method="sendMessage", now=bot.clock.now(),
+                params={"chat_id": reporter_id.user_id, "text": "halo"})
+    assert sender.woken
+    await bot.deliver_outbox()
+    assert reporter_id.last_text() == "halo"
 
 
 @pytest.mark.parametrize("fault", ["5xx", "timeout"])

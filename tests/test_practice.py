@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import report_form as form
 from bot.clock import FakeClock
 from bot.config import Settings, TrainingSettings
 from bot.crypto import Vault
+from bot.domain import form
 from bot.services.export import ExportService
 from bot.services.stats import StatsService
 from models import CaseEvent, Responder

@@ -35,13 +35,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot import report_form as form
 from bot.callback_data import BadCallback, ReportPress
 from bot.callback_data import parse as parse_callback
 from bot.clock import Clock
 from bot.config import Settings, load_settings
 from bot.crypto import Vault, generate_key, load_keys
 from bot.db import create_engine, session_factory
+from bot.domain import form
 from bot.regions import RegionDirectory
 from bot.services.reporters import find_reporter
 from bot.services.reports import ReportService

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import report_form as form
 from bot.db import create_engine, session_factory, upgrade
+from bot.domain import form
 from bot.regions import (
     RegionDirectory,
     RegionFileError,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.callback_data import NewsPress, PrivacyPress
-from bot.case_status import DITERIMA, PENGELOLAAN, PENJANGKAUAN
+from bot.domain.workflow import DITERIMA, PENGELOLAAN, PENJANGKAUAN
 from bot.services.contact_time import next_contact_time
 from tests.case_factory import WITA
 from tests.case_work import (

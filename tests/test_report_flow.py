@@ -7,14 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import report_form as form
 from bot.callback_data import ReportPress, parse
 from bot.clock import FakeClock
 from bot.config import Settings, load_settings
 from bot.crypto import Vault
+from bot.domain import form
+from bot.domain.references import ALPHABET as REFERENCE_ALPHABET
+from bot.domain.references import new_reference
 from bot.i18n import translator
-from bot.services.reports import REFERENCE_ALPHABET, new_reference
-from handlers.report_view import VILLAGES_PER_PAGE
+from bot.views.report import VILLAGES_PER_PAGE
 from tests.conftest import TOKEN
 from tests.harness import Harness, Person, reference_in
 

@@ -15,15 +15,17 @@ from sqlalchemy import select
 from bot.clock import FakeClock
 from bot.config import Settings, load_settings
 from bot.crypto import Vault
-from bot.runtime import Runtime
-from bot.services.responders import chain, covers, tier_of
-from bot.services.routing import (
+from bot.domain.tiers import (
     Candidate,
     ack_timeout,
+    chain,
+    covers,
     next_tier,
     plan,
     police_deadline,
+    tier_of,
 )
+from bot.runtime import Runtime
 from models import Alert, Case, CaseEvent, OutboxMessage
 from tests.case_factory import add_cases, add_responder, new_case, wita
 

@@ -130,7 +130,7 @@ def test_an_officer_chooses_among_the_six_channels_of_issue_13() -> None:
 
 def report_form() -> ModuleType:
     """The report form, wherever the code layout keeps it."""
-    for name in ("bot.domain.report_form", "bot.report_form"):
+    for name in ("bot.domain.form", "bot.report_form"):
         try:
             return importlib.import_module(name)
         except ModuleNotFoundError:

@@ -68,11 +68,11 @@ async def test_two_dispatchers_send_every_notification_exactly_once(
             enqueue(session, kind="notice", method="sendMessage", now=clock.now(),
                     params={"chat_id": 8_000_000 + number, "text": f"notice {number}"})
 
-    await asyncio.gather(first.runtime.dispatcher.drain(), second.runtime.dispatcher.drain())
+    await asyncio.gather(first.runtime.sender.drain(), second.runtime.sender.drain())
 
     sent = sent_texts(first, second)
     assert len(sent) == NOTIFICATIONS and set(sent.values()) == {1}
-    assert first.runtime.dispatcher.sent > 0 and second.runtime.dispatcher.sent > 0, \
+    assert first.runtime.sender.sent > 0 and second.runtime.sender.sent > 0, \
         "both workers should have taken a share"
     async with first.runtime.sessions() as session:
         statuses = Counter((await session.scalars(select(OutboxMessage.status))).all())
@@ -107,7 +107,7 @@ async def test_two_escalation_sweeps_climb_each_due_case_once(
     assert len(alerts) == DUE_CASES and set(alerts.values()) == {1}
     assert still_due == 0
 
-    await asyncio.gather(first.runtime.dispatcher.drain(), second.runtime.dispatcher.drain())
+    await asyncio.gather(first.runtime.sender.drain(), second.runtime.sender.drain())
     officer_inbox = [text for (chat, text), times in sent_texts(first, second).items()
                      if chat == officer.chat_id for _ in range(times)]
     assert len(officer_inbox) == DUE_CASES  # one alert per case, none twice

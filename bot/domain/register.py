@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from bot import report_form as form
-from bot.domain import simfoni
+from bot.domain import form, simfoni
 
 # ---- places ---------------------------------------------------------------------------------
 

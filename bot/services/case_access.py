@@ -1,16 +1,5 @@
-"""Who may do what with a case (DESIGN §5, §6): a table of roles × actions, and who someone is
-for one case, decided again on every command and every button press.
-
-Roles, as the district names them:
-- **village member**: an enrolled member (``/gabung``) of the PAPTBM group of the case's village, or
-  an officer registered for that village; acts in private chat for that village's cases;
-- **kecamatan officer**, **kabupaten officer**: an officer whose region covers the case;
-- **admin**: district staff, every case;
-- **reporter**: the person whose report it is (they follow it through ``/status`` and the relay);
-- **stranger**: anyone else, including staff of another area.
-
-A village member may not close a case: at village level a case could be buried by a neighbour
-of the abuser, so only officers decide that it is "not a case" (anyone handling it may reopen it).
+"""Who someone is for one case (DESIGN §5, §6), read from the database at every command and
+every button press; what each role may do is the table in ``bot/domain/access.py``.
 Telegram-free.
 """
 
@@ -22,46 +11,22 @@ from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import Vault
+from bot.domain.access import (
+    ADMIN,
+    KABUPATEN_OFFICER,
+    RANK,
+    REPORTER,
+    STAFF_ROLES,
+    STRANGER,
+    VILLAGE_MEMBER,
+    allowed,
+)
+from bot.domain.access import officer_role as domain_officer_role
+from bot.domain.tiers import covers
 from bot.services.reporters import find_reporter
-from bot.services.responders import covers, tier_of
+from bot.services.responders import active_officer
 from models import Case, GroupMember, Region, Responder
-from models.responder import DESA, GROUP, KABUPATEN_TIER, OFFICER
-
-VILLAGE_MEMBER = "village_member"
-KECAMATAN_OFFICER = "kecamatan_officer"
-KABUPATEN_OFFICER = "kabupaten_officer"
-ADMIN = "admin"
-REPORTER = "reporter"
-STRANGER = "stranger"
-ROLES = (VILLAGE_MEMBER, KECAMATAN_OFFICER, KABUPATEN_OFFICER, ADMIN, REPORTER, STRANGER)
-STAFF_ROLES = (VILLAGE_MEMBER, KECAMATAN_OFFICER, KABUPATEN_OFFICER, ADMIN)
-
-LIST = "list"  # /kasus: the open cases of one's area
-CARD = "card"  # /kasus REF: the case card
-DETAILS = "details"  # the full report, evidence included
-NOTE = "note"  # a private note
-STATUS = "status"  # move the case along the workflow (and reopen it)
-CLOSE = "close"  # close it as a duplicate, not a case, or unreachable
-REPLY = "reply"  # a message to the reporter through the bot
-TAKE = "take"  # take the case (or take it over)
-HELP = "help"  # ask the next tier now
-HISTORY = "history"  # /riwayat REF
-ADD = "add"  # /tambah REF: the reporter adds a message to their report
-ACTIONS = (LIST, CARD, DETAILS, NOTE, STATUS, CLOSE, REPLY, TAKE, HELP, HISTORY, ADD)
-
-_HANDLING = frozenset({LIST, CARD, DETAILS, NOTE, STATUS, REPLY, TAKE, HELP, HISTORY})
-ACCESS: dict[str, frozenset[str]] = {
-    VILLAGE_MEMBER: _HANDLING,
-    KECAMATAN_OFFICER: _HANDLING | {CLOSE},
-    KABUPATEN_OFFICER: _HANDLING | {CLOSE},
-    ADMIN: _HANDLING | {CLOSE},
-    REPORTER: frozenset({ADD}),
-    STRANGER: frozenset(),
-}
-
-
-def allowed(role: str, action: str) -> bool:
-    return action in ACCESS.get(role, frozenset())
+from models.responder import GROUP
 
 
 @dataclass(frozen=True)
@@ -85,17 +50,7 @@ class Actor:
 
 
 def officer_role(officer: Responder) -> str:
-    if officer.is_admin:
-        return ADMIN
-    tier = tier_of(officer.region_code)
-    if tier == KABUPATEN_TIER:
-        return KABUPATEN_OFFICER
-    return VILLAGE_MEMBER if tier == DESA else KECAMATAN_OFFICER
-
-
-async def active_officer(session: AsyncSession, user_id: int) -> Responder | None:
-    return await session.scalar(select(Responder).where(
-        Responder.chat_id == user_id, Responder.kind == OFFICER, Responder.active.is_(True)))
+    return domain_officer_role(officer.is_admin, officer.region_code)
 
 
 async def memberships(session: AsyncSession, user_id: int) -> list[tuple[GroupMember, str]]:
@@ -166,9 +121,6 @@ class Area:
         if self.villages:
             parts.append(Case.village_code.in_(self.villages))
         return or_(*parts) if parts else false()
-
-
-RANK = {VILLAGE_MEMBER: 1, KECAMATAN_OFFICER: 2, KABUPATEN_OFFICER: 3, ADMIN: 4}
 
 
 async def area_of(session: AsyncSession, user_id: int) -> Area | None:

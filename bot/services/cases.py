@@ -12,66 +12,54 @@ the reporter go through ``bot/services/relay.py``; the alerts' acknowledgement a
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import case_status as workflow
-from bot import report_form as form
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Vault
+from bot.domain import form, workflow
+from bot.domain.access import CARD, CLOSE, DETAILS, HELP, HISTORY, NOTE, REPLY, STATUS, TAKE
 from bot.outbox import enqueue
-from bot.services import alerts as alert_outcomes
-from bot.services.alerts import HELP as HELP_REASON
-from bot.services.alerts import AlertService, Authority, Presser
-from bot.services.case_access import (
-    CARD,
-    CLOSE,
-    DETAILS,
-    HELP,
-    HISTORY,
-    NOTE,
-    REPLY,
-    STATUS,
-    TAKE,
-    Actor,
-    Area,
-    actor_for,
-    area_of,
-)
+from bot.services.alerts import AlertService, Authority, Presser, PressOutcome
+from bot.services.case_access import Actor, Area, actor_for, area_of
+from bot.services.escalation import Escalation
 from bot.services.relay import RelayService, unreachable_reason
 from bot.services.updates import already_processed, mark_processed
-from models import Case, CaseEvent, Evidence, PendingInput, Region
+from models import Case, CaseEvent, PendingInput, Region
 
 PAGE_SIZE = 8
 MAX_TEXT = 2000  # a note or a reply: one phone screen or two
 INPUT_MINUTES = 30  # how long "type your note now" waits
-REFERENCE = re.compile(r"^[A-Z]{2,6}-\d{2}-[A-HJ-NP-Z2-9]{6}$")
 
-# Outcomes.
-OK = "ok"
-UNKNOWN = "unknown"  # no case has this reference
-OUT_OF_SCOPE = "out_of_scope"  # staff, but not of this case's area (or not allowed this action)
-NOT_STAFF = "not_staff"  # a reporter or a stranger
-STALE = "stale"  # the button was made for a status the case has left
-REFUSED = "refused"  # the workflow does not allow the move (see ``refusal``)
-EMPTY = "empty"
-TOO_LONG = "too_long"
-UNREACHABLE = "unreachable"  # the reporter cannot be messaged (see ``reason``)
-DUPLICATE = "duplicate"  # the same update again: nothing more was done
-ALREADY_YOURS = "already_yours"
-TAKEN_BY_OTHER = "taken_by_other"
-CLOSED = "closed"
-AT_TOP = "at_top"
-NO_INPUT = "no_input"
-NEEDS_TAKE = "needs_take"
+
+class CaseOutcome(StrEnum):
+    """What came of an officer's command or press on a case."""
+
+    OK = "ok"
+    UNKNOWN = "unknown"  # no case has this reference
+    OUT_OF_SCOPE = "out_of_scope"  # staff, but not of this case's area (or not allowed this action)
+    NOT_STAFF = "not_staff"  # a reporter or a stranger
+    STALE = "stale"  # the button was made for a status the case has left
+    REFUSED = "refused"  # the workflow does not allow the move (see ``refusal``)
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    UNREACHABLE = "unreachable"  # the reporter cannot be messaged (see ``reason``)
+    DUPLICATE = "duplicate"  # the same update again: nothing more was done
+    ALREADY_YOURS = "already_yours"
+    TAKEN_BY_OTHER = "taken_by_other"
+    CLOSED = "closed"
+    AT_TOP = "at_top"
+    NO_INPUT = "no_input"
+    NEEDS_TAKE = "needs_take"
+
 
 NOTE_KIND = "note"
 REPLY_KIND = "reply"
@@ -79,15 +67,9 @@ REPLY_KIND = "reply"
 T = TypeVar("T")
 
 
-def normalise_reference(text: str) -> str | None:
-    """``psr_26_k7q3xm``, `` PSR-26-K7Q3XM `` → ``PSR-26-K7Q3XM``; None if it cannot be one."""
-    candidate = text.strip().upper().replace("_", "-")
-    return candidate if REFERENCE.match(candidate) else None
-
-
 @dataclass
 class Result:
-    outcome: str
+    outcome: CaseOutcome
     case: Case | None = None
     actor: Actor | None = None
     reference: str = ""
@@ -100,7 +82,7 @@ class Result:
 
     @property
     def ok(self) -> bool:
-        return self.outcome == OK
+        return self.outcome == CaseOutcome.OK
 
 
 @dataclass
@@ -138,13 +120,14 @@ class History:
 
 class CaseService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
-                 settings: Settings, vault: Vault, alerts: AlertService, relay: RelayService,
-                 metrics: Counter[str]) -> None:
+                 settings: Settings, vault: Vault, alerts: AlertService, escalation: Escalation,
+                 relay: RelayService, metrics: Counter[str]) -> None:
         self.sessions = sessions
         self.clock = clock
         self.settings = settings
         self.vault = vault
         self.alerts = alerts
+        self.escalation = escalation
         self.relay = relay
         self.metrics = metrics
 
@@ -172,7 +155,7 @@ class CaseService:
                               actor_name=actor.name or None, kind="refused",
                               detail={"action": action, "role": actor.role}))
         self.metrics["case_refused"] += 1
-        outcome = OUT_OF_SCOPE if actor.staff else NOT_STAFF
+        outcome = CaseOutcome.OUT_OF_SCOPE if actor.staff else CaseOutcome.NOT_STAFF
         return Result(outcome, case, actor, case.reference)
 
     async def _open(self, session: AsyncSession, user_id: int, name: str, action: str,
@@ -182,8 +165,8 @@ class CaseService:
         if case is None:
             if await area_of(session, user_id) is None:
                 self.metrics["case_refused"] += 1
-                return Result(NOT_STAFF, reference=reference or "")
-            return Result(UNKNOWN, reference=reference or "")
+                return Result(CaseOutcome.NOT_STAFF, reference=reference or "")
+            return Result(CaseOutcome.UNKNOWN, reference=reference or "")
         authorised = await self._authorise(session, case, user_id, name, action, now)
         if isinstance(authorised, Result):
             return authorised
@@ -212,7 +195,7 @@ class CaseService:
             area = await area_of(session, user_id)
             if area is None:
                 self.metrics["case_list_refused"] += 1
-                return Result(NOT_STAFF)
+                return Result(CaseOutcome.NOT_STAFF)
             query = select(Case).where(area.condition(), Case.practice.is_(False))
             if status == "open":
                 query = query.where(Case.closed_at.is_(None))
@@ -272,26 +255,20 @@ class CaseService:
         """The full report, evidence included, sent to this person's private chat; recorded."""
         async def work(session: AsyncSession, case: Case, actor: Actor, now: datetime) -> Result:
             if await already_processed(session, key):
-                return Result(DUPLICATE, case, actor, case.reference)
+                return Result(CaseOutcome.DUPLICATE, case, actor, case.reference)
             mark_processed(session, key, now)
-            evidence = list(await session.scalars(select(Evidence).where(
-                Evidence.case_id == case.id).order_by(Evidence.id)))
-            for method, params in self.alerts.views.detail(case, evidence):
-                enqueue(session, kind="detail", method=method, now=now, case_id=case.id,
-                        params={"chat_id": user_id, **params})
-            session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key,
-                                  actor_name=actor.name, kind="viewed",
-                                  detail={"evidence": len(evidence), "via": "card"}))
-            return Result(OK, case, actor, case.reference)
+            await self.alerts.send_details(session, case, user_id, actor.key, actor.name, "card",
+                                           now)
+            return Result(CaseOutcome.OK, case, actor, case.reference)
         return await self._acting(user_id, name, DETAILS, work, case_id=case_id)
 
     # ---- notes ----------------------------------------------------------------------------------
 
-    def _text_problem(self, text: str) -> str | None:
+    def _text_problem(self, text: str) -> CaseOutcome | None:
         if not text.strip():
-            return EMPTY
+            return CaseOutcome.EMPTY
         if len(text) > MAX_TEXT:
-            return TOO_LONG
+            return CaseOutcome.TOO_LONG
         return None
 
     async def add_note(self, user_id: int, name: str, text: str, key: int | None, *,
@@ -307,38 +284,40 @@ class CaseService:
         if problem is not None:
             return Result(problem, case, actor, case.reference)
         if await already_processed(session, key):
-            return Result(DUPLICATE, case, actor, case.reference)
+            return Result(CaseOutcome.DUPLICATE, case, actor, case.reference)
         mark_processed(session, key, now)
         session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key, actor_name=actor.name,
                               kind="note", secret=text.strip()))
         case.updated_at = now
-        return Result(OK, case, actor, case.reference)
+        return Result(CaseOutcome.OK, case, actor, case.reference)
 
     # ---- replies to the reporter ----------------------------------------------------------------
 
     async def reply(self, user_id: int, name: str, text: str, key: int | None, *,
                     case_id: int | None = None, reference: str | None = None) -> Result:
+        # Locked: a withdrawal of consent at the same moment is either seen here (the reply is
+        # refused) or comes after (and deletes the queued reply).
         return await self._acting(
             user_id, name, REPLY,
             lambda session, case, actor, now: self._reply(session, case, actor, text, key, now),
-            case_id=case_id, reference=reference)
+            case_id=case_id, reference=reference, lock=True)
 
     async def _reply(self, session: AsyncSession, case: Case, actor: Actor, text: str,
                      key: int | None, now: datetime) -> Result:
         reason = unreachable_reason(case)
         if reason is not None:
-            return Result(UNREACHABLE, case, actor, case.reference, reason=reason)
+            return Result(CaseOutcome.UNREACHABLE, case, actor, case.reference, reason=reason)
         problem = self._text_problem(text)
         if problem is not None:
             return Result(problem, case, actor, case.reference)
         if await already_processed(session, key):
-            return Result(DUPLICATE, case, actor, case.reference)
+            return Result(CaseOutcome.DUPLICATE, case, actor, case.reference)
         mark_processed(session, key, now)
         due = await self.relay.send_to_reporter(session, case, actor, text.strip(), now)
         if due is None:
-            return Result(UNREACHABLE, case, actor, case.reference, reason="unlinked")
+            return Result(CaseOutcome.UNREACHABLE, case, actor, case.reference, reason="unlinked")
         case.updated_at = now
-        return Result(OK, case, actor, case.reference, due=due if due > now else None)
+        return Result(CaseOutcome.OK, case, actor, case.reference, due=due if due > now else None)
 
     # ---- "type your note / reply now" -----------------------------------------------------------
 
@@ -350,12 +329,14 @@ class CaseService:
             if kind == REPLY_KIND:
                 reason = unreachable_reason(case)
                 if reason is not None:
-                    return Result(UNREACHABLE, case, actor, case.reference, reason=reason)
+                    return Result(CaseOutcome.UNREACHABLE, case, actor, case.reference,
+                                  reason=reason)
             await session.execute(delete(PendingInput).where(PendingInput.user_id == user_id))
             session.add(PendingInput(user_id=user_id, case_id=case.id, kind=kind, created_at=now,
                                      expires_at=now + timedelta(minutes=INPUT_MINUTES)))
             due = self.relay.contact_due(case, now) if kind == REPLY_KIND else now
-            return Result(OK, case, actor, case.reference, due=due if due > now else None)
+            return Result(CaseOutcome.OK, case, actor, case.reference,
+                          due=due if due > now else None)
         action = NOTE if kind == NOTE_KIND else REPLY
         return await self._acting(user_id, name, action, work, case_id=case_id,
                                   reference=reference)
@@ -383,10 +364,10 @@ class CaseService:
             pending = await session.get(PendingInput, user_id, with_for_update=True)
             if pending is None or pending.expires_at <= now:
                 if await already_processed(session, key):
-                    return NOTE_KIND, Result(DUPLICATE)
+                    return NOTE_KIND, Result(CaseOutcome.DUPLICATE)
                 if pending is not None:
                     await session.delete(pending)
-                return NOTE_KIND, Result(NO_INPUT)
+                return NOTE_KIND, Result(CaseOutcome.NO_INPUT)
             kind = pending.kind
             action = NOTE if kind == NOTE_KIND else REPLY
             opened = await self._open(session, user_id, name, action, now,
@@ -399,7 +380,7 @@ class CaseService:
                 result = await self._note(session, case, actor, text, key, now)
             else:
                 result = await self._reply(session, case, actor, text, key, now)
-            if result.outcome not in (TOO_LONG, EMPTY):
+            if result.outcome not in (CaseOutcome.TOO_LONG, CaseOutcome.EMPTY):
                 await session.delete(pending)
             return kind, result
 
@@ -412,17 +393,17 @@ class CaseService:
         (a button left over from before someone else moved the case is refused as stale)."""
         async def work(session: AsyncSession, case: Case, actor: Actor, now: datetime) -> Result:
             if await already_processed(session, key):
-                return Result(DUPLICATE, case, actor, case.reference)
+                return Result(CaseOutcome.DUPLICATE, case, actor, case.reference)
             if seen is not None and seen != case.status:
-                return Result(STALE, case, actor, case.reference)
+                return Result(CaseOutcome.STALE, case, actor, case.reference)
             if case.status == workflow.BARU and target == workflow.DITERIMA:
-                return Result(NEEDS_TAKE, case, actor, case.reference)
+                return Result(CaseOutcome.NEEDS_TAKE, case, actor, case.reference)
             refusal = workflow.check(
                 case.status, target, referral=referral, close_reason=close_reason,
                 sexual_violence=form.SEXUAL in (case.violence_types or []),
                 police_referred=await self._police_referred(session, case))
             if refusal is not None:
-                return Result(REFUSED, case, actor, case.reference, refusal=refusal)
+                return Result(CaseOutcome.REFUSED, case, actor, case.reference, refusal=refusal)
             mark_processed(session, key, now)
             before = case.status
             reopened = workflow.is_reopen(before, target)
@@ -446,7 +427,7 @@ class CaseService:
             detail["reporter_told"] = "yes" if told else "no"
             session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key,
                                   actor_name=actor.name, kind="status_changed", detail=detail))
-            return Result(OK, case, actor, case.reference, told_reporter=told)
+            return Result(CaseOutcome.OK, case, actor, case.reference, told_reporter=told)
         action = CLOSE if target == workflow.DITUTUP else STATUS
         return await self._acting(user_id, name, action, work, case_id=case_id, lock=True)
 
@@ -461,12 +442,13 @@ class CaseService:
                        now: datetime) -> Result | tuple[Case, Actor]:
             if case.acknowledged_at is not None:
                 if case.handler_user_id == user_id:
-                    return Result(ALREADY_YOURS, case, actor, case.reference)
+                    return Result(CaseOutcome.ALREADY_YOURS, case, actor, case.reference)
                 holder = case.handler_name or case.acknowledged_by
                 if not takeover:
-                    return Result(TAKEN_BY_OTHER, case, actor, case.reference, by=holder)
+                    return Result(CaseOutcome.TAKEN_BY_OTHER, case, actor, case.reference,
+                                  by=holder)
                 if await already_processed(session, key):
-                    return Result(DUPLICATE, case, actor, case.reference)
+                    return Result(CaseOutcome.DUPLICATE, case, actor, case.reference)
                 mark_processed(session, key, now)
                 previous = case.handler_user_id
                 case.handler_user_id, case.handler_name = user_id, actor.name
@@ -479,7 +461,7 @@ class CaseService:
                             case_id=case.id, params={"chat_id": previous,
                                                      **self.relay.views.taken_over(case,
                                                                                    actor.name)})
-                return Result(OK, case, actor, case.reference, by=actor.name)
+                return Result(CaseOutcome.OK, case, actor, case.reference, by=actor.name)
             return case, actor
         held = await self._acting(user_id, name, TAKE, work, case_id=case_id, lock=True)
         if isinstance(held, Result):
@@ -489,11 +471,11 @@ class CaseService:
         presser = Presser(user_id=user_id, name=name, chat_id=user_id, in_group=False)
         authority = Authority(actor.key, actor.name, actor.officer)
         pressed = await self.alerts.acknowledge(case_id, presser, authority=authority)
-        if pressed.outcome == alert_outcomes.TAKEN:
-            return Result(OK, case, actor, case.reference, by=actor.name)
-        if pressed.outcome == alert_outcomes.ALREADY:
-            return Result(TAKEN_BY_OTHER, case, actor, case.reference, by=pressed.by)
-        return Result(UNKNOWN, reference=case.reference)
+        if pressed.outcome == PressOutcome.TAKEN:
+            return Result(CaseOutcome.OK, case, actor, case.reference, by=actor.name)
+        if pressed.outcome == PressOutcome.ALREADY:
+            return Result(CaseOutcome.TAKEN_BY_OTHER, case, actor, case.reference, by=pressed.by)
+        return Result(CaseOutcome.UNKNOWN, reference=case.reference)
 
     # ---- asking the next tier -------------------------------------------------------------------
 
@@ -502,18 +484,15 @@ class CaseService:
         """"Minta bantuan": the next tier up is alerted now (as "Butuh bantuan" under an alert)."""
         async def work(session: AsyncSession, case: Case, actor: Actor, now: datetime) -> Result:
             if case.closed_at is not None:
-                return Result(CLOSED, case, actor, case.reference)
+                return Result(CaseOutcome.CLOSED, case, actor, case.reference)
             if await already_processed(session, key):
-                return Result(DUPLICATE, case, actor, case.reference, tier=case.tier)
+                return Result(CaseOutcome.DUPLICATE, case, actor, case.reference, tier=case.tier)
             mark_processed(session, key, now)
-            climb = await self.alerts.escalate(session, case, now, reason=HELP_REASON,
-                                               by=actor.name)
-            session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key,
-                                  actor_name=actor.name, kind="help_requested",
-                                  detail={"to": climb.to, "via": "card"}))
+            climb = await self.escalation.help_requested(session, case, now, actor=actor.key,
+                                                         name=actor.name, via="card")
             if climb.to is None:
-                return Result(AT_TOP, case, actor, case.reference, tier=case.tier)
-            return Result(OK, case, actor, case.reference, tier=climb.to)
+                return Result(CaseOutcome.AT_TOP, case, actor, case.reference, tier=case.tier)
+            return Result(CaseOutcome.OK, case, actor, case.reference, tier=climb.to)
         return await self._acting(user_id, name, HELP, work, case_id=case_id, lock=True)
 
     # ---- /riwayat -------------------------------------------------------------------------------

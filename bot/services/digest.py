@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import case_status as workflow
 from bot import l10n
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Vault
+from bot.domain import workflow
 from bot.i18n import translator
 from bot.outbox import enqueue
 from bot.services.onboarding import language_of_user

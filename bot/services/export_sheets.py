@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from bot import case_status as workflow
-from bot import report_form as form
-from bot.domain import simfoni
+from bot.domain import form, simfoni, workflow
 from bot.domain.register import IncidentDate, simfoni_place
 from bot.i18n import N_, Translate, translator
 

@@ -20,16 +20,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.callback_data import GroupRequestPress
 from bot.config import Settings
 from bot.crypto import Vault
+from bot.domain.tiers import tier_of
 from bot.i18n import LANGUAGES, translator
 from bot.outbox import enqueue
 from bot.services.reporters import find_reporter
 from bot.services.responders import (
     REVOKED,
     ResponderError,
+    active_officer,
     add_group,
     add_officer,
     find_responder,
-    tier_of,
 )
 from bot.services.stats import Scope
 from models import GroupMember, GroupRequest, Invitation, Region, Responder
@@ -51,14 +52,8 @@ class OnboardingError(ValueError):
 
 # ---- who someone is ---------------------------------------------------------------------------
 
-async def staff(session: AsyncSession, user_id: int) -> Responder | None:
-    """The active officer (or admin) with this Telegram user id."""
-    return await session.scalar(select(Responder).where(
-        Responder.chat_id == user_id, Responder.kind == OFFICER, Responder.active.is_(True)))
-
-
 async def admin(session: AsyncSession, user_id: int) -> Responder | None:
-    officer = await staff(session, user_id)
+    officer = await active_officer(session, user_id)
     return officer if officer is not None and officer.is_admin else None
 
 
@@ -70,9 +65,14 @@ def scope_of(officer: Responder) -> Scope:
 
 
 async def language_of_user(session: AsyncSession, vault: Vault, user_id: int) -> str:
-    """The language a person chose in the bot (they have a reporter row once they used it)."""
-    person = await find_reporter(session, vault, user_id)
-    return person.language if person is not None and person.language in LANGUAGES else "id"
+    """The language a person chose in the bot: an officer's is kept with the officer, a
+    reporter's with the reporter (nobody else is stored)."""
+    chosen = await session.scalar(select(Responder.language).where(
+        Responder.chat_id == user_id, Responder.kind == OFFICER, Responder.language.is_not(None)))
+    if chosen is None:
+        person = await find_reporter(session, vault, user_id)
+        chosen = person.language if person is not None else None
+    return chosen if chosen in LANGUAGES else "id"
 
 
 async def add_admin(session: AsyncSession, settings: Settings, user_id: int, name: str,
@@ -305,7 +305,7 @@ async def accept_invitation(session: AsyncSession, vault: Vault, payload: str, u
     inviter = await admin(session, invitation.created_by)
     if inviter is None:  # the admin who made the link is no longer one
         raise OnboardingError("invite_unknown")
-    existing = await staff(session, user_id)
+    existing = await active_officer(session, user_id)
     if existing is not None and existing.is_admin:  # the link stays unused for its person
         raise OnboardingError("already_admin")
     officer, _what = await add_officer(session, user_id, invitation.region_code,

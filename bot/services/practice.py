@@ -1,6 +1,6 @@
 """Practice mode: ``/latihan`` reports for trainings of village activists.
 
-A practice case is a case with ``practice`` set. It reaches nobody real: the routing hook skips it
+A practice case is a case with ``practice`` set. It reaches nobody real: the router skips it
 (``bot/services/routing.py``) and ``PracticeRouter`` sends a practice alert, marked as practice and
 redacted like a real group alert, only to the training chat (``training.chat_id``) or, without one,
 back to the trainee. Statistics and exports never count it (``bot.services.stats.counted``), and
@@ -17,9 +17,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import l10n
-from bot import report_form as form
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain import form
 from bot.i18n import Translate, translator
 from bot.outbox import PRIVATE_BUCKET, enqueue
 from models import Case, CaseEvent, Region, Reporter
@@ -63,7 +63,7 @@ def practice_alert(case: Case, village: str, kecamatan: str, settings: Settings,
 
 
 class PracticeRouter:
-    """The ``ReportService.on_case_created`` hook for practice cases (real ones pass by)."""
+    """Subscribed to ``ReportService.on_case_created``: practice cases only (real ones pass by)."""
 
     def __init__(self, settings: Settings, clock: Clock) -> None:
         self.settings = settings

@@ -29,11 +29,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import case_status as workflow
-from bot import report_form as form
 from bot.clock import Clock
 from bot.config import Settings
-from bot.domain import register, simfoni
+from bot.domain import form, register, simfoni, workflow
 from bot.domain.register import (
     IncidentDate,
     NotADate,

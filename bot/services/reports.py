@@ -13,26 +13,30 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import report_form as form
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Vault
-from bot.domain import register, simfoni
+from bot.domain import form, register, simfoni
+from bot.domain.references import new_reference
+from bot.events import CaseCreated, Event
 from bot.i18n import LANGUAGES, language_for, translator
 from bot.outbox import enqueue
 from bot.regions import RegionDirectory
 from bot.services.people import add_people
-from bot.services.reporters import find_reporter, remember_conversation_start, touch_reporter
+from bot.services.reporters import (
+    find_reporter,
+    forget_if_unused,
+    remember_conversation_start,
+    touch_reporter,
+)
 from bot.services.updates import already_processed, mark_processed
-from models import Case, CaseEvent, Draft, Evidence, Reporter
+from models import Case, CaseEvent, Draft, Evidence, Reporter, Responder
 from models.region import KECAMATAN, VILLAGE
-
-REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-REFERENCE_LENGTH = 6
+from models.responder import OFFICER
 
 
 @dataclass
@@ -52,7 +56,7 @@ class Outcome:
 
     draft: DraftView | None
     language: str = "id"
-    error: str | None = None  # a reason from report_form.InvalidAnswer or below
+    error: str | None = None  # a reason from form.InvalidAnswer or below
     stale: bool = False
     duplicate: bool = False
     saved_item: bool = False  # a story part or piece of evidence was added
@@ -89,11 +93,6 @@ class LimitReached(Exception):
         self.limit = limit
 
 
-def new_reference(prefix: str, year: int) -> str:
-    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
-    return f"{prefix}-{year % 100:02d}-{code}"
-
-
 def _view(draft: Draft) -> DraftView:
     return DraftView(draft.id, draft.nonce, draft.step, json.loads(draft.answers), draft.urgent,
                      draft.editing, draft.practice)
@@ -107,25 +106,37 @@ class ReportService:
         self.vault = vault
         self.settings = settings
         self.regions = regions
-        self.on_case_created: list[Any] = []  # async callables(session, case): routing hooks
+        self.on_case_created: Event[CaseCreated] = Event("case created")  # routing subscribes
 
     # ---- reporters -------------------------------------------------------------------------
 
     async def language(self, telegram_id: int, language_code: str | None) -> str:
-        async with self.sessions.begin() as session:
-            reporter = await touch_reporter(session, self.vault, telegram_id, language_code,
-                                            self.clock.now())
-            return reporter.language
+        """The language a reporter or an officer chose; for anyone else the one given (never
+        stored: an account that has not reported is not kept)."""
+        async with self.sessions() as session:
+            reporter = await find_reporter(session, self.vault, telegram_id)
+            if reporter is not None:
+                return reporter.language
+            chosen = await session.scalar(select(Responder.language).where(
+                Responder.chat_id == telegram_id, Responder.kind == OFFICER,
+                Responder.language.is_not(None)))
+            return chosen if chosen in LANGUAGES else language_for(language_code)
 
-    async def set_language(self, telegram_id: int, language: str) -> str:
+    async def set_language(self, telegram_id: int, language: str) -> bool:
+        """Store the choice with the reporter record or the officer; False when this account has
+        neither (the caller keeps the choice in memory only, until a report starts)."""
         if language not in LANGUAGES:
             raise ValueError(language)
         async with self.sessions.begin() as session:
-            reporter = await touch_reporter(session, self.vault, telegram_id, None,
-                                            self.clock.now())
-            reporter.language = language
-            reporter.language_chosen = True
-            return language
+            reporter = await find_reporter(session, self.vault, telegram_id)
+            if reporter is not None:
+                reporter.language = language
+                reporter.language_chosen = True
+            officers = await session.execute(
+                update(Responder).where(Responder.chat_id == telegram_id,
+                                        Responder.kind == OFFICER).values(language=language)
+                .execution_options(synchronize_session=False))
+            return reporter is not None or bool(getattr(officers, "rowcount", 0))
 
     # ---- the draft ---------------------------------------------------------------------------
 
@@ -165,7 +176,9 @@ class ReportService:
                     language_code: str | None = None) -> Outcome:
         now = self.clock.now()
         async with self.sessions.begin() as session:
-            reporter = await touch_reporter(session, self.vault, telegram_id, language_code, now)
+            reporter = await find_reporter(session, self.vault, telegram_id)
+            if reporter is None:  # no report under way: nothing to store about this account
+                return Outcome(None, language_for(language_code))
             draft = await self._draft(session, reporter, lock=True)
             if draft is None:
                 return Outcome(None, reporter.language)
@@ -183,6 +196,7 @@ class ReportService:
                 return outcome
             if outcome.discarded:
                 await session.delete(draft)
+                await forget_if_unused(session, reporter)  # "nothing has been stored"
                 mark_processed(session, key, now)
                 return outcome
             draft.answers = json.dumps(answers, ensure_ascii=False)
@@ -199,9 +213,10 @@ class ReportService:
         async with self.sessions.begin() as session:
             reporter = await find_reporter(session, self.vault, telegram_id)
             draft = await self._draft(session, reporter) if reporter else None
-            if draft is None or (nonce is not None and nonce != draft.nonce):
+            if reporter is None or draft is None or (nonce is not None and nonce != draft.nonce):
                 return False
             await session.delete(draft)
+            await forget_if_unused(session, reporter)
             return True
 
     # ---- the state machine -------------------------------------------------------------------
@@ -402,7 +417,9 @@ class ReportService:
         """Turn the draft into a case, once. Returns an Outcome when the draft is not ready."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
-            reporter = await touch_reporter(session, self.vault, telegram_id, None, now)
+            reporter = await find_reporter(session, self.vault, telegram_id)
+            if reporter is None:
+                return Outcome(None, language_for(None), stale=True)
             earlier = await session.scalar(
                 select(Case).where(Case.submit_key == f"{reporter.id}:{nonce}"))
             if earlier is not None:
@@ -420,8 +437,8 @@ class ReportService:
             case = await self._create_case(session, reporter, draft, answers, now)
             await session.delete(draft)
             mark_processed(session, key, now)
-            for hook in self.on_case_created:
-                await hook(session, case)
+            for subscriber in self.on_case_created:
+                await subscriber(session, case)
             return Submitted(case.reference, case.priority, reporter.language,
                              practice=case.practice)
 
@@ -518,9 +535,12 @@ class ReportService:
                 select(Draft, Reporter).join(Reporter, Reporter.id == Draft.reporter_id)
                 .where(Draft.updated_at < cutoff).with_for_update())).all()
             for _draft, reporter in rows:
+                # Addressed to a reporter record that may be deleted just below: no reporter_id.
                 enqueue(session, kind="draft_expired", method="sendMessage", now=now,
                         params={"chat_id": int(reporter.chat_id),
                                 "text": notice(reporter.language), "parse_mode": "HTML"})
             if rows:
                 await session.execute(delete(Draft).where(Draft.id.in_([d.id for d, _ in rows])))
+                for _draft, reporter in rows:
+                    await forget_if_unused(session, reporter)
             return len(rows)

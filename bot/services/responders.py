@@ -14,9 +14,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.tiers import DESA, KABUPATEN_TIER, KECAMATAN_TIER, TIERS, chain, covers, tier_of
 from models import Alert, Case, GroupMember, Region, Responder
 from models.region import KABUPATEN, KECAMATAN, VILLAGE
-from models.responder import DESA, GROUP, KABUPATEN_TIER, KECAMATAN_TIER, OFFICER, TIERS
+from models.responder import GROUP, OFFICER
 
 TIER_OF_LEVEL = {VILLAGE: DESA, KECAMATAN: KECAMATAN_TIER, KABUPATEN: KABUPATEN_TIER}
 # Why a responder stopped receiving alerts (Responder.inactive_reason).
@@ -31,31 +32,8 @@ class ResponderError(ValueError):
     """A registration that cannot be made, phrased for the person at the command line."""
 
 
-def tier_of(region_code: str) -> str:
-    """``64.01`` → kabupaten, ``64.01.05`` → kecamatan, ``64.01.05.2009`` → desa."""
-    depth = region_code.count(".")
-    if depth <= 1:
-        return KABUPATEN_TIER
-    return KECAMATAN_TIER if depth == 2 else DESA
-
-
-def tier_rank(tier: str | None) -> int:
-    return TIERS.index(tier) if tier in TIERS else -1
-
-
-def covers(region_code: str, village_code: str) -> bool:
-    """Whether a responder bound to ``region_code`` is responsible for a case in this village."""
-    return village_code == region_code or village_code.startswith(region_code + ".")
-
-
-def chain(village_code: str) -> list[str]:
-    """The region codes that cover a village, lowest first: village, kecamatan, kabupaten."""
-    parts = village_code.split(".")
-    return [".".join(parts[:n]) for n in range(len(parts), 1, -1)]
-
-
 def bucket_for(responder: Responder) -> str:
-    """The dispatcher's rate-limit bucket: a group's own, or the shared one for private chats."""
+    """The outbox sender's rate-limit bucket: a group's own, or the shared one for private chats."""
     return str(responder.chat_id) if responder.kind == GROUP else "p"
 
 
@@ -76,11 +54,16 @@ async def find_responder(session: AsyncSession, chat_id: int) -> Responder | Non
     return await session.scalar(select(Responder).where(Responder.chat_id == chat_id))
 
 
+async def active_officer(session: AsyncSession, user_id: int) -> Responder | None:
+    """The active officer (or admin) with this Telegram user id."""
+    return await session.scalar(select(Responder).where(
+        Responder.chat_id == user_id, Responder.kind == OFFICER, Responder.active.is_(True)))
+
+
 async def officer_in_scope(session: AsyncSession, user_id: int,
                            village_code: str) -> Responder | None:
     """The active officer (or admin) with this Telegram id whose region covers the village."""
-    officer = await session.scalar(select(Responder).where(
-        Responder.chat_id == user_id, Responder.kind == OFFICER, Responder.active.is_(True)))
+    officer = await active_officer(session, user_id)
     if officer is None or not covers(officer.region_code, village_code):
         return None
     return officer

@@ -23,16 +23,15 @@ from sqlalchemy import ColumnElement, Text, and_, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import l10n
-from bot import report_form as form
 from bot.clock import Clock
 from bot.config import Settings
-from bot.domain import simfoni
+from bot.domain import form, simfoni
 from bot.i18n import N_, translator
 from models import Case, Region, Responder, Victim
 from models.region import KECAMATAN, VILLAGE
 from models.responder import GROUP
 
-# Closing reasons (bot/case_status.CLOSE_REASONS) that mean "this was never a case of its own":
+# Closing reasons (bot/domain/workflow.CLOSE_REASONS) that mean "this was never a case of its own":
 # such cases are not counted.
 NOT_COUNTED_CLOSE_REASONS = frozenset({"duplicate", "not_a_case"})
 OTHER_VICTIMS = "other"  # adult men, and victims whose age is not known

@@ -1,10 +1,17 @@
-"""The outbox dispatcher: sends queued notifications, retries with backoff, honours
+"""The outbox sender: sends queued notifications, retries with backoff, honours
 ``retry_after``, keeps Telegram's pace, and marks each row sent exactly once.
 
 Each row is claimed, sent and marked in its own short transaction: ``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL keeps two workers off the same row, and on SQLite the write lock is held only for the
 moment it takes to mark the row (never across a slow request). A crash between Telegram's answer
 and the commit can repeat one message; nothing is ever lost.
+
+A row deleted meanwhile (a withdrawal of consent deletes every row about the reporter) is never
+sent: the claimed row is read again before the request and skipped when it is gone. A request
+already on its way when the deletion commits ends before the deleting side goes on: on PostgreSQL
+the DELETE waits for the row lock held across the request; on SQLite (one process, no row locks)
+the deleting side waits in ``settled``. So nothing about a reporter arrives after their withdrawal
+is confirmed.
 
 Pace: at most ``outbox.group_messages_per_minute`` requests per group in any minute (Telegram
 allows about 20), counted here so that one busy group never holds up the others; PTB's
@@ -19,18 +26,20 @@ import json
 import logging
 import warnings
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from bot.clock import Clock
-from bot.outbox import PRIVATE_BUCKET
+from bot.events import ChatGone, Event, GroupMigrated, MessageSent
+from bot.outbox.queue import PRIVATE_BUCKET
 from models import Alert, OutboxMessage
 from models.outbox import FAILED, PENDING, SENT
 
@@ -44,27 +53,28 @@ GONE_MARKERS = ("chat not found", "bot was kicked", "bot was blocked", "user is 
                 "initiate conversation")
 HARMLESS_MARKERS = ("message is not modified",)
 
-ChatGone = Callable[[AsyncSession, OutboxMessage, str], Awaitable[None]]
-Sent = Callable[[AsyncSession, OutboxMessage, dict[str, Any], int | None], Awaitable[None]]
-ChatMoved = Callable[[AsyncSession, int, int], Awaitable[None]]
-
 
 def backoff(attempts: int) -> float:
     """1, 2, 4, 8 … seconds, at most five minutes: a long outage costs a request every 5 min."""
     return float(min(2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS))
 
 
-class Dispatcher:
+class OutboxSender:
+    """Delivers the outbox. Its events (``on_sent``, ``on_chat_gone``, ``on_chat_migrated``) run
+    in the transaction that marks the row, each in a savepoint of its own."""
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, *,
                  group_messages_per_minute: int = 20) -> None:
         self.sessions = sessions
         self.clock = clock
         self.bot: Bot | None = None
         self.group_messages_per_minute = group_messages_per_minute
-        self.on_chat_gone: list[ChatGone] = []
-        self.on_sent: list[Sent] = []
-        self.on_chat_migrated: list[ChatMoved] = []
+        self.on_sent: Event[MessageSent] = Event("outbox message sent")
+        self.on_chat_gone: Event[ChatGone] = Event("chat gone for the bot")
+        self.on_chat_migrated: Event[GroupMigrated] = Event("group migrated to a supergroup")
         self._wake = asyncio.Event()
+        self._idle = asyncio.Event()  # set while no row is being claimed or sent
+        self._idle.set()
         # One round at a time in this process (the loop, a shutdown flush, a test's drain):
         # SQLite has no row locks, so two rounds here could both pick the same row.
         self._round = asyncio.Lock()
@@ -76,7 +86,13 @@ class Dispatcher:
         self.retried = 0
 
     def wake(self) -> None:
+        """Send now rather than at the next poll (``bot.outbox.wake_on_commit`` calls it)."""
         self._wake.set()
+
+    @property
+    def woken(self) -> bool:
+        """Whether a wake is waiting for the loop (it is cleared when the loop goes idle)."""
+        return self._wake.is_set()
 
     # ---- pace -----------------------------------------------------------------------------------
     def _held_back(self, now: datetime) -> list[str]:
@@ -103,7 +119,7 @@ class Dispatcher:
     # ---- sending --------------------------------------------------------------------------------
     async def run_once(self, limit: int = BATCH) -> int:
         """Send up to ``limit`` rows that are due now; return how many were handled."""
-        assert self.bot is not None, "Dispatcher.bot is set at start-up"
+        assert self.bot is not None, "OutboxSender.bot is set at start-up"
         async with self._round:
             return await self._round_of(limit)
 
@@ -119,22 +135,38 @@ class Dispatcher:
             if held:
                 query = query.where(OutboxMessage.bucket.not_in(held))
             row_id: int | None = None
+            self._idle.clear()
             try:
                 async with self.sessions.begin() as session:
                     row_id = await session.scalar(query)
                     if row_id is None:
                         break
-                    row = await session.get_one(OutboxMessage, row_id)
-                    await self._send(session, row)
+                    row = await session.get(OutboxMessage, row_id, populate_existing=True)
+                    # Deleted since the query (a withdrawal of consent) or sent by another round.
+                    if row is not None and row.status == PENDING:
+                        await self._send(session, row)
+            except StaleDataError:
+                # Deleted while its request was on the way (SQLite has no row lock to wait on):
+                # whoever deleted it waits in ``settled`` until this request is over.
+                log.info("outbox message %s was deleted while it was being sent", row_id)
             except Exception:
                 if row_id is None:
                     raise
                 await self._set_aside(row_id, now)
+            finally:
+                self._idle.set()
             handled += 1
         return handled
 
+    async def settled(self) -> None:
+        """Return once no row is being sent by this process. After a transaction that deleted
+        rows commits, every later send sees the deletion; this waits out the one request that may
+        already be on its way, so that nothing arrives after the caller's confirmation. (On
+        PostgreSQL the row lock already makes the deletion wait for that request.)"""
+        await self._idle.wait()
+
     async def _set_aside(self, row_id: int, now: datetime) -> None:
-        """A row that broke the dispatcher (not Telegram) waits, so it cannot block the queue."""
+        """A row that broke the sender (not Telegram) waits, so it cannot block the queue."""
         log.exception("outbox message %s could not be handled; it will be retried later", row_id)
         async with self.sessions.begin() as session:
             attempts = (await session.scalar(select(OutboxMessage.attempts)
@@ -200,23 +232,29 @@ class Dispatcher:
             return
         self._count(row.bucket, now)
         message_id = result.get("message_id") if isinstance(result, dict) else None
+        with session.no_autoflush:
+            still_there = await session.scalar(select(OutboxMessage.id).where(
+                OutboxMessage.id == row.id))
+        if still_there is None:
+            raise StaleDataError(f"outbox message {row.id} is gone")
         self._mark_sent(row, message_id)
         if row.alert_id is not None and message_id is not None and row.method == "sendMessage" \
                 and row.kind == "alert":
             await session.execute(update(Alert).where(Alert.id == row.alert_id)
                                   .values(message_id=message_id)
                                   .execution_options(synchronize_session=False))
-        for hook in self.on_sent:
-            await self._safely(session, hook(session, row, params, message_id), row)
+        for subscriber in self.on_sent:
+            await self._safely(session, subscriber(session, row, params, message_id), row)
 
     async def _safely(self, session: AsyncSession, work: Awaitable[None],
                       row: OutboxMessage) -> None:
-        """A failing hook must not undo "sent": it runs in a savepoint and is logged."""
+        """A failing subscriber must not undo "sent": it runs in a savepoint and is logged."""
         try:
             async with session.begin_nested():
                 await work
         except Exception:
-            log.exception("outbox hook failed after message %s (%s) was sent", row.id, row.kind)
+            log.exception("outbox subscriber failed after message %s (%s) was sent", row.id,
+                          row.kind)
 
     def _mark_sent(self, row: OutboxMessage, message_id: int | None) -> None:
         row.status = SENT
@@ -229,12 +267,12 @@ class Dispatcher:
         row.last_error = reason[:200]
         self.failed += 1
         log.warning("outbox message %s (%s): chat is gone for the bot", row.id, row.kind)
-        for hook in self.on_chat_gone:
-            await self._safely(session, hook(session, row, reason), row)
+        for subscriber in self.on_chat_gone:
+            await self._safely(session, subscriber(session, row, reason), row)
 
     async def _moved(self, session: AsyncSession, row: OutboxMessage, params: dict[str, Any],
                      new_chat_id: int) -> None:
-        """A group upgraded to a supergroup has a new id: send there, and tell the hooks."""
+        """A group upgraded to a supergroup has a new id: send there, and tell the subscribers."""
         old_chat_id = int(params["chat_id"])
         params["chat_id"] = new_chat_id
         row.payload = json.dumps(params, ensure_ascii=False)
@@ -242,8 +280,8 @@ class Dispatcher:
             row.bucket = str(new_chat_id)
         row.due_at = self.clock.now()
         log.info("outbox: group %s moved to %s", old_chat_id, new_chat_id)
-        for hook in self.on_chat_migrated:
-            await self._safely(session, hook(session, old_chat_id, new_chat_id), row)
+        for subscriber in self.on_chat_migrated:
+            await self._safely(session, subscriber(session, old_chat_id, new_chat_id), row)
 
     # ---- the background loop --------------------------------------------------------------------
     async def run_forever(self, idle_seconds: float = 1.0) -> None:
@@ -252,7 +290,7 @@ class Dispatcher:
             try:
                 handled = await self.run_once()
             except Exception:
-                log.exception("outbox dispatcher round failed; retrying")
+                log.exception("outbox sender round failed; retrying")
                 handled = 0
             if handled:
                 continue

@@ -15,14 +15,15 @@ from typing import Any
 from babel.dates import format_datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import report_form as form
 from bot.callback_data import AlertPress, BadCallback, parse
 from bot.config import Settings
+from bot.domain import form
+from bot.domain.tiers import Why
 from bot.i18n import N_, translator
 from bot.regions import RegionDirectory
-from bot.services.alerts import ESCALATED, HELP, POLICE, REPEAT, REROUTED, Taken
+from bot.services.alerts import Taken
 from bot.services.responders import NO_RIGHTS, NOT_FOUND, NOT_STARTED, REVOKED
-from handlers.report_view import option_label
+from bot.views.report import option_label
 from models import Case, Evidence, Responder
 from models.case import HIGH, URGENT
 from models.responder import DESA, GROUP, KABUPATEN_TIER, KECAMATAN_TIER
@@ -41,10 +42,10 @@ TIER_NAMES = {
     KECAMATAN_TIER: N_("the kecamatan officers"),
     KABUPATEN_TIER: N_("the kabupaten (UPTD PPA)"),
 }
-NOTES = {
-    ESCALATED: N_("⬆️ Passed up to you: nobody took it in time."),
-    HELP: N_("🆘 Passed up to you: the responders below asked for help."),
-    REROUTED: N_("↪️ Passed to you: the chat that had it can no longer be reached."),
+NOTES: dict[str, str] = {
+    Why.ESCALATED: N_("⬆️ Passed up to you: nobody took it in time."),
+    Why.HELP: N_("🆘 Passed up to you: the responders below asked for help."),
+    Why.REROUTED: N_("↪️ Passed to you: the chat that had it can no longer be reached."),
 }
 GONE_REASONS = {
     REVOKED: N_("it was revoked by an admin"),
@@ -188,17 +189,17 @@ class AlertView:
         _ = self._
         since = local_time(case.created_at, self.settings)
         where = _(TIER_NAMES.get(tier or "", TIER_NAMES[KABUPATEN_TIER]))
-        if reason == POLICE:
+        if reason == Why.POLICE:
             deadline = case.police_deadline or case.created_at
             text = "⚖️ " + _("Report <code>{reference}</code>: the police must receive this sexual "
                             "violence report by {deadline} (UU TPKS). Please make sure it is "
                             "passed on.").format(reference=case.reference,
                                                  deadline=local_time(deadline, self.settings))
-        elif reason == HELP:
+        elif reason == Why.HELP:
             text = "🆘 " + _("{name} asked for help: report <code>{reference}</code> was passed "
                             "to {tier}.").format(name=escape(by or "?"), reference=case.reference,
                                                  tier=where)
-        elif reason == REPEAT:
+        elif reason == Why.REPEAT:
             text = "⏰ " + _("Reminder: nobody has taken report <code>{reference}</code> yet "
                             "(reported {since}). Please press Accept above.").format(
                 reference=case.reference, since=since)

@@ -54,7 +54,7 @@ STAGE_NAMES = {
     DITUTUP: N_("Closed"),
 }
 
-POLICE = "police"  # the same word bot/escalation.py checks before a UU TPKS police reminder
+POLICE = "police"  # the word bot/services/escalation.py checks before a UU TPKS police reminder
 REFERRAL_TARGETS = {
     POLICE: N_("Police"),
     "health": N_("Health service"),

@@ -16,16 +16,15 @@ from typing import Any
 from babel.dates import format_datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import case_status as workflow
-from bot import report_form as form
 from bot.callback_data import CaseListPress, CasePress, NewsPress
 from bot.config import Settings
+from bot.domain import access, form, workflow
+from bot.domain.references import case_command
 from bot.i18n import N_, Translate, translator
 from bot.regions import RegionDirectory
-from bot.services import case_access as access
 from bot.services import relay as relay_service
 from bot.services.cases import Card, CaseList, History
-from handlers.alert_view import (
+from bot.views.alerts import (
     CAPTION_LIMIT,
     EVIDENCE_METHODS,
     NORMAL_PRIORITY,
@@ -36,7 +35,7 @@ from handlers.alert_view import (
     clock_time,
     local_time,
 )
-from handlers.report_view import option_label
+from bot.views.report import option_label
 from models import Case, CaseEvent
 
 HISTORY_BUDGET = 3500  # characters of history on one page (Telegram takes 4096)
@@ -53,11 +52,6 @@ FILTER_LABELS = {"open": N_("Open"), "mine": N_("Mine")}
 MEDIA_WORDS = {"photo": N_("a photo"), "voice": N_("a voice message"), "video": N_("a video"),
                "document": N_("a file"), "audio": N_("an audio file"),
                "video_note": N_("a video message")}
-
-
-def case_command(reference: str, command: str = "kasus") -> str:
-    """A reference as a command Telegram lets one tap: ``/kasus_PSR_26_K7Q3XM``."""
-    return f"/{command}_{reference.replace('-', '_')}"
 
 
 def html(text: str, markup: InlineKeyboardMarkup | None = None) -> dict[str, Any]:
@@ -370,6 +364,10 @@ def _relay_in(event: CaseEvent, _: Translate, settings: Settings) -> str:
     return text
 
 
+def _correction(event: CaseEvent, _: Translate, settings: Settings) -> str:
+    return "✏️ " + _("Reporter asked for a correction:")
+
+
 def _note(event: CaseEvent, _: Translate, settings: Settings) -> str:
     return "📝 " + _("Note by {who}:").format(who=_actor(event, _))
 
@@ -406,12 +404,15 @@ EVENT_LINES: dict[str, EventLine] = {
     "note": _note,
     "relay_out": _relay_out,
     "relay_in": _relay_in,
+    "correction": _correction,
     "relay_read": _simple("👀", N_("The reporter's message was read")),
     "viewed": _viewed,
-    "consent_withdrawn": _simple("🔒", N_("The reporter withdrew consent")),
-    "retention": _simple("🗄", N_("The link to the reporter was removed (retention period)")),
+    "consent_withdrawn": _simple("🔒", N_("The reporter withdrew consent: the story, landmark, "
+                                         "phone, files and messages were deleted")),
+    "retention": _simple("🗄", N_("Retention period over: the story, landmark, phone, files and "
+                                 "messages were deleted, and the link to the reporter")),
 }
-CARRIES_TEXT = {"note", "relay_out", "relay_in"}
+CARRIES_TEXT = {"note", "relay_out", "relay_in", "correction"}
 
 
 def event_entries(event: CaseEvent, settings: Settings, _: Translate) -> list[str]:
@@ -421,8 +422,11 @@ def event_entries(event: CaseEvent, settings: Settings, _: Translate) -> list[st
     local = event.at.astimezone(settings.tz)
     entries = [f"<code>{local:%H.%M}</code> {label}"]
     if event.kind in CARRIES_TEXT and (event.secret or event.kind != "relay_in"):
-        entries += [f"<blockquote>{part}</blockquote>"
-                    for part in escaped_parts(event.secret or "–", HISTORY_BUDGET - 100)]
+        if event.secret is None and event.kind != "note":  # erased (withdrawal, retention)
+            entries.append("<blockquote>" + _("(deleted)") + "</blockquote>")
+        else:
+            entries += [f"<blockquote>{part}</blockquote>"
+                        for part in escaped_parts(event.secret or "–", HISTORY_BUDGET - 100)]
     return entries
 
 
@@ -515,10 +519,17 @@ class CaseView:
                               "<code>{reference}</code>.").format(reference=case.reference))
 
     def from_reporter(self, case: Case, text: str | None, media: dict[str, Any] | None,
-                      blocked: str | None) -> list[tuple[str, dict[str, Any]]]:
+                      blocked: str | None, *,
+                      correction: bool = False) -> list[tuple[str, dict[str, Any]]]:
         _ = translator(RESPONDER_LANGUAGE)
-        head = ["💬 <b>" + _("Message from the reporter") + "</b> · " + case_command(
-            case.reference)]
+        if correction:
+            head = ["✏️ <b>" + _("Correction request from the reporter") + "</b> · "
+                    + case_command(case.reference),
+                    _("The reporter asks to correct what they reported. Check the details and "
+                      "keep the correction in a note.")]
+        else:
+            head = ["💬 <b>" + _("Message from the reporter") + "</b> · " + case_command(
+                case.reference)]
         if case.phone:
             head.append(_("Reporter's phone (they chose to share it): {phone}").format(
                 phone=escape(case.phone)))
@@ -555,6 +566,10 @@ class CaseView:
         messages = [("sendMessage", html(top + ("\n\n" + texts[0] if texts[0] else "")))]
         messages += [("sendMessage", html(part)) for part in texts[1:]]
         return [*messages, (method, params)]
+
+    def correction(self, case: Case, text: str,
+                   blocked: str | None) -> list[tuple[str, dict[str, Any]]]:
+        return self.from_reporter(case, text, None, blocked, correction=True)
 
     def taken_over(self, case: Case, by: str) -> dict[str, Any]:
         _ = translator(RESPONDER_LANGUAGE)
