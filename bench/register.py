@@ -263,11 +263,16 @@ class MemoryWatch(threading.Thread):
         self.stop = threading.Event()
 
     def run(self) -> None:
+        seen: dict[str, float] = {}
         while not self.stop.wait(0.005):
             own = rss_kb()
             self.peak = max(self.peak, own)
+            now = time.monotonic()
+            # A worker is started by fork and exec: in between it shows the bot's own pages.
+            # Counted from half a second after it appears.
+            settled = [pid for pid in children() if now - seen.setdefault(pid, now) > 0.5]
             self.peak_with_workers = max(self.peak_with_workers,
-                                         own + sum(rss_kb(pid) for pid in children()))
+                                         own + sum(rss_kb(pid) for pid in settled))
 
 
 async def measure(url: str, command: str) -> dict[str, Any]:

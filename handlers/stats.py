@@ -77,6 +77,9 @@ async def export(update: Update, context: BotContext) -> None:
     if year is None or chat is None:
         return
     rt = context.runtime
+    # A large year takes a while to write: say so, then the document follows.
+    await reply(update, _("Preparing the cases of {year}; the file will arrive here shortly.")
+                .format(year=year))
     await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
 
     async def make_and_send() -> None:
