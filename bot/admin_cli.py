@@ -87,14 +87,15 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import Clock
     from bot.services.export import SUFFIXES, ExportService
+    from bot.services.export_sheets import victims_file
 
     year = _year(settings, args.year)
     suffix = Path(args.out).suffix.lower() if args.out else ""
     fmt = args.format or {".xlsx": "xlsx", ".zip": "csv", ".csv": "csv"}.get(suffix, "xlsx")
-    if args.out and suffix != SUFFIXES[fmt]:
-        print(f"error: the {fmt} export is written as {SUFFIXES[fmt]}"
-              + (" (a zip holding two CSV files: one row per case, one row per victim)"
-                 if fmt == "csv" else "") + f"; give --out FILE{SUFFIXES[fmt]}", file=sys.stderr)
+    allowed = {"xlsx": (".xlsx",), "csv": (".zip", ".csv")}[fmt]
+    if args.out and suffix not in allowed:
+        print(f"error: give --out FILE{' or FILE'.join(allowed)} for the {fmt} export",
+              file=sys.stderr)
         return 2
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> Any:
@@ -104,10 +105,13 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
                                     language=args.language, out=out)
 
     result = _run(settings, work)
-    sheets = "sheets" if fmt == "xlsx" else "files"
-    print(f"exported {result.rows} cases ({result.victims} victims) of {year} to {result.path} "
-          f"({fmt}: {sheets} per case and per victim); recorded in each case's history as "
-          f"export {result.export_id}")
+    if result.path.suffix == ".csv":
+        where = f"{result.path} (per case) and {victims_file(result.path)} (per victim)"
+    else:
+        where = f"{result.path} ({fmt}: " + ("sheets" if fmt == "xlsx" else "files") + \
+            " per case and per victim)"
+    print(f"exported {result.rows} cases ({result.victims} victims) of {year} to {where}; "
+          f"recorded in each case's history as export {result.export_id}")
     return 0
 
 
@@ -196,12 +200,13 @@ def add_commands(sub: Any) -> None:
         "export", help="the year's cases: per case and per victim (SIMFONI-PPA), xlsx or csv",
         description="Two sheets: one row per case (ppa-bot's categories), one row per victim "
                     "(the SIMFONI-PPA columns of docs/SIMFONI.md, which `cases import` reads "
-                    "back). xlsx: one workbook; csv: a zip holding the two CSV files. Never the "
+                    "back). xlsx: one workbook; csv: a zip holding the two CSV files, or with "
+                    "--out FILE.csv the two files FILE.csv and FILE-korban.csv. Never the "
                     "narrative or the reporter's identity. Recorded in each exported case's "
                     "history.")
     export.add_argument("--year", type=int, help="calendar year (default: this year)")
     export.add_argument("--format", choices=("xlsx", "csv"),
-                        help="default: from --out's extension (.xlsx, .zip), else xlsx")
+                        help="default: from --out's extension (.xlsx, .zip, .csv), else xlsx")
     export.add_argument("--out", metavar="FILE",
                         help="default: kasus-<kabupaten>-<year>-<time>.xlsx or .zip")
     export.add_argument("--language", choices=("id", "en"), default="id",

@@ -249,11 +249,16 @@ async def test_the_command_line_writes_the_file_and_prints_what_it_did(
     assert await in_a_shell("export", "--year", "2026", "--out", str(zip_out)) == 0
     with zipfile.ZipFile(zip_out) as archive:
         assert len(archive.namelist()) == 2
-    # A CSV export is two files: asking for one .csv file gets a clear word, and no file.
-    assert await in_a_shell("export", "--year", "2026", "--format", "csv", "--out",
+    # Named .csv, a CSV export is the two files themselves, side by side.
+    assert await in_a_shell("export", "--year", "2026", "--out", str(tmp_path / "kasus.csv")) == 0
+    assert f"to {tmp_path / 'kasus.csv'} (per case) and {tmp_path / 'kasus-korban.csv'} (per " \
+           "victim)" in capsys.readouterr().out
+    assert (tmp_path / "kasus.csv").read_text(encoding="utf-8-sig").startswith("Referensi,")
+    korban = (tmp_path / "kasus-korban.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert korban[0].startswith("Referensi,Korban ke-,") and len(korban) == 4
+    assert await in_a_shell("export", "--year", "2026", "--format", "xlsx", "--out",
                             str(tmp_path / "kasus.csv")) == 2
-    assert "give --out FILE.zip" in capsys.readouterr().err
-    assert not (tmp_path / "kasus.csv").exists()
+    assert "give --out FILE.xlsx for the xlsx export" in capsys.readouterr().err
     async with bot.runtime.sessions() as session:
         actors = set(await session.scalars(select(CaseEvent.actor).where(
             CaseEvent.kind == "exported")))

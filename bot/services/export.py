@@ -12,7 +12,8 @@ evidence, the phone number, the contact time, or anything about the reporter (no
 role). Secret columns are never even read.
 
 Formats: ``xlsx`` is one workbook with the two sheets; ``csv`` is a zip holding two CSV files
-(``kasus-….csv`` and ``korban-….csv``, UTF-8 with a byte order mark so that Excel reads them).
+(``kasus-….csv`` and ``korban-….csv``, UTF-8 with a byte order mark so that Excel reads them),
+or, given a ``.csv`` name, the two files themselves (``kasus.csv`` and ``kasus-korban.csv``).
 Text is always written as text: never as a formula or a link.
 
 Large years stay cheap (DESIGN §8): cases are read a batch at a time (keyset on the report time,

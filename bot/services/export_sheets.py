@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -399,6 +400,15 @@ class CsvWriter(SheetWriter):
             for name in self.names:
                 archive.write(self.work / name, arcname=name)
 
+    def finish_pair(self, cases: Path, victims: Path) -> None:
+        """The two files themselves, not zipped (``--out FILE.csv``)."""
+        for handle in self.files:
+            handle.close()
+        for name, target in zip(self.names, (cases, victims), strict=True):
+            partial = target.with_name(target.name + ".part")
+            shutil.move(self.work / name, partial)
+            partial.replace(target)
+
     def close(self) -> None:
         for handle in self.files:
             handle.close()
@@ -434,15 +444,24 @@ def add_batch(batch: Batch) -> None:
     _writer.add(batch)
 
 
+def victims_file(cases_file: Path) -> Path:
+    """Where the per-victim CSV goes beside ``kasus.csv``: ``kasus-korban.csv``."""
+    return cases_file.with_name(cases_file.stem + "-korban.csv")
+
+
 def finish_sheets(target: str) -> tuple[int, int]:
-    """Write beside the target, then move it in place: a reader never sees half a file."""
+    """Write beside the target, then move it in place: a reader never sees half a file. A CSV
+    export to a ``.csv`` name is two files (``victims_file`` beside it); else one file."""
     global _writer
     assert _writer is not None
     writer, _writer = _writer, None
     partial = Path(target + ".part")
     try:
-        writer.finish(partial)
-        partial.replace(target)
+        if isinstance(writer, CsvWriter) and target.endswith(".csv"):
+            writer.finish_pair(Path(target), victims_file(Path(target)))
+        else:
+            writer.finish(partial)
+            partial.replace(target)
     finally:
         writer.close()
         partial.unlink(missing_ok=True)
