@@ -1,7 +1,7 @@
 """SQLAlchemy models. They describe rows; they know nothing of services or Telegram."""
 
 from models.base import Base
-from models.case import Case, CaseEvent, Evidence
+from models.case import Case, CaseEvent, Evidence, Perpetrator, Victim, VictimPerpetrator
 from models.draft import Draft
 from models.key_canary import KeyCanary
 from models.onboarding import GroupMember, GroupRequest, Invitation
@@ -25,10 +25,13 @@ __all__ = [
     "KeyCanary",
     "OutboxMessage",
     "PendingInput",
+    "Perpetrator",
     "ProcessedUpdate",
     "Region",
     "RegionAlias",
     "RelayMessage",
     "Reporter",
     "Responder",
+    "Victim",
+    "VictimPerpetrator",
 ]

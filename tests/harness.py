@@ -66,10 +66,13 @@ class Harness:
         return self.rt
 
     async def feed(self, payload: dict[str, Any]) -> Update:
+        """Handle one update, and wait for any work it started aside (an export, the figures):
+        a scenario reads what the person sees once everything asked for is done."""
         assert self.app is not None
         self.telegram.sees(payload)
         update = Update.de_json(payload, self.app.bot)
         await self.app.process_update(update)
+        await self.runtime.settle()
         return update
 
     async def deliver_outbox(self) -> None:

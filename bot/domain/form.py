@@ -70,7 +70,7 @@ OPTIONS: dict[str, list[tuple[str, str]]] = {
         ("tempat_kerja", N_("Workplace")),
         ("sekolah", N_("School")),
         ("fasilitas_umum", N_("Public place")),
-        ("lembaga_pendidikan", N_("Educational institution")),
+        ("lembaga_pendidikan_kilat", N_("Short-course education institution")),
         ("lainnya", N_("Other")),
     ],
     WHEN: [
@@ -99,6 +99,12 @@ OPTIONS: dict[str, list[tuple[str, str]]] = {
         ("afternoon", N_("Afternoon (12–17)")),
         ("evening", N_("Evening (17–21)")),
     ],
+}
+
+# Answers the form no longer offers but that stored cases may hold, with the words they are shown
+# with: "Lembaga Pendidikan" became SIMFONI-PPA's "Lembaga Pendidikan Kilat" (bot/domain/register).
+RETIRED_OPTIONS: dict[str, list[tuple[str, str]]] = {
+    PLACE: [("lembaga_pendidikan", N_("Educational institution (earlier choice)"))],
 }
 
 AGE_BANDS: dict[str, list[tuple[str, str]]] = {

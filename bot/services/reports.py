@@ -20,12 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Vault
-from bot.domain import form
+from bot.domain import form, register, simfoni
 from bot.domain.references import new_reference
 from bot.events import CaseCreated, Event
 from bot.i18n import LANGUAGES, language_for, translator
 from bot.outbox import enqueue
 from bot.regions import RegionDirectory
+from bot.services.people import add_people
 from bot.services.reporters import (
     find_reporter,
     forget_if_unused,
@@ -445,7 +446,9 @@ class ReportService:
                            answers: dict[str, Any], now: datetime) -> Case:
         story = answers.get(form.STORY) or form.empty_story()
         victim_age = answers[form.VICTIM_AGE]
-        local_year = now.astimezone(ZoneInfo(self.settings.region.timezone)).year
+        local_now = now.astimezone(ZoneInfo(self.settings.region.timezone))
+        local_year = local_now.year
+        incident = register.incident_from_report(answers[form.WHEN], local_now.date())
         case = Case(
             reference="", submit_key=f"{reporter.id}:{draft.nonce}", reporter_id=reporter.id,
             priority=form.priority(answers, draft.urgent), urgent=draft.urgent,
@@ -457,6 +460,9 @@ class ReportService:
             village_code=answers[form.VILLAGE], place=answers[form.PLACE],
             landmark=answers.get(form.LANDMARK), occurred=answers[form.WHEN],
             perpetrator=answers[form.PERPETRATOR],
+            incident_date=incident.on if incident else None,
+            incident_precision=incident.precision if incident else None,
+            channel=simfoni.BOT_CHANNEL,
             narrative="\n\n".join(story["texts"]) or None,
             contact_allowed=answers[form.CONTACT] == form.YES,
             phone=answers.get(form.PHONE), contact_time=answers.get(form.SAFE_TIME),
@@ -481,6 +487,7 @@ class ReportService:
                                  file_unique_id=item.get("file_unique_id", ""),
                                  size=item.get("size"), caption=item.get("caption"),
                                  created_at=now))
+        await add_people(session, case.id, register.people_from_report(answers))
         session.add(CaseEvent(case_id=case.id, at=now, actor="reporter", kind="submitted",
                               detail={"priority": case.priority}))
         return case

@@ -87,11 +87,11 @@ def option_label(step: str, value: Any, answers: dict[str, Any], _: Translate) -
     if step == form.VICTIM_AGE:
         options = form.AGE_BANDS.get(answers.get(form.VICTIM_CATEGORY) or form.CHILD, [])
     else:
-        options = form.OPTIONS.get(step, [])
+        options = form.OPTIONS.get(step, []) + form.RETIRED_OPTIONS.get(step, [])
     for option, label in options:
         if option == value:
             return _(label)
-    return str(value)
+    return "–" if value is None else str(value)
 
 
 def question(view: DraftView, _: Translate, regions: RegionDirectory, settings: Settings,

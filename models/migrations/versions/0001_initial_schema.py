@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 23:19:54.259144
+Create Date: 2026-12-02 00:01:38.178885
 """
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def upgrade() -> None:
     )
     op.create_table('cases',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('reference', sa.String(length=20), nullable=False),
+    sa.Column('reference', sa.String(length=40), nullable=False),
     sa.Column('submit_key', sa.String(length=40), nullable=False),
     sa.Column('reporter_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('status', sa.String(length=24), nullable=False),
@@ -68,19 +68,23 @@ def upgrade() -> None:
     sa.Column('urgent', sa.Boolean(), nullable=False),
     sa.Column('practice', sa.Boolean(), nullable=False),
     sa.Column('language', sa.String(length=5), nullable=False),
-    sa.Column('reporter_role', sa.String(length=16), nullable=False),
-    sa.Column('victim_category', sa.String(length=8), nullable=False),
-    sa.Column('victim_sex', sa.String(length=8), nullable=False),
-    sa.Column('victim_age_band', sa.String(length=8), nullable=False),
+    sa.Column('reporter_role', sa.String(length=16), nullable=True),
+    sa.Column('victim_category', sa.String(length=8), nullable=True),
+    sa.Column('victim_sex', sa.String(length=8), nullable=True),
+    sa.Column('victim_age_band', sa.String(length=8), nullable=True),
     sa.Column('victim_age', sa.Integer(), nullable=True),
     sa.Column('victim_count', sa.Integer(), nullable=False),
     sa.Column('violence_types', sa.JSON(), nullable=False),
     sa.Column('kecamatan_code', sa.String(length=16), nullable=False),
     sa.Column('village_code', sa.String(length=16), nullable=False),
-    sa.Column('place', sa.String(length=24), nullable=False),
+    sa.Column('place', sa.String(length=24), nullable=True),
     sa.Column('landmark', sa.Text(), nullable=True),
-    sa.Column('occurred', sa.String(length=12), nullable=False),
-    sa.Column('perpetrator', sa.String(length=16), nullable=False),
+    sa.Column('occurred', sa.String(length=12), nullable=True),
+    sa.Column('perpetrator', sa.String(length=16), nullable=True),
+    sa.Column('incident_date', sa.Date(), nullable=True),
+    sa.Column('incident_precision', sa.String(length=5), nullable=True),
+    sa.Column('channel', sa.String(length=24), nullable=True),
+    sa.Column('import_batch', sa.String(length=16), nullable=True),
     sa.Column('narrative', sa.Text(), nullable=True),
     sa.Column('contact_allowed', sa.Boolean(), nullable=False),
     sa.Column('phone', sa.Text(), nullable=True),
@@ -111,6 +115,7 @@ def upgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index('ix_cases_ack_deadline', ['ack_deadline'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_import_batch'), ['import_batch'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_kecamatan_code'), ['kecamatan_code'], unique=False)
         batch_op.create_index('ix_cases_police_due', ['police_reminded', 'police_deadline'], unique=False)
         batch_op.create_index('ix_cases_reporter_created', ['reporter_id', 'created_at'], unique=False)
@@ -273,6 +278,16 @@ def upgrade() -> None:
     with op.batch_alter_table('pending_inputs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pending_inputs_case_id'), ['case_id'], unique=False)
 
+    op.create_table('perpetrators',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('sex', sa.String(length=1), nullable=True),
+    sa.Column('age', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_perpetrators_case_id_cases'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_perpetrators')),
+    sa.UniqueConstraint('case_id', 'number', name=op.f('uq_perpetrators_case_id'))
+    )
     op.create_table('relay_messages',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -287,6 +302,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_relay_messages_case_id'), ['case_id'], unique=False)
         batch_op.create_index('ix_relay_messages_message', ['message_id', 'side'], unique=False)
 
+    op.create_table('victims',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('sex', sa.String(length=1), nullable=True),
+    sa.Column('age', sa.Integer(), nullable=True),
+    sa.Column('age_band', sa.String(length=8), nullable=True),
+    sa.Column('is_child', sa.Boolean(), nullable=True),
+    sa.Column('violence', sa.JSON(), nullable=False),
+    sa.Column('education', sa.String(length=24), nullable=True),
+    sa.Column('occupation', sa.String(length=24), nullable=True),
+    sa.Column('marital_status', sa.String(length=16), nullable=True),
+    sa.Column('disability', sa.String(length=8), nullable=True),
+    sa.Column('services', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_victims_case_id_cases'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_victims')),
+    sa.UniqueConstraint('case_id', 'number', name=op.f('uq_victims_case_id'))
+    )
     op.create_table('outbox',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('kind', sa.String(length=24), nullable=False),
@@ -315,22 +348,39 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_outbox_reporter_id'), ['reporter_id'], unique=False)
         batch_op.create_index('ix_outbox_status_due', ['status', 'due_at'], unique=False)
 
+    op.create_table('victim_perpetrators',
+    sa.Column('victim_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('perpetrator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('relation', sa.String(length=24), nullable=True),
+    sa.ForeignKeyConstraint(['perpetrator_id'], ['perpetrators.id'], name=op.f('fk_victim_perpetrators_perpetrator_id_perpetrators'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['victim_id'], ['victims.id'], name=op.f('fk_victim_perpetrators_victim_id_victims'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('victim_id', 'perpetrator_id', name=op.f('pk_victim_perpetrators'))
+    )
+    with op.batch_alter_table('victim_perpetrators', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_victim_perpetrators_perpetrator_id'), ['perpetrator_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('victim_perpetrators', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_victim_perpetrators_perpetrator_id'))
+
+    op.drop_table('victim_perpetrators')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_status_due')
         batch_op.drop_index(batch_op.f('ix_outbox_reporter_id'))
         batch_op.drop_index('ix_outbox_alert_status')
 
     op.drop_table('outbox')
+    op.drop_table('victims')
     with op.batch_alter_table('relay_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_relay_messages_message')
         batch_op.drop_index(batch_op.f('ix_relay_messages_case_id'))
 
     op.drop_table('relay_messages')
+    op.drop_table('perpetrators')
     with op.batch_alter_table('pending_inputs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pending_inputs_case_id'))
 
@@ -377,6 +427,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_cases_reporter_created')
         batch_op.drop_index('ix_cases_police_due')
         batch_op.drop_index(batch_op.f('ix_cases_kecamatan_code'))
+        batch_op.drop_index(batch_op.f('ix_cases_import_batch'))
         batch_op.drop_index(batch_op.f('ix_cases_created_at'))
         batch_op.drop_index('ix_cases_ack_deadline')
 
