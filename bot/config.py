@@ -120,6 +120,8 @@ class DatabaseSettings(Section):
 class Hotline(Section):
     name: str
     number: str
+    # The district's own line: shown before the national numbers wherever they are listed.
+    district: bool = False
 
 
 def _default_hotlines() -> list[Hotline]:
@@ -164,6 +166,16 @@ class SecuritySettings(Section):
     max_reports_per_day: int = Field(default=5, ge=1)
     max_messages_per_minute: int = Field(default=30, ge=1)
     retention_days_after_close: int = Field(default=365, ge=1)
+
+
+class PrivacySettings(Section):
+    """The reporter's phone (DESIGN §6): what arrives there after the reference, and how."""
+
+    # true: every message to a reporter after the reference is silent, protected from forwarding
+    # and saving, and neutral; its content shows only when they tap "Buka", for reveal_minutes.
+    # Each reporter can turn it off (or on) for themselves in /bantuan.
+    discreet: bool = True
+    reveal_minutes: float = Field(default=10, gt=0)
 
 
 class EscalationSettings(Section):
@@ -212,6 +224,7 @@ class Settings(BaseSettings):
     drafts: DraftSettings = DraftSettings()
     evidence: EvidenceSettings = EvidenceSettings()
     security: SecuritySettings = SecuritySettings()
+    privacy: PrivacySettings = PrivacySettings()
     escalation: EscalationSettings = EscalationSettings()
     outbox: OutboxSettings = OutboxSettings()
     training: TrainingSettings = TrainingSettings()

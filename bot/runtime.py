@@ -24,11 +24,13 @@ from bot.services.alerts import AlertService
 from bot.services.cases import CaseService
 from bot.services.escalation import Escalation
 from bot.services.incidents import IncidentNotifier
+from bot.services.pin import PinService
 from bot.services.practice import PracticeRouter
 from bot.services.privacy import PrivacyService
 from bot.services.relay import RelayService
 from bot.services.reports import ReportService
 from bot.services.routing import Router
+from bot.services.to_reporter import ReporterPhone
 from bot.views.alerts import AlertView
 from bot.views.cases import CaseView
 from models.encryption import install_cipher
@@ -70,6 +72,8 @@ class Runtime:
     cases: CaseService
     relay: RelayService
     incidents: IncidentNotifier
+    phone: ReporterPhone
+    pins: PinService
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     metrics: Counter[str] = field(default_factory=Counter)
 
@@ -101,6 +105,9 @@ class Runtime:
         sender.on_chat_gone.subscribe(escalation.on_chat_gone)
         cases = CaseService(sessions, clock, settings, vault, alerts, escalation, relay, metrics)
         sender.on_sent.subscribe(relay.on_sent)
+        # The reporter's phone: "Buka" on a discreet message; a reporter who blocked the bot.
+        phone = ReporterPhone(sessions, clock, settings, vault)
+        sender.on_chat_gone.subscribe(phone.on_chat_gone)
         return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, vault=vault,
                    regions=regions,
                    reports=reports,
@@ -109,7 +116,8 @@ class Runtime:
                    alerts=alerts, router=router,
                    escalation=escalation,
                    cases=cases, relay=relay, metrics=metrics,
-                   incidents=IncidentNotifier(sessions))
+                   incidents=IncidentNotifier(sessions),
+                   phone=phone, pins=PinService(sessions, clock, vault))
 
     async def load_regions(self) -> None:
         async with self.sessions() as session:

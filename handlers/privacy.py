@@ -11,7 +11,9 @@ from bot.callback_data import PrivacyPress
 from bot.context import BotContext
 from bot.domain.workflow import STATUS_WORDS
 from bot.i18n import Translate
+from bot.services.pin import Gate
 from bot.services.privacy import PrivacyService
+from handlers import pin
 from handlers.common import answer, parsed_as, replace_or_reply, reply, translate_for
 
 log = logging.getLogger(__name__)
@@ -29,15 +31,24 @@ def wipe_offer(_: Translate) -> InlineKeyboardMarkup:
     ])
 
 
+def nothing_stored(_: Translate) -> str:
+    """What /dataku says to an account with nothing stored (and, after three wrong PINs, to
+    whoever holds the phone)."""
+    return _("We store nothing about you.")
+
+
 async def my_data(update: Update, context: BotContext) -> None:
-    """/dataku: what is stored about this account, in plain words."""
+    """/dataku: what is stored about this account, in plain words (after the PIN, if set)."""
     user = update.effective_user
     assert user is not None
+    found = await pin.gate(update, context, {"do": "dataku"})
+    if found is Gate.ASK:
+        return
     _ = await translate_for(update, context)
-    stored = await privacy(context).stored_data(user.id)
+    stored = None if found is Gate.PAUSED else await privacy(context).stored_data(user.id)
     tz = context.runtime.settings.tz
     if stored is None:
-        await reply(update, _("We store nothing about you."))
+        await reply(update, nothing_stored(_))
         return
     lines = ["<b>" + _("What we store about you") + "</b>",
              _("• Your Telegram account, encrypted, so that only you see your reports."),

@@ -5,6 +5,7 @@ from models.case import Case, CaseEvent, Evidence
 from models.draft import Draft
 from models.onboarding import GroupMember, GroupRequest, Invitation
 from models.outbox import OutboxMessage
+from models.phone import ReporterPin, SealedMessage
 from models.region import Region, RegionAlias
 from models.relay import PendingInput, RelayMessage
 from models.reporter import Reporter
@@ -28,5 +29,7 @@ __all__ = [
     "RegionAlias",
     "RelayMessage",
     "Reporter",
+    "ReporterPin",
     "Responder",
+    "SealedMessage",
 ]

@@ -34,6 +34,7 @@ from bot.services.alerts import REPORTER_ACK
 from bot.services.case_access import Actor, actor_for
 from bot.services.contact_time import next_contact_time
 from bot.services.reporters import find_reporter
+from bot.services.to_reporter import queue_to_reporter
 from bot.services.updates import already_processed, mark_processed
 from models import Case, CaseEvent, Evidence, OutboxMessage, RelayMessage, Reporter, Responder
 from models.relay import TO_HANDLER, TO_REPORTER
@@ -52,7 +53,8 @@ REPORTER_SIDE_KINDS = {TO_REPORTER_KIND, STATUS_NEWS, READ_RECEIPT, REPORTER_ACK
 # Why the reporter cannot be reached.
 WITHDRAWN = "withdrawn"  # they withdrew consent (UU PDP)
 UNLINKED = "unlinked"  # the link to them was removed (retention after closing)
-NO_CONTACT = "no_contact"  # they said they cannot be contacted
+NO_CONTACT = "no_contact"  # they asked not to be contacted
+BLOCKED = "blocked"  # they blocked the bot: nothing is sent until they write to it again
 
 # Safe contact time (form.SAFE_TIME), in the district's clock: [start, end) hours.
 
@@ -78,6 +80,15 @@ def unreachable_reason(case: Case) -> str | None:
     if not case.contact_allowed:
         return NO_CONTACT
     return None
+
+
+async def reporter_unreachable(session: AsyncSession, case: Case) -> str | None:
+    """``unreachable_reason``, and whether the reporter blocked the bot."""
+    reason = unreachable_reason(case)
+    if reason is None and case.reporter_id is not None and await session.scalar(
+            select(Reporter.blocked_at).where(Reporter.id == case.reporter_id)) is not None:
+        return BLOCKED
+    return reason
 
 
 class RelayViews(Protocol):
@@ -136,11 +147,12 @@ class RelayService:
         reporter = await self._reporter(session, case)
         if reporter is None or unreachable_reason(case) is not None:
             return None
-        due = self.contact_due(case, now)
         signed_village = actor.village
-        enqueue(session, kind=TO_REPORTER_KIND, method="sendMessage", now=now, due_at=due,
-                case_id=case.id, params={"chat_id": int(reporter.chat_id), **self.views.to_reporter(
-                    case, reporter.language, text, signed_village)})
+        due = await queue_to_reporter(
+            session, self.settings, reporter, kind=TO_REPORTER_KIND, now=now, case=case,
+            content=self.views.to_reporter(case, reporter.language, text, signed_village))
+        if due is None:
+            return None
         session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key, actor_name=actor.name,
                               kind="relay_out", secret=text, detail={
                                   "signed": "village" if signed_village else "officer",
@@ -156,11 +168,9 @@ class RelayService:
         reporter = await self._reporter(session, case)
         if reporter is None or not reporter.status_updates:
             return False
-        enqueue(session, kind=STATUS_NEWS, method="sendMessage", now=now, case_id=case.id,
-                due_at=self.contact_due(case, now),
-                params={"chat_id": int(reporter.chat_id),
-                        **self.views.status_news(case, reporter.language)})
-        return True
+        return await queue_to_reporter(
+            session, self.settings, reporter, kind=STATUS_NEWS, now=now, case=case,
+            content=self.views.status_news(case, reporter.language)) is not None
 
     async def mark_read(self, session: AsyncSession, case: Case, now: datetime, *,
                         tell: bool = True) -> bool:
@@ -177,11 +187,9 @@ class RelayService:
         told = False
         reporter = await self._reporter(session, case)
         if tell and reporter is not None and unreachable_reason(case) is None:
-            enqueue(session, kind=READ_RECEIPT, method="sendMessage", now=now, case_id=case.id,
-                    due_at=self.contact_due(case, now),
-                    params={"chat_id": int(reporter.chat_id),
-                            **self.views.read_receipt(case, reporter.language)})
-            told = True
+            told = await queue_to_reporter(
+                session, self.settings, reporter, kind=READ_RECEIPT, now=now, case=case,
+                content=self.views.read_receipt(case, reporter.language)) is not None
         session.add(CaseEvent(case_id=case.id, at=now, actor="system", kind="relay_read",
                               detail={"told": told}))
         return True
@@ -208,7 +216,7 @@ class RelayService:
     async def _to_handlers(self, session: AsyncSession, case: Case, text: str | None,
                            media: dict[str, Any] | None, now: datetime) -> int:
         recipients = await self.handlers_of(session, case)
-        blocked = unreachable_reason(case)
+        blocked = await reporter_unreachable(session, case)
         for chat_id in recipients:
             for method, params in self.views.from_reporter(case, text, media, blocked):
                 # No responder_id: an officer who never opened the bot is not switched off.

@@ -43,6 +43,8 @@ async def touch_reporter(
         # Hourly is precise enough, and spares most steps a write.
         if now - reporter.last_seen_at >= LAST_SEEN_PRECISION:
             reporter.last_seen_at = now
+        if reporter.blocked_at is not None:  # they write to the bot again: it may answer
+            reporter.blocked_at = None
     return reporter
 
 

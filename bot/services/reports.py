@@ -24,9 +24,9 @@ from bot.domain import form
 from bot.domain.references import new_reference
 from bot.events import CaseCreated, Event
 from bot.i18n import LANGUAGES, language_for, translator
-from bot.outbox import enqueue
 from bot.regions import RegionDirectory
 from bot.services.reporters import find_reporter, remember_conversation_start, touch_reporter
+from bot.services.to_reporter import queue_to_reporter, reach_of_draft
 from bot.services.updates import already_processed, mark_processed
 from models import Case, CaseEvent, Draft, Evidence, Reporter
 from models.region import KECAMATAN, VILLAGE
@@ -417,6 +417,34 @@ class ReportService:
             return Submitted(case.reference, case.priority, reporter.language,
                              practice=case.practice)
 
+    async def send_now(self, telegram_id: int, key: int | None,
+                       nonce: str) -> Submitted | Outcome:
+        """Danger, then "stop for now", then "Send now": the draft becomes an urgent case with
+        what was answered so far (``form.answered_so_far``), routed at once like any case (an
+        urgent one reaches the kabupaten at once). Once: a second press finds the same case."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            reporter = await touch_reporter(session, self.vault, telegram_id, None, now)
+            earlier = await session.scalar(
+                select(Case).where(Case.submit_key == f"{reporter.id}:{nonce}"))
+            if earlier is not None:
+                return Submitted(earlier.reference, earlier.priority, reporter.language,
+                                 again=True, practice=earlier.practice)
+            draft = await self._draft(session, reporter, lock=True)
+            if draft is None or draft.nonce != nonce or not draft.urgent:
+                return Outcome(_view(draft) if draft else None, reporter.language, stale=True)
+            answers = form.answered_so_far(json.loads(draft.answers),
+                                           self.settings.region.kabupaten_code)
+            case = await self._create_case(session, reporter, draft, answers, now)
+            session.add(CaseEvent(case_id=case.id, at=now, actor="reporter",
+                                  kind="sent_at_once", detail={}))
+            await session.delete(draft)
+            mark_processed(session, key, now)
+            for subscriber in self.on_case_created:
+                await subscriber(session, case)
+            return Submitted(case.reference, case.priority, reporter.language,
+                             practice=case.practice)
+
     async def _create_case(self, session: AsyncSession, reporter: Reporter, draft: Draft,
                            answers: dict[str, Any], now: datetime) -> Case:
         story = answers.get(form.STORY) or form.empty_story()
@@ -503,10 +531,13 @@ class ReportService:
             rows = (await session.execute(
                 select(Draft, Reporter).join(Reporter, Reporter.id == Draft.reporter_id)
                 .where(Draft.updated_at < cutoff).with_for_update())).all()
-            for _draft, reporter in rows:
-                enqueue(session, kind="draft_expired", method="sendMessage", now=now,
-                        params={"chat_id": int(reporter.chat_id),
-                                "text": notice(reporter.language), "parse_mode": "HTML"})
+            for expired, reporter in rows:
+                # Like every message to a reporter: not to one who refused contact, in their
+                # safe time, discreet (bot/services/to_reporter.py).
+                await queue_to_reporter(
+                    session, self.settings, reporter, kind="draft_expired", now=now,
+                    content={"text": notice(reporter.language), "parse_mode": "HTML"},
+                    reach=await reach_of_draft(session, reporter, json.loads(expired.answers)))
             if rows:
                 await session.execute(delete(Draft).where(Draft.id.in_([d.id for d, _ in rows])))
             return len(rows)

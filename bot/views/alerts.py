@@ -112,7 +112,8 @@ class AlertView:
 
     def _types(self, case: Case) -> str:
         _ = self._
-        return ", ".join(option_label(form.TYPES, t, {}, _) for t in case.violence_types)
+        return ", ".join(option_label(form.TYPES, t, {}, _) for t in case.violence_types) \
+            or option_label(form.TYPES, form.UNKNOWN, {}, _)
 
     def _victim(self, case: Case) -> str:
         _ = self._

@@ -41,8 +41,10 @@ from models import Case, CaseEvent
 HISTORY_BUDGET = 3500  # characters of history on one page (Telegram takes 4096)
 
 UNREACHABLE = {
-    relay_service.NO_CONTACT: N_("The reporter said they cannot be contacted, so no message can "
-                                 "be sent to them."),
+    relay_service.NO_CONTACT: N_("The reporter asked not to be contacted: no message of any kind "
+                                 "is sent to them."),
+    relay_service.BLOCKED: N_("The reporter has blocked the bot: nothing can be sent to them "
+                              "until they write to it again."),
     relay_service.WITHDRAWN: N_("The reporter withdrew their consent: the bot can no longer reach "
                                 "them."),
     relay_service.UNLINKED: N_("The link to the reporter was removed after the case was closed: "
@@ -87,7 +89,8 @@ def priority_line(case: Case, _: Translate) -> str:
 
 
 def types_text(case: Case, _: Translate) -> str:
-    return ", ".join(option_label(form.TYPES, t, {}, _) for t in case.violence_types or [])
+    return ", ".join(option_label(form.TYPES, t, {}, _) for t in case.violence_types or []) \
+        or option_label(form.TYPES, form.UNKNOWN, {}, _)
 
 
 def victim_text(case: Case, _: Translate) -> str:
@@ -404,6 +407,10 @@ EVENT_LINES: dict[str, EventLine] = {
     "viewed": _viewed,
     "consent_withdrawn": _simple("🔒", N_("The reporter withdrew consent")),
     "retention": _simple("🗄", N_("The link to the reporter was removed (retention period)")),
+    "reporter_blocked": _simple("🔕", N_("The reporter blocked the bot; nothing more is sent to "
+                                        "them")),
+    "sent_at_once": _simple("🆘", N_("Sent at once by a reporter in danger, before the report "
+                                    "was finished")),
 }
 CARRIES_TEXT = {"note", "relay_out", "relay_in"}
 

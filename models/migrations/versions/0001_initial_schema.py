@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 02:09:21.769787
+Create Date: 2026-12-01 23:23:36.968716
 """
 from __future__ import annotations
 
@@ -44,6 +44,8 @@ def upgrade() -> None:
     sa.Column('language', sa.String(length=5), nullable=False),
     sa.Column('language_chosen', sa.Boolean(), nullable=False),
     sa.Column('status_updates', sa.Boolean(), nullable=False),
+    sa.Column('discreet', sa.Boolean(), nullable=True),
+    sa.Column('blocked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('wipe_from_message_id', sa.Integer(), nullable=True),
     sa.Column('wipe_from_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
@@ -170,6 +172,20 @@ def upgrade() -> None:
     with op.batch_alter_table('region_aliases', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_region_aliases_region_code'), ['region_code'], unique=False)
 
+    op.create_table('reporter_pins',
+    sa.Column('reporter_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
+    sa.Column('pin_hash', sa.String(length=64), nullable=True),
+    sa.Column('salt', sa.String(length=32), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('paused_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('unlocked_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('waiting', sa.String(length=8), nullable=True),
+    sa.Column('waiting_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('pending', sa.Text(), nullable=True),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['reporter_id'], ['reporters.id'], name=op.f('fk_reporter_pins_reporter_id_reporters'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('reporter_id', name=op.f('pk_reporter_pins'))
+    )
     op.create_table('responders',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('kind', sa.String(length=8), nullable=False),
@@ -286,6 +302,7 @@ def upgrade() -> None:
     sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('alert_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('responder_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('reporter_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('status', sa.String(length=8), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
@@ -295,20 +312,46 @@ def upgrade() -> None:
     sa.Column('result_message_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['alert_id'], ['alerts.id'], name=op.f('fk_outbox_alert_id_alerts'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_outbox_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['reporter_id'], ['reporters.id'], name=op.f('fk_outbox_reporter_id_reporters'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['responder_id'], ['responders.id'], name=op.f('fk_outbox_responder_id_responders')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_alert_status', ['alert_id', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_reporter_id'), ['reporter_id'], unique=False)
         batch_op.create_index('ix_outbox_status_due', ['status', 'due_at'], unique=False)
+
+    op.create_table('sealed_messages',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('reporter_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('content', sa.Text(), nullable=False),
+    sa.Column('language', sa.String(length=5), nullable=False),
+    sa.Column('hide_row_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_sealed_messages_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['hide_row_id'], ['outbox.id'], name=op.f('fk_sealed_messages_hide_row_id_outbox'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['reporter_id'], ['reporters.id'], name=op.f('fk_sealed_messages_reporter_id_reporters'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sealed_messages'))
+    )
+    with op.batch_alter_table('sealed_messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sealed_messages_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sealed_messages_reporter_id'), ['reporter_id'], unique=False)
 
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('sealed_messages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sealed_messages_reporter_id'))
+        batch_op.drop_index(batch_op.f('ix_sealed_messages_case_id'))
+
+    op.drop_table('sealed_messages')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_status_due')
+        batch_op.drop_index(batch_op.f('ix_outbox_reporter_id'))
         batch_op.drop_index('ix_outbox_alert_status')
 
     op.drop_table('outbox')
@@ -343,6 +386,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_responders_region_code'))
 
     op.drop_table('responders')
+    op.drop_table('reporter_pins')
     with op.batch_alter_table('region_aliases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_region_aliases_region_code'))
 
