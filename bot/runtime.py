@@ -33,6 +33,7 @@ from bot.services.routing import Router
 from bot.services.to_reporter import ReporterPhone
 from bot.views.alerts import AlertView
 from bot.views.cases import CaseView
+from bot.views.discreet import DiscreetView
 from models.encryption import install_cipher
 
 log = logging.getLogger(__name__)
@@ -86,9 +87,12 @@ class Runtime:
         engine = create_engine(settings.database.url, echo=settings.database.echo)
         sessions = session_factory(engine)
         regions = RegionDirectory()
-        alerts = AlertService(sessions, clock, settings, AlertView(settings, regions))
+        # Every message to a reporter after the reference goes through ``phone`` (discreet,
+        # in their safe time, never when they refused contact); it also answers "Buka".
+        phone = ReporterPhone(sessions, clock, settings, vault, DiscreetView())
+        alerts = AlertService(sessions, clock, settings, AlertView(settings, regions), phone=phone)
         router = Router(settings, clock, alerts)
-        reports = ReportService(sessions, clock, vault, settings, regions)
+        reports = ReportService(sessions, clock, vault, settings, regions, phone=phone)
         reports.on_case_created.subscribe(router.on_case_created)
         # Practice cases (/latihan) reach only the training chat; the router above skips them.
         reports.on_case_created.subscribe(PracticeRouter(settings, clock).on_case_created)
@@ -100,14 +104,13 @@ class Runtime:
         # Case handling and the anonymous relay: the relay remembers which sent
         # message belongs to which case, so that a reply to it is passed on.
         metrics: Counter[str] = Counter()
-        relay = RelayService(sessions, clock, settings, vault, CaseView(settings, regions))
+        relay = RelayService(sessions, clock, settings, vault, CaseView(settings, regions),
+                             phone=phone)
         escalation = Escalation(sessions, clock, settings, alerts, router)
         sender.on_chat_gone.subscribe(escalation.on_chat_gone)
         cases = CaseService(sessions, clock, settings, vault, alerts, escalation, relay, metrics)
         sender.on_sent.subscribe(relay.on_sent)
-        # The reporter's phone: "Buka" on a discreet message; a reporter who blocked the bot.
-        phone = ReporterPhone(sessions, clock, settings, vault)
-        sender.on_chat_gone.subscribe(phone.on_chat_gone)
+        sender.on_chat_gone.subscribe(phone.on_chat_gone)  # a reporter who blocked the bot
         return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, vault=vault,
                    regions=regions,
                    reports=reports,

@@ -34,7 +34,7 @@ from bot.services.responders import (
     find_responder,
     officer_in_scope,
 )
-from bot.services.to_reporter import queue_to_reporter
+from bot.services.to_reporter import ReporterPhone
 from bot.services.updates import already_processed, mark_processed
 from models import Alert, Case, CaseEvent, Evidence, OutboxMessage, Reporter, Responder
 from models.outbox import PENDING
@@ -122,11 +122,12 @@ def bucket_of(chat_id: int) -> str:
 
 class AlertService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, settings: Settings,
-                 views: AlertViews) -> None:
+                 views: AlertViews, *, phone: ReporterPhone) -> None:
         self.sessions = sessions
         self.clock = clock
         self.settings = settings
         self.views = views
+        self.phone = phone  # every message to a reporter goes through it
 
     # ---- writing alerts and reminders (in the caller's transaction) -----------------------------
 
@@ -250,9 +251,8 @@ class AlertService:
             return
         # Like every message to the reporter: not when they asked not to be contacted, in their
         # safe contact time, discreet unless they chose otherwise.
-        await queue_to_reporter(session, self.settings, reporter, kind=REPORTER_ACK, now=now,
-                                case=case,
-                                content=self.views.reporter_acknowledged(case, reporter.language))
+        await self.phone.queue(session, reporter, kind=REPORTER_ACK, now=now, case=case,
+                               content=self.views.reporter_acknowledged(case, reporter.language))
 
     def refused(self, session: AsyncSession, case: Case, presser: Presser, action: str,
                  now: datetime) -> None:

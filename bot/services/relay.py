@@ -34,7 +34,7 @@ from bot.services.alerts import REPORTER_ACK
 from bot.services.case_access import Actor, actor_for
 from bot.services.contact_time import next_contact_time
 from bot.services.reporters import find_reporter
-from bot.services.to_reporter import queue_to_reporter
+from bot.services.to_reporter import ReporterPhone
 from bot.services.updates import already_processed, mark_processed
 from models import Case, CaseEvent, Evidence, OutboxMessage, RelayMessage, Reporter, Responder
 from models.relay import TO_HANDLER, TO_REPORTER
@@ -123,12 +123,14 @@ class Reporting:
 
 class RelayService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
-                 settings: Settings, vault: Vault, views: RelayViews) -> None:
+                 settings: Settings, vault: Vault, views: RelayViews, *,
+                 phone: ReporterPhone) -> None:
         self.sessions = sessions
         self.clock = clock
         self.settings = settings
         self.vault = vault
         self.views = views
+        self.phone = phone  # every message to a reporter goes through it
 
     # ---- to the reporter (in the caller's transaction) ------------------------------------------
 
@@ -148,8 +150,8 @@ class RelayService:
         if reporter is None or unreachable_reason(case) is not None:
             return None
         signed_village = actor.village
-        due = await queue_to_reporter(
-            session, self.settings, reporter, kind=TO_REPORTER_KIND, now=now, case=case,
+        due = await self.phone.queue(
+            session, reporter, kind=TO_REPORTER_KIND, now=now, case=case,
             content=self.views.to_reporter(case, reporter.language, text, signed_village))
         if due is None:
             return None
@@ -168,8 +170,8 @@ class RelayService:
         reporter = await self._reporter(session, case)
         if reporter is None or not reporter.status_updates:
             return False
-        return await queue_to_reporter(
-            session, self.settings, reporter, kind=STATUS_NEWS, now=now, case=case,
+        return await self.phone.queue(
+            session, reporter, kind=STATUS_NEWS, now=now, case=case,
             content=self.views.status_news(case, reporter.language)) is not None
 
     async def mark_read(self, session: AsyncSession, case: Case, now: datetime, *,
@@ -187,8 +189,8 @@ class RelayService:
         told = False
         reporter = await self._reporter(session, case)
         if tell and reporter is not None and unreachable_reason(case) is None:
-            told = await queue_to_reporter(
-                session, self.settings, reporter, kind=READ_RECEIPT, now=now, case=case,
+            told = await self.phone.queue(
+                session, reporter, kind=READ_RECEIPT, now=now, case=case,
                 content=self.views.read_receipt(case, reporter.language)) is not None
         session.add(CaseEvent(case_id=case.id, at=now, actor="system", kind="relay_read",
                               detail={"told": told}))

@@ -26,7 +26,7 @@ from bot.events import CaseCreated, Event
 from bot.i18n import LANGUAGES, language_for, translator
 from bot.regions import RegionDirectory
 from bot.services.reporters import find_reporter, remember_conversation_start, touch_reporter
-from bot.services.to_reporter import queue_to_reporter, reach_of_draft
+from bot.services.to_reporter import ReporterPhone, reach_of_draft
 from bot.services.updates import already_processed, mark_processed
 from models import Case, CaseEvent, Draft, Evidence, Reporter
 from models.region import KECAMATAN, VILLAGE
@@ -93,12 +93,16 @@ def _view(draft: Draft) -> DraftView:
 
 class ReportService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, vault: Vault,
-                 settings: Settings, regions: RegionDirectory) -> None:
+                 settings: Settings, regions: RegionDirectory, *,
+                 phone: ReporterPhone | None = None) -> None:
         self.sessions = sessions
         self.clock = clock
         self.vault = vault
         self.settings = settings
         self.regions = regions
+        # Every message to a reporter goes through it (the expiry notice of a draft); a service
+        # made only to read drafts needs none.
+        self.phone = phone
         self.on_case_created: Event[CaseCreated] = Event("case created")  # routing subscribes
 
     # ---- reporters -------------------------------------------------------------------------
@@ -525,6 +529,7 @@ class ReportService:
         ``notice(language) -> str`` renders the text; the notice goes through the outbox in the
         same transaction as the deletion, so it is sent once and never lost.
         """
+        assert self.phone is not None, "ReportService(phone=...) is given at start-up"
         now = self.clock.now()
         cutoff = now - timedelta(hours=self.settings.drafts.expire_hours)
         async with self.sessions.begin() as session:
@@ -534,8 +539,8 @@ class ReportService:
             for expired, reporter in rows:
                 # Like every message to a reporter: not to one who refused contact, in their
                 # safe time, discreet (bot/services/to_reporter.py).
-                await queue_to_reporter(
-                    session, self.settings, reporter, kind="draft_expired", now=now,
+                await self.phone.queue(
+                    session, reporter, kind="draft_expired", now=now,
                     content={"text": notice(reporter.language), "parse_mode": "HTML"},
                     reach=await reach_of_draft(session, reporter, json.loads(expired.answers)))
             if rows:

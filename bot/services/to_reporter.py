@@ -1,6 +1,6 @@
 """Every message to a reporter after their reference is queued here, and only here (DESIGN §6).
 
-``queue_to_reporter`` decides, for each one (acknowledgement, status news, an officer's message,
+``ReporterPhone.queue`` decides, for each one (acknowledgement, status news, an officer's message,
 a read receipt, the expiry notice of a draft):
 
 - **whether** anything may be sent: not to a reporter who asked not to be contacted, withdrew
@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -32,7 +32,6 @@ from bot.domain import form
 from bot.outbox import enqueue
 from bot.services.contact_time import next_contact_time
 from bot.services.reporters import find_reporter, touch_reporter
-from bot.views import discreet as views
 from models import Case, CaseEvent, OutboxMessage, Reporter, SealedMessage
 from models.outbox import FAILED, PENDING
 
@@ -70,34 +69,18 @@ def is_discreet(reporter: Reporter, settings: Settings) -> bool:
     return settings.privacy.discreet if reporter.discreet is None else reporter.discreet
 
 
-async def queue_to_reporter(session: AsyncSession, settings: Settings, reporter: Reporter, *,
-                            kind: str, content: dict[str, Any], now: datetime,
-                            case: Case | None = None,
-                            reach: Reach | None = None) -> datetime | None:
-    """Queue ``content`` (Bot API parameters of a sendMessage, without ``chat_id``) for the
-    reporter, in the caller's transaction. Returns when it will be sent, or None when nothing
-    may be sent to them (see the module's docstring)."""
-    if reach is None:
-        reach = reach_of_case(case) if case is not None else Reach(True)
-    if case is not None and case.reporter_id != reporter.id:
-        return None
-    if not reach.allowed or reporter.blocked_at is not None:
-        return None
-    due = next_contact_time(now, reach.contact_time, settings.tz)
-    params: dict[str, Any]
-    if is_discreet(reporter, settings):
-        sealed = SealedMessage(reporter_id=reporter.id, case_id=case.id if case else None,
-                               kind=kind, content=json.dumps(content, ensure_ascii=False),
-                               language=reporter.language, created_at=now)
-        session.add(sealed)
-        await session.flush()
-        params = views.silently(views.cover(sealed.id, reporter.language))
-    else:
-        params = content
-    enqueue(session, kind=kind, method="sendMessage", now=now, due_at=due,
-            case_id=case.id if case else None, reporter_id=reporter.id,
-            params={"chat_id": int(reporter.chat_id), **params})
-    return due
+def silently(params: dict[str, Any]) -> dict[str, Any]:
+    """Sent without a sound, and it cannot be forwarded or saved."""
+    return {**params, "disable_notification": True, "protect_content": True}
+
+
+class DiscreetViews(Protocol):
+    """How a discreet message looks (``bot/views/discreet.py``): Bot API parameters."""
+
+    def cover(self, sealed_id: int, language: str) -> dict[str, Any]: ...
+
+    def revealed(self, sealed_id: int, content: str, language: str,
+                 minutes: float) -> dict[str, Any]: ...
 
 
 class OpenOutcome(StrEnum):
@@ -119,15 +102,45 @@ class PhoneSettings:
 
 
 class ReporterPhone:
-    """What happens on the reporter's phone after a message arrived: "Buka" and "Sembunyikan",
-    a reporter who blocked the bot, and their choice of discreet messages (/bantuan)."""
+    """Every message to a reporter after the reference (``queue``), and what happens on their
+    phone afterwards: "Buka" and "Sembunyikan", a reporter who blocked the bot, and their choice
+    of discreet messages (/bantuan)."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
-                 settings: Settings, vault: Vault) -> None:
+                 settings: Settings, vault: Vault, views: DiscreetViews) -> None:
         self.sessions = sessions
         self.clock = clock
         self.settings = settings
         self.vault = vault
+        self.views = views
+
+    async def queue(self, session: AsyncSession, reporter: Reporter, *, kind: str,
+                    content: dict[str, Any], now: datetime, case: Case | None = None,
+                    reach: Reach | None = None) -> datetime | None:
+        """Queue ``content`` (Bot API parameters of a sendMessage, without ``chat_id``) for the
+        reporter, in the caller's transaction. Returns when it will be sent, or None when
+        nothing may be sent to them (see the module's docstring)."""
+        if reach is None:
+            reach = reach_of_case(case) if case is not None else Reach(True)
+        if case is not None and case.reporter_id != reporter.id:
+            return None
+        if not reach.allowed or reporter.blocked_at is not None:
+            return None
+        due = next_contact_time(now, reach.contact_time, self.settings.tz)
+        params: dict[str, Any]
+        if is_discreet(reporter, self.settings):
+            sealed = SealedMessage(reporter_id=reporter.id, case_id=case.id if case else None,
+                                   kind=kind, content=json.dumps(content, ensure_ascii=False),
+                                   language=reporter.language, created_at=now)
+            session.add(sealed)
+            await session.flush()
+            params = silently(self.views.cover(sealed.id, reporter.language))
+        else:
+            params = content
+        enqueue(session, kind=kind, method="sendMessage", now=now, due_at=due,
+                case_id=case.id if case else None, reporter_id=reporter.id,
+                params={"chat_id": int(reporter.chat_id), **params})
+        return due
 
     async def _sealed(self, session: AsyncSession, telegram_id: int,
                       sealed_id: int) -> tuple[Reporter | None, SealedMessage | None]:
@@ -154,11 +167,12 @@ class ReporterPhone:
                           due_at=now + timedelta(minutes=minutes), case_id=sealed.case_id,
                           reporter_id=sealed.reporter_id,
                           params={"chat_id": telegram_id, "message_id": message_id,
-                                  **views.cover(sealed.id, sealed.language)})
+                                  **self.views.cover(sealed.id, sealed.language)})
             await session.flush()
             sealed.hide_row_id = row.id
             return Opened(OpenOutcome.SHOWN, sealed.language,
-                          views.revealed(sealed.id, sealed.content, sealed.language, minutes))
+                          self.views.revealed(sealed.id, sealed.content, sealed.language,
+                                              minutes))
 
     async def hide(self, telegram_id: int, sealed_id: int, language: str) -> Opened:
         """"Sembunyikan": covered at once; the queued edit is no longer needed."""
@@ -168,7 +182,7 @@ class ReporterPhone:
                 return Opened(OpenOutcome.GONE, reporter.language if reporter else language)
             await self._cancel_hide(session, sealed)
             return Opened(OpenOutcome.SHOWN, sealed.language,
-                          views.cover(sealed.id, sealed.language))
+                          self.views.cover(sealed.id, sealed.language))
 
     @staticmethod
     async def _cancel_hide(session: AsyncSession, sealed: SealedMessage) -> None:

@@ -45,6 +45,12 @@ QUESTIONS = {
     form.SAFE_TIME: N_("When is it safe to contact you?"),
 }
 
+# Said with the privacy notice: how messages arrive on this phone after the report.
+DISCREET_NOTE = N_("After you send it, my messages to you arrive without a sound, cannot be "
+                   "forwarded, and only say that you have a new message: tap “Open” to read one, "
+                   "and it is hidden again by itself. /bantuan → privacy changes this, or sets a "
+                   "PIN.")
+
 REASONS = {
     "use_buttons": N_("Please answer with the buttons below."),
     "not_an_option": N_("That is not one of the choices. Please use the buttons below."),
@@ -104,6 +110,8 @@ def question(view: DraftView, _: Translate, regions: RegionDirectory, settings: 
     text = _(QUESTIONS[step])
     if step == form.CONSENT:
         text = text.format(kabupaten=escape(settings.region.kabupaten_name))
+        if settings.privacy.discreet:
+            text += "\n" + _(DISCREET_NOTE)
     if view.practice:
         text = _("🧪 PRACTICE — not a real report") + "\n" + text
     buttons: list[list[InlineKeyboardButton]]
