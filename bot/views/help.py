@@ -17,7 +17,8 @@ def at_hand(settings: Settings, _: Translate,
     """The answer to anything written outside a report: the numbers, and a way on. With
     ``reference`` (someone who reported from this account, without a PIN): how to add to it."""
     lines = [hotlines(settings, _), "",
-             _("To tell us what happened, press “Make a report”; it is confidential.")]
+             _("To tell us what happened, press “Make a report” (or send /lapor); it is "
+               "confidential.")]
     if reference is not None:
         lines.append(_("To send a message about your report, reply to one of my messages about "
                        "it (swipe it left), or send <code>/tambah {reference} your message</code>."

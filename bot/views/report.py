@@ -46,10 +46,7 @@ QUESTIONS = {
 }
 
 # Said with the privacy notice: how messages arrive on this phone after the report.
-DISCREET_NOTE = N_("After you send it, my messages to you arrive without a sound, cannot be "
-                   "forwarded, and only say that you have a new message: tap “Open” to read one, "
-                   "and it is hidden again by itself. /bantuan → privacy changes this, or sets a "
-                   "PIN.")
+DISCREET_NOTE = N_("Afterwards my messages arrive silently; tap “Open” to read them (/bantuan).")
 
 REASONS = {
     "use_buttons": N_("Please answer with the buttons below."),
