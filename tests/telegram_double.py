@@ -53,7 +53,7 @@ class Fault:
     method: str | None  # None: any method
     chat_id: int | None
     times: int
-    kind: str  # "429", "5xx", "timeout", "403", "400-chat", "400"
+    kind: str  # "429", "5xx", "timeout", "403", "403-blocked", "400-chat", "400-edit-gone", "400"
     retry_after: int = 3
 
 
@@ -118,6 +118,12 @@ class FakeTelegram(BaseRequest):
             status = 403
             body |= {"error_code": 403,
                      "description": "Forbidden: bot was kicked from the supergroup chat"}
+        elif fault.kind == "403-blocked":  # a private chat whose person blocked the bot
+            status = 403
+            body |= {"error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+        elif fault.kind == "400-edit-gone":  # the message was deleted (the chat, by its owner)
+            status = 400
+            body |= {"error_code": 400, "description": "Bad Request: message to edit not found"}
         elif fault.kind == "400-chat":
             status = 400
             body |= {"error_code": 400, "description": "Bad Request: chat not found"}
