@@ -34,6 +34,7 @@ from tests.case_work import (
 from tests.conftest import TOKEN
 from tests.harness import Harness, Person
 from tests.telegram_double import ChatMessage
+from tests.test_relay import database_file
 
 # What a notification preview or the chat list must never show, in either language.
 GIVE_AWAY = {
@@ -168,9 +169,7 @@ async def test_the_content_lives_encrypted_in_the_database_never_in_the_button(
         assert sealed is not None and "ISI-RAHASIA-dari-petugas" in sealed.content
     async with bot.runtime.engine.connect() as conn:
         await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-    wal = db_path.with_name(db_path.name + "-wal")
-    raw = db_path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
-    assert b"ISI-RAHASIA" not in raw
+    assert b"ISI-RAHASIA" not in database_file(db_path)
 
 
 async def test_someone_elses_buka_shows_nothing(bot: Harness, reporter: Person,
@@ -244,7 +243,7 @@ async def test_the_reporter_turns_discreet_messages_off_and_on_in_bantuan(
     assert "Dengan tutup." in await reporter.reads_last()
 
 
-# ---- faults ---------------------------------------------------------------------------------------
+# ---- faults -------------------------------------------------------------------------------------
 
 async def test_a_reporter_who_blocks_the_bot_is_written_to_no_more_and_the_case_stays(
         bot: Harness, reporter: Person) -> None:

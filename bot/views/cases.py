@@ -95,8 +95,9 @@ def types_text(case: Case, _: Translate) -> str:
 
 def victim_text(case: Case, _: Translate) -> str:
     answers = {form.VICTIM_CATEGORY: case.victim_category}
-    return ", ".join((option_label(form.VICTIM_CATEGORY, case.victim_category, answers, _),
-                      option_label(form.VICTIM_AGE, case.victim_age_band, answers, _)))
+    return ", ".join(dict.fromkeys((  # "not known yet" once
+        option_label(form.VICTIM_CATEGORY, case.victim_category, answers, _),
+        option_label(form.VICTIM_AGE, case.victim_age_band, answers, _))))
 
 
 def status_line(case: Case, _: Translate) -> str:
@@ -136,7 +137,10 @@ def card_text(card: Card, settings: Settings, _: Translate) -> str:
         _("Type: {types}").format(types=types_text(case, _)),
         _("Victim: {victim}").format(victim=victim_text(case, _)),
         _("Where: {village}, Kec. {kecamatan}").format(village=escape(card.village),
-                                                       kecamatan=escape(card.kecamatan)),
+                                                       kecamatan=escape(card.kecamatan))
+        if case.village_code != case.kecamatan_code else  # sent at once: no village yet
+        _("Where: {place}").format(place=escape(card.village) + " (" + option_label(
+            form.VILLAGE, form.UNKNOWN, {}, _) + ")"),
         _("Reported: {time}").format(time=local_time(case.created_at, settings)),
         contact_line(case, card.unreachable, _),
     ]
