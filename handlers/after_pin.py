@@ -24,6 +24,8 @@ async def typed_pin(update: Update, context: BotContext) -> bool:
     if result.outcome is Entered.NOT_WAITING:
         return False
     await pin.delete_typed(update, context)
+    if result.outcome is Entered.STRAY:
+        return False  # gone from the chat; otherwise answered like any message
     _ = await translate_for(update, context)
     if result.outcome is Entered.RIGHT:
         await done_after_pin(update, context, result.pending)

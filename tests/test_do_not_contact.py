@@ -11,13 +11,17 @@ from datetime import timedelta
 import pytest
 
 from bot import jobs
+from bot.callback_data import CasePress
 from bot.domain import form
 from bot.domain.workflow import DITERIMA, PENJANGKAUAN
 from tests.case_work import (
     case_command,
+    case_row,
     has_card_button,
+    heard,
     kecamatan_officer,
     pending_to,
+    press,
     presses_case,
     report_from_modang,
     seeded_case,
@@ -44,6 +48,10 @@ async def test_a_reporter_who_refused_contact_is_sent_nothing_at_all(
     await presses_case(officer, "set", PENJANGKAUAN)  # status news
     await officer.sends(f"/balas {reference} Halo?")  # a relay
     assert "Pelapor meminta tidak dihubungi" in officer.last_text()
+    case = await case_row(bot, reference)  # a reply button kept from an older card
+    told = heard(bot, officer).count("Pelapor meminta tidak dihubungi")
+    await press(officer, CasePress(case.id, "reply").pack(), officer.last_message())
+    assert heard(bot, officer).count("Pelapor meminta tidak dihubungi") == told + 1
     bot.clock.advance(hours=2)
     await bot.deliver_outbox()
     await bot.runtime.escalation.sweep()

@@ -51,6 +51,7 @@ class Gate(StrEnum):
 
 class Entered(StrEnum):
     NOT_WAITING = "not_waiting"  # digits that are not a PIN anybody asked for
+    STRAY = "stray"  # the PIN itself, typed when it was not asked for (or while paused)
     RIGHT = "right"
     WRONG = "wrong"
     PAUSED = "paused"  # the third wrong try
@@ -180,8 +181,13 @@ class PinService:
         now = self.clock.now()
         async with self.sessions.begin() as session:
             _reporter, pin = await self._pin(session, telegram_id)
-            if pin is None or pin.waiting is None or pin.waiting_until is None \
-                    or pin.waiting_until <= now:
+            if pin is None:
+                return PinResult(Entered.NOT_WAITING)
+            if pin.waiting is None or pin.waiting_until is None or pin.waiting_until <= now:
+                # Not asked for: still, the PIN itself must not stay in the chat.
+                if pin.pin_hash is not None and hmac.compare_digest(
+                        await self._hash(typed, pin.salt), pin.pin_hash):
+                    return PinResult(Entered.STRAY)
                 return PinResult(Entered.NOT_WAITING)
             pin.updated_at = now
             if pin.waiting == CHECK:
