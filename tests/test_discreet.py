@@ -21,7 +21,7 @@ from bot.config import Settings, load_settings
 from bot.crypto import Vault
 from bot.domain import form
 from bot.domain.workflow import PENJANGKAUAN
-from models import OutboxMessage, Reporter, SealedMessage
+from models import Case, OutboxMessage, Reporter, SealedMessage
 from tests.case_work import (
     case_command,
     events,
@@ -199,6 +199,23 @@ async def test_buka_after_the_content_was_deleted_says_it_is_no_longer_available
     assert cover.text == "This message is no longer available."
     assert cover.buttons() == []
     assert bot.runtime.metrics["errors"] == 0
+
+
+async def test_buka_after_the_retention_period_finds_nothing(bot: Harness,
+                                                            reporter: Person) -> None:
+    officer = await kecamatan_officer(bot)
+    reference = await report_from_modang(reporter)
+    await officer.sends(f"/balas {reference} Pesan lama.")
+    await bot.deliver_outbox()
+    cover = reporter.last_message()
+    async with bot.runtime.sessions.begin() as session:
+        case = await session.scalar(select(Case))
+        assert case is not None
+        case.status, case.closed_at = "selesai", bot.clock.now()
+    bot.clock.advance(days=400)  # past the retention period (365 days by default)
+    assert await jobs.forget_closed_cases(bot.runtime) == 1
+    await reporter.opens(cover)
+    assert cover.text == "This message is no longer available."
 
 
 async def test_with_discreet_off_in_the_config_messages_are_plain(

@@ -7,13 +7,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.crypto import Vault
 from bot.services.reporters import DELETABLE_FOR, find_reporter
-from models import Case, CaseEvent, Draft
+from models import Case, CaseEvent, Draft, SealedMessage
 
 WITHDRAWN = "consent_withdrawn"
 RECENT_MESSAGES = 200
@@ -108,6 +108,8 @@ async def _unlink(session: AsyncSession, case_ids: list[int], now: datetime, why
     await session.execute(update(Case).where(Case.id.in_(case_ids)).values(
         reporter_id=None, consent_withdrawn=why == WITHDRAWN, contact_allowed=False, phone=None,
         updated_at=now))
+    # What waited behind a "Buka" on their phone goes too: a later press finds nothing.
+    await session.execute(delete(SealedMessage).where(SealedMessage.case_id.in_(case_ids)))
     for case_id in case_ids:
         session.add(CaseEvent(case_id=case_id, at=now, actor="reporter" if why == WITHDRAWN
                               else "system", kind=why, detail={}))
