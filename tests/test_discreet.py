@@ -21,6 +21,7 @@ from bot.config import Settings, load_settings
 from bot.crypto import Vault
 from bot.domain import form
 from bot.domain.workflow import PENJANGKAUAN
+from bot.services.reporters import find_reporter
 from models import Case, OutboxMessage, Reporter, SealedMessage
 from tests.case_work import (
     case_command,
@@ -277,7 +278,8 @@ async def test_a_reporter_who_blocks_the_bot_is_written_to_no_more_and_the_case_
     calls = len([c for c in bot.telegram.calls[before:]
                  if c.params.get("chat_id") == reporter.user_id])
     assert calls == 1, "one refused message, and the one queued behind it is dropped"
-    assert await reporter_row(bot) is not None and (await reporter_row(bot)).blocked_at
+    blocked = await reporter_row(bot, reporter)
+    assert blocked is not None and blocked.blocked_at is not None
     await officer.sends(f"/balas {reference} Halo lagi?")
     assert "memblokir bot" in officer.last_text()
     await officer.sends(case_command(reference))
@@ -325,6 +327,6 @@ async def outbox_rows(bot: Harness) -> list[OutboxMessage]:
         return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
-async def reporter_row(bot: Harness) -> Reporter | None:
+async def reporter_row(bot: Harness, person: Person) -> Reporter | None:
     async with bot.runtime.sessions() as session:
-        return await session.scalar(select(Reporter))
+        return await find_reporter(session, bot.vault, person.user_id)
