@@ -162,15 +162,21 @@ class EvidenceSettings(Section):
 
 class SecuritySettings(Section):
     encryption_key: str = ""
+    lookup_key: str = ""
     key_file: str = ""
     max_reports_per_day: int = Field(default=5, ge=1)
     max_messages_per_minute: int = Field(default=30, ge=1)
-    retention_days_after_close: int = Field(default=365, ge=1)
 
 
 class PrivacySettings(Section):
-    """The reporter's phone (DESIGN §6): what arrives there after the reference, and how."""
+    """What is kept, and for how long (UU PDP); how messages arrive on the reporter's phone."""
 
+    # Days after a case is closed before its content (story, landmark, phone, files, messages)
+    # is deleted and the link to the reporter removed; the anonymous figures stay.
+    retention_days_after_close: int = Field(default=365, ge=1)
+    # Days a sent (or abandoned) notification is kept before its row is deleted.
+    sent_messages_keep_days: int = Field(default=7, ge=1)
+    # The reporter's phone (DESIGN §6): what arrives there after the reference, and how.
     # true: every message to a reporter after the reference is silent, protected from forwarding
     # and saving, and neutral; its content shows only when they tap "Buka", for reveal_minutes.
     # Each reporter can turn it off (or on) for themselves in /bantuan.

@@ -22,8 +22,15 @@ def draft_expired_notice(language: str) -> str:
              "safe. You can start again at any time with /lapor.")
 
 
+def draft_expired_neutral(language: str) -> str:
+    """The same, for a phone others may read (discreet messages): nothing gives it away."""
+    _ = translator(language)
+    return "🔔 " + _("The answers you had started were deleted after a few days, to keep you "
+                    "safe. You can start again at any time with /lapor.")
+
+
 async def expire_drafts(rt: Runtime) -> int:
-    removed = await rt.reports.expire_drafts(draft_expired_notice)
+    removed = await rt.reports.expire_drafts(draft_expired_notice, draft_expired_neutral)
     if removed:
         log.info("expired %d abandoned drafts", removed)
     return removed
@@ -35,7 +42,12 @@ async def prune_processed_updates(rt: Runtime) -> None:
 
 
 async def forget_closed_cases(rt: Runtime) -> int:
-    return await rt.privacy.forget_closed_cases(rt.settings.security.retention_days_after_close)
+    """Retention (UU PDP): the content of long-closed cases, and notifications long sent."""
+    erased = await rt.privacy.forget_closed_cases(rt.settings.privacy.retention_days_after_close)
+    if erased:
+        log.info("retention: erased the content of %d closed cases", erased)
+    await rt.privacy.forget_sent_messages(rt.settings.privacy.sent_messages_keep_days)
+    return erased
 
 
 async def sweep_escalations(rt: Runtime) -> None:

@@ -56,6 +56,8 @@ async def done_after_pin(update: Update, context: BotContext, pending: dict[str,
         await privacy.my_data(update, context)
     elif wanted == "tambah":
         await relay.add(update, context, str(pending.get("text") or ""))
+    elif wanted == "ubah":
+        await privacy.correct_text(update, context, str(pending.get("text") or ""))
     elif wanted == "reply":
         await relay.pass_reply(update, context, int(pending["case"]), pending.get("text"),
                                pending.get("media"), pending.get("key"))
@@ -75,7 +77,7 @@ async def as_if_nothing(update: Update, context: BotContext, pending: dict[str, 
     """The third wrong try: the answer someone with no report at all would get."""
     _ = await translate_for(update, context)
     wanted = pending.get("do")
-    if wanted in ("status", "tambah"):
+    if wanted in ("status", "tambah", "ubah"):
         await reply(update, reporter_info.nothing_reported(_))
     elif wanted == "dataku":
         await reply(update, privacy.nothing_stored(_))

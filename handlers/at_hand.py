@@ -18,6 +18,7 @@ async def help_at_hand(update: Update, context: BotContext) -> bool:
     assert user is not None
     rt = context.runtime
     _ = await translate_for(update, context)
+    await rt.phone.heard_from(user.id)
     reference = None
     own = await rt.relay.own_references(user.id)
     if own.references and not await rt.pins.has_pin(user.id):

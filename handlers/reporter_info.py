@@ -14,7 +14,14 @@ from bot.services.pin import Gate
 from bot.views import help as help_views
 from bot.views import report as view
 from handlers import pin
-from handlers.common import answer, parsed_as, replace_or_reply, reply, translate_for
+from handlers.common import (
+    CHOSEN_LANGUAGE,
+    answer,
+    parsed_as,
+    replace_or_reply,
+    reply,
+    translate_for,
+)
 from handlers.report import send_question
 
 
@@ -83,7 +90,11 @@ async def on_language_button(update: Update, context: BotContext) -> None:
         await answer(query)
         return
     rt = context.runtime
-    chosen = await rt.reports.set_language(user.id, pressed.language)
+    chosen = pressed.language
+    # Stored with a reporter record or an officer; otherwise in memory only, until a report.
+    await rt.reports.set_language(user.id, chosen)
+    if context.user_data is not None:
+        context.user_data[CHOSEN_LANGUAGE] = chosen
     _ = translator(chosen)
     await answer(query)
     await replace_or_reply(update, _("Language set to English."))
@@ -115,7 +126,8 @@ async def on_help_button(update: Update, context: BotContext) -> None:
         _ = await translate_for(update, context)
         settings = await rt.phone.settings_of(user.id)
         text, markup = help_views.privacy_settings(
-            _, settings.discreet, await rt.pins.has_pin(user.id), settings.reported)
+            _, settings.discreet, await rt.pins.has_pin(user.id), settings.known,
+            settings.reported)
         if pressed.action == "privacy":
             await reply(update, text, markup)
         else:

@@ -31,8 +31,9 @@ class OutboxMessage(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
     responder_id: Mapped[int | None] = mapped_column(ForeignKey("responders.id"))
-    # The reporter this message is addressed to (bot/services/to_reporter.py): their pending
-    # messages are cancelled when they block the bot.
+    # The reporter this message is addressed to, or whose words or data it carries to an officer
+    # (bot/services/reporter_data.py). Withdrawing consent deletes these rows, sent or not; when
+    # they block the bot, what is pending for them is dropped (bot/services/to_reporter.py).
     reporter_id: Mapped[int | None] = mapped_column(
         ForeignKey("reporters.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(8), default=PENDING)

@@ -32,7 +32,10 @@ def enqueue(
     reporter_id: int | None = None,
     due_at: datetime | None = None,
 ) -> OutboxMessage:
-    """Add a notification to the caller's transaction; it is sent only if that commits."""
+    """Add a notification to the caller's transaction; it is sent only if that commits.
+
+    ``reporter_id``: the reporter it is addressed to, or whose words or data it carries (see
+    ``bot/services/reporter_data.py``); withdrawing consent deletes it."""
     message = OutboxMessage(
         kind=kind,
         method=method,

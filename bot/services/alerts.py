@@ -271,6 +271,7 @@ class AlertService:
         # not switched off.
         for method, params in self.views.detail(case, evidence):
             enqueue(session, kind=DETAIL, method=method, now=now, case_id=case.id,
+                    reporter_id=case.reporter_id,  # carries their story and phone
                     params={"chat_id": user_id, **params})
         session.add(CaseEvent(case_id=case.id, at=now, actor=actor, actor_name=name,
                               kind="viewed", detail={"evidence": len(evidence), "via": via}))

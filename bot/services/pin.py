@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.crypto import Vault
-from bot.services.reporters import find_reporter
+from bot.services.reporters import find_reporter, heard_from
 from models import Case, Reporter, ReporterPin
 
 PIN = re.compile(r"^\s*(\d{4,6})\s*$")
@@ -116,7 +116,9 @@ class PinService:
         asked for, it waits for it."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
-            _reporter, pin = await self._pin(session, telegram_id)
+            reporter, pin = await self._pin(session, telegram_id)
+            if reporter is not None:
+                heard_from(reporter)
             if pin is None or pin.pin_hash is None:
                 return Gate.OPEN
             if pin.paused_until is not None and pin.paused_until > now:

@@ -31,7 +31,7 @@ from bot.crypto import Vault
 from bot.domain import form
 from bot.outbox import enqueue
 from bot.services.contact_time import next_contact_time
-from bot.services.reporters import find_reporter, touch_reporter
+from bot.services.reporters import find_reporter, heard_from
 from models import Case, CaseEvent, OutboxMessage, Reporter, SealedMessage
 from models.outbox import FAILED, PENDING
 
@@ -98,6 +98,7 @@ class Opened:
 @dataclass
 class PhoneSettings:
     discreet: bool
+    known: bool  # a reporter record exists (a report was started): a choice can be kept
     reported: bool  # there is a report from this account (a PIN can guard it)
 
 
@@ -116,10 +117,16 @@ class ReporterPhone:
 
     async def queue(self, session: AsyncSession, reporter: Reporter, *, kind: str,
                     content: dict[str, Any], now: datetime, case: Case | None = None,
-                    reach: Reach | None = None) -> datetime | None:
+                    reach: Reach | None = None, neutral: dict[str, Any] | None = None,
+                    linked: bool = True) -> datetime | None:
         """Queue ``content`` (Bot API parameters of a sendMessage, without ``chat_id``) for the
         reporter, in the caller's transaction. Returns when it will be sent, or None when
-        nothing may be sent to them (see the module's docstring)."""
+        nothing may be sent to them (see the module's docstring).
+
+        ``neutral``: a form of the message that gives nothing away by itself; when discreet it
+        is sent (silently) instead of a cover, and nothing is kept behind a "Buka".
+        ``linked=False``: the row does not name the reporter (their record may be deleted in
+        this transaction); it then needs ``neutral``."""
         if reach is None:
             reach = reach_of_case(case) if case is not None else Reach(True)
         if case is not None and case.reporter_id != reporter.id:
@@ -128,7 +135,10 @@ class ReporterPhone:
             return None
         due = next_contact_time(now, reach.contact_time, self.settings.tz)
         params: dict[str, Any]
-        if is_discreet(reporter, self.settings):
+        if is_discreet(reporter, self.settings) and neutral is not None:
+            params = silently(neutral)
+        elif is_discreet(reporter, self.settings):
+            assert linked, "a message not linked to its reporter is sent neutral"
             sealed = SealedMessage(reporter_id=reporter.id, case_id=case.id if case else None,
                                    kind=kind, content=json.dumps(content, ensure_ascii=False),
                                    language=reporter.language, created_at=now)
@@ -138,7 +148,7 @@ class ReporterPhone:
         else:
             params = content
         enqueue(session, kind=kind, method="sendMessage", now=now, due_at=due,
-                case_id=case.id if case else None, reporter_id=reporter.id,
+                case_id=case.id if case else None, reporter_id=reporter.id if linked else None,
                 params={"chat_id": int(reporter.chat_id), **params})
         return due
 
@@ -159,7 +169,7 @@ class ReporterPhone:
         async with self.sessions.begin() as session:
             reporter, sealed = await self._sealed(session, telegram_id, sealed_id)
             if reporter is not None:
-                reporter.blocked_at = None
+                heard_from(reporter)
             if sealed is None:
                 return Opened(OpenOutcome.GONE, reporter.language if reporter else language)
             await self._cancel_hide(session, sealed)
@@ -196,17 +206,28 @@ class ReporterPhone:
         async with self.sessions() as session:
             reporter = await find_reporter(session, self.vault, telegram_id)
             if reporter is None:
-                return PhoneSettings(self.settings.privacy.discreet, False)
+                return PhoneSettings(self.settings.privacy.discreet, False, False)
             reported = await session.scalar(select(exists().where(
                 Case.reporter_id == reporter.id)))
-            return PhoneSettings(is_discreet(reporter, self.settings), bool(reported))
+            return PhoneSettings(is_discreet(reporter, self.settings), True, bool(reported))
 
-    async def set_discreet(self, telegram_id: int, wanted: bool) -> None:
-        """The reporter's own choice, for every message from now on."""
+    async def heard_from(self, telegram_id: int) -> None:
+        """They wrote to the bot: if they had blocked it, it may write to them again."""
         async with self.sessions.begin() as session:
-            reporter = await touch_reporter(session, self.vault, telegram_id, None,
-                                            self.clock.now())
+            reporter = await find_reporter(session, self.vault, telegram_id)
+            if reporter is not None:
+                heard_from(reporter)
+
+    async def set_discreet(self, telegram_id: int, wanted: bool) -> bool:
+        """The reporter's own choice, for every message from now on. False: there is no
+        reporter record to keep it with (nobody is stored before a report starts)."""
+        async with self.sessions.begin() as session:
+            reporter = await find_reporter(session, self.vault, telegram_id)
+            if reporter is None:
+                return False
+            heard_from(reporter)
             reporter.discreet = wanted
+            return True
 
     # ---- outbox sender event --------------------------------------------------------------------
 

@@ -35,9 +35,10 @@ def help_markup(_: Translate) -> InlineKeyboardMarkup:
         "🔒 " + _("Privacy on this phone"), callback_data=HelpPress("privacy").pack())]])
 
 
-def privacy_settings(_: Translate, discreet: bool, has_pin: bool,
+def privacy_settings(_: Translate, discreet: bool, has_pin: bool, known: bool,
                      reported: bool) -> tuple[str, InlineKeyboardMarkup]:
-    """Discreet messages on or off, and the PIN."""
+    """Discreet messages on or off, and the PIN. Before a report is started nothing is stored,
+    so there is nothing to switch yet: only what will happen is said."""
     if discreet:
         state = _("<b>Discreet messages are on.</b> After your reference, every message from "
                   "me arrives without a sound and cannot be forwarded or saved. It only says "
@@ -51,7 +52,7 @@ def privacy_settings(_: Translate, discreet: bool, has_pin: bool,
         toggle = InlineKeyboardButton(_("Turn discreet messages on"),
                                       callback_data=HelpPress("discreet_on").pack())
     lines = ["🔒 <b>" + _("Privacy on this phone") + "</b>", "", state, ""]
-    rows = [[toggle]]
+    rows = [[toggle]] if known else []
     if has_pin:
         lines.append(_("<b>Your PIN is set.</b> /status, /dataku, /tambah, opening a message and "
                        "replying ask for it first."))
