@@ -51,9 +51,7 @@ MINUTE = timedelta(minutes=1)
 GONE_MARKERS = ("chat not found", "bot was kicked", "bot was blocked", "user is deactivated",
                 "not a member", "have no rights to send", "not enough rights to send",
                 "initiate conversation")
-# Nothing left to do: the edit is already there, or the message is gone (a reporter who deleted
-# the chat, a group admin who deleted an alert).
-HARMLESS_MARKERS = ("message is not modified", "message to edit not found")
+HARMLESS_MARKERS = ("message is not modified",)
 
 
 def backoff(attempts: int) -> float:

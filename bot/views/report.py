@@ -47,7 +47,7 @@ QUESTIONS = {
 }
 
 # Said with the privacy notice: how messages arrive on this phone after the report.
-DISCREET_NOTE = N_("Afterwards my messages arrive silently; tap “Open” to read them (/bantuan).")
+DISCREET_NOTE = N_("Later my messages come silently: tap “Open” to read.")
 
 REASONS = {
     "use_buttons": N_("Please answer with the buttons below."),
