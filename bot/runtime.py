@@ -25,14 +25,17 @@ from bot.services.alerts import AlertService
 from bot.services.cases import CaseService
 from bot.services.escalation import Escalation
 from bot.services.incidents import IncidentNotifier
+from bot.services.pin import PinService
 from bot.services.practice import PracticeRouter
 from bot.services.privacy import PrivacyService
 from bot.services.relay import RelayService
 from bot.services.reports import ReportService
 from bot.services.routing import Router
+from bot.services.to_reporter import ReporterPhone
 from bot.services.updates import RecentUpdates
 from bot.views.alerts import AlertView
 from bot.views.cases import CaseView
+from bot.views.discreet import DiscreetView
 from models.encryption import install_cipher
 
 log = logging.getLogger(__name__)
@@ -86,6 +89,8 @@ class Runtime:
     cases: CaseService
     relay: RelayService
     incidents: IncidentNotifier
+    phone: ReporterPhone
+    pins: PinService
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     errands: set[asyncio.Task[Any]] = field(default_factory=set)
     metrics: Counter[str] = field(default_factory=Counter)
@@ -100,9 +105,12 @@ class Runtime:
         engine = create_engine(settings.database.url, echo=settings.database.echo)
         sessions = session_factory(engine)
         regions = RegionDirectory()
-        alerts = AlertService(sessions, clock, settings, AlertView(settings, regions))
+        # Every message to a reporter after the reference goes through ``phone`` (discreet,
+        # in their safe time, never when they refused contact); it also answers "Buka".
+        phone = ReporterPhone(sessions, clock, settings, vault, DiscreetView())
+        alerts = AlertService(sessions, clock, settings, AlertView(settings, regions), phone=phone)
         router = Router(settings, clock, alerts)
-        reports = ReportService(sessions, clock, vault, settings, regions)
+        reports = ReportService(sessions, clock, vault, settings, regions, phone=phone)
         reports.on_case_created.subscribe(router.on_case_created)
         # Practice cases (/latihan) reach only the training chat; the router above skips them.
         reports.on_case_created.subscribe(PracticeRouter(settings, clock).on_case_created)
@@ -114,11 +122,13 @@ class Runtime:
         # Case handling and the anonymous relay: the relay remembers which sent
         # message belongs to which case, so that a reply to it is passed on.
         metrics: Counter[str] = Counter()
-        relay = RelayService(sessions, clock, settings, vault, CaseView(settings, regions))
+        relay = RelayService(sessions, clock, settings, vault, CaseView(settings, regions),
+                             phone=phone)
         escalation = Escalation(sessions, clock, settings, alerts, router)
         sender.on_chat_gone.subscribe(escalation.on_chat_gone)
         cases = CaseService(sessions, clock, settings, vault, alerts, escalation, relay, metrics)
         sender.on_sent.subscribe(relay.on_sent)
+        sender.on_chat_gone.subscribe(phone.on_chat_gone)  # a reporter who blocked the bot
         return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, vault=vault,
                    regions=regions,
                    reports=reports,
@@ -127,7 +137,8 @@ class Runtime:
                    alerts=alerts, router=router,
                    escalation=escalation,
                    cases=cases, relay=relay, metrics=metrics,
-                   incidents=IncidentNotifier(sessions))
+                   incidents=IncidentNotifier(sessions),
+                   phone=phone, pins=PinService(sessions, clock, vault))
 
     async def load_regions(self) -> None:
         async with self.sessions() as session:

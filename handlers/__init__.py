@@ -25,9 +25,11 @@ from bot.callback_data import (
     CaseListPress,
     CasePress,
     GroupRequestPress,
+    HelpPress,
     InvitePress,
     LanguagePress,
     NewsPress,
+    OpenPress,
     PosterPress,
     Press,
     PrivacyPress,
@@ -38,8 +40,11 @@ from bot.callback_data import (
     VillagePickPress,
 )
 from handlers import (
+    after_pin,
     alerts,
+    at_hand,
     cases,
+    discreet,
     errors,
     limits,
     onboarding,
@@ -81,10 +86,11 @@ DEEP_HISTORY = r"^/riwayat_[A-Za-z0-9_]+(@\w+)?(\s|$)"
 
 # A plain private message (text, or a photo, voice note, video or file): the first that takes it.
 on_private_message = private.first_that_answers(
-    relay.reply_to_relayed_message,  # 1. a reply to a relayed message, either way
-    cases.typed_note_or_reply,  # 2. the note or reply an officer started on a case card
-    relay.hint_for_reporter,  # 3. someone with a report and no draft: how to add to it
-    report.answer_to_draft,  # 4. an answer to the report being written (or the start of one)
+    after_pin.typed_pin,  # 1. the PIN, while one is asked for (the message is deleted at once)
+    relay.reply_to_relayed_message,  # 2. a reply to a relayed message, either way
+    cases.typed_note_or_reply,  # 3. the note or reply an officer started on a case card
+    report.answer_to_draft,  # 4. an answer to the report being written
+    at_hand.help_at_hand,  # 5. anything else: the emergency numbers, "Buat laporan", "Bantuan"
 )
 
 # Buttons: each kind of callback data (its prefix, version and fields are declared once, in
@@ -96,6 +102,8 @@ BUTTONS: tuple[tuple[type[Press], Any], ...] = (
     (LanguagePress, reporter_info.on_language_button),
     (PrivacyPress, privacy.on_privacy_button),
     (NewsPress, relay.on_news_button),
+    (OpenPress, discreet.on_open_button),
+    (HelpPress, reporter_info.on_help_button),
     (AlertPress, alerts.on_alert_button),
     (CasePress, cases.on_case_button),
     (CaseListPress, cases.on_list_button),

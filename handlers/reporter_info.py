@@ -1,4 +1,4 @@
-"""The reporter's other commands: /bantuan, /status and /bahasa."""
+"""The reporter's other commands: /bantuan (with privacy on this phone), /status and /bahasa."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.callback_data import LanguagePress
+from bot.callback_data import HelpPress, LanguagePress
 from bot.context import BotContext
 from bot.domain.workflow import STATUS_WORDS
-from bot.i18n import translator
+from bot.i18n import Translate, translator
+from bot.services.pin import Gate
+from bot.views import help as help_views
 from bot.views import report as view
+from handlers import pin
 from handlers.common import (
     CHOSEN_LANGUAGE,
     answer,
@@ -23,7 +26,7 @@ from handlers.report import send_question
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    """/bantuan: what the bot does, its commands, and the hotlines."""
+    """/bantuan: what the bot does, its commands, the hotlines, and privacy on this phone."""
     rt = context.runtime
     _ = await translate_for(update, context)
     text = "\n".join([
@@ -38,18 +41,27 @@ async def help_command(update: Update, context: BotContext) -> None:
         "",
         view.hotlines(rt.settings, _),
     ])
-    await reply(update, text)
+    await reply(update, text, help_views.help_markup(_))
+
+
+def nothing_reported(_: Translate) -> str:
+    """What /status says to an account with no report (and, after three wrong PINs, to
+    whoever holds the phone)."""
+    return _("You have not sent any report yet. Send /lapor to make one.")
 
 
 async def status(update: Update, context: BotContext) -> None:
-    """/status: only the cases reported from this Telegram account."""
+    """/status: only the cases reported from this Telegram account (after the PIN, if set)."""
     user = update.effective_user
     assert user is not None
     rt = context.runtime
+    found = await pin.gate(update, context, {"do": "status"})
+    if found is Gate.ASK:
+        return
     _ = await translate_for(update, context)
-    cases = await rt.reports.my_cases(user.id)
+    cases = [] if found is Gate.PAUSED else await rt.reports.my_cases(user.id)
     if not cases:
-        await reply(update, _("You have not sent any report yet. Send /lapor to make one."))
+        await reply(update, nothing_reported(_))
         return
     lines = ["<b>" + _("Your reports") + "</b>"]
     for case in cases:
@@ -89,3 +101,34 @@ async def on_language_button(update: Update, context: BotContext) -> None:
     current = await rt.reports.current(user.id)
     if current.draft is not None:
         await send_question(update, context, current)
+
+
+async def on_help_button(update: Update, context: BotContext) -> None:
+    """"Bantuan" (under help at hand) and the privacy settings of /bantuan."""
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None and user is not None
+    pressed = parsed_as(query.data, HelpPress)
+    await answer(query)
+    if pressed is None or update.effective_chat is None \
+            or update.effective_chat.type != "private":
+        return
+    rt = context.runtime
+    if pressed.action == "help":
+        await help_command(update, context)
+    elif pressed.action == "pin":
+        await pin.start_setting(update, context)
+    elif pressed.action == "pin_off":
+        await pin.remove(update, context)
+    else:
+        if pressed.action in ("discreet_on", "discreet_off"):
+            await rt.phone.set_discreet(user.id, pressed.action == "discreet_on")
+        _ = await translate_for(update, context)
+        settings = await rt.phone.settings_of(user.id)
+        text, markup = help_views.privacy_settings(
+            _, settings.discreet, await rt.pins.has_pin(user.id), settings.known,
+            settings.reported)
+        if pressed.action == "privacy":
+            await reply(update, text, markup)
+        else:
+            await replace_or_reply(update, text, markup)

@@ -6,6 +6,7 @@ from models.draft import Draft
 from models.key_canary import KeyCanary
 from models.onboarding import GroupMember, GroupRequest, Invitation
 from models.outbox import OutboxMessage
+from models.phone import ReporterPin, SealedMessage
 from models.region import Region, RegionAlias
 from models.relay import PendingInput, RelayMessage
 from models.reporter import Reporter
@@ -31,7 +32,9 @@ __all__ = [
     "RegionAlias",
     "RelayMessage",
     "Reporter",
+    "ReporterPin",
     "Responder",
+    "SealedMessage",
     "Victim",
     "VictimPerpetrator",
 ]

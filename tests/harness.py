@@ -15,7 +15,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application, start_runtime
-from bot.callback_data import BadCallback, ReportPress
+from bot.callback_data import BadCallback, OpenPress, ReportPress
 from bot.callback_data import parse as parse_callback
 from bot.clock import FakeClock
 from bot.config import Settings
@@ -197,6 +197,35 @@ class Person:
                         "text": message.text}}}
         await self.send_payload(payload)
 
+    # --- discreet messages (DESIGN §6): a neutral cover, opened with "Buka" ------------------
+    def covers(self) -> list[ChatMessage]:
+        """The discreet messages in the chat that are covered now (they show "Buka")."""
+        return [m for m in self.inbox() if _open_button(m) is not None]
+
+    async def opens(self, message: ChatMessage | None = None) -> ChatMessage:
+        """Tap "Buka" on a discreet message (the newest covered one unless told): the message
+        as it shows afterwards (the bot edits it in place)."""
+        if message is None:
+            covered = self.covers()
+            assert covered, "no covered message in the chat"
+            message = covered[-1]
+        data = _open_button(message)
+        assert data is not None, f"no Buka button on {message.text!r}"
+        await self.presses_data(data, message)
+        return message
+
+    async def opens_all(self) -> None:
+        """Tap "Buka" on every covered message in the chat."""
+        for message in self.covers():
+            await self.opens(message)
+
+    async def reads_last(self) -> str:
+        """What the newest message says, opened first when it arrived discreetly."""
+        last = self.last_message()
+        if _open_button(last) is not None:
+            await self.opens(last)
+        return last.text
+
     def callback_answers(self) -> list[str]:
         return [str(c.params.get("text", ""))
                 for c in self.telegram.calls_to("answerCallbackQuery")]
@@ -342,6 +371,18 @@ class Person:
             await self.presses("No, do not contact me")
         await self.presses("Send")
         return reference_in(self.last_text())
+
+
+def _open_button(message: ChatMessage) -> str | None:
+    for button in message.buttons():
+        data = str(button.get("callback_data", ""))
+        try:
+            pressed = parse_callback(data)
+        except BadCallback:
+            continue
+        if isinstance(pressed, OpenPress) and pressed.action == "open":
+            return data
+    return None
 
 
 # What ``Person.reaches`` answers at each question that has a single button to press.

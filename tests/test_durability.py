@@ -207,9 +207,10 @@ async def test_an_abandoned_draft_expires_with_one_gentle_notice(bot: Harness, r
     await bot.deliver_outbox()
 
     assert await reporter.draft() is None
-    notices = [m for m in reporter.inbox() if "unfinished report was deleted" in m.text]
+    # Discreet (the default): a neutral notice of its own, silent, that cannot be forwarded.
+    notices = [m for m in reporter.inbox() if m.text == jobs.draft_expired_neutral("en")]
     assert len(notices) == 1
-    assert "/lapor" in notices[0].text
+    assert "/lapor" in notices[0].text and notices[0].params["disable_notification"] is True
 
 
 async def test_the_expiry_notice_is_in_the_reporters_language(bot: Harness, reporter_id: Person
@@ -218,8 +219,8 @@ async def test_the_expiry_notice_is_in_the_reporters_language(bot: Harness, repo
     bot.clock.advance(hours=bot.settings.drafts.expire_hours + 1)
     await jobs.expire_drafts(bot.runtime)
     await bot.deliver_outbox()
-    assert reporter_id.last_text() == jobs.draft_expired_notice("id")
-    assert reporter_id.last_text() != jobs.draft_expired_notice("en")
+    assert reporter_id.last_text() == jobs.draft_expired_neutral("id")
+    assert reporter_id.last_text() != jobs.draft_expired_neutral("en")
 
 
 async def test_a_draft_just_under_the_limit_is_kept(bot: Harness, reporter: Person) -> None:
@@ -254,7 +255,8 @@ async def test_a_button_of_an_expired_draft_says_the_report_is_closed(bot: Harne
     _, data = reporter.button_data("I am the victim")
     await reporter.presses_data(data, question)
 
-    assert "no report in progress" in reporter.last_text()
+    assert "no longer open" in reporter.callback_answers()[-1]
+    assert "📝 Make a report" in reporter.last_message().button_texts()  # never a dead end
     assert await reporter.draft() is None
 
 

@@ -152,8 +152,10 @@ async def test_a_reporter_in_danger_may_stop_and_come_back(reporter: Person) -> 
     await reporter.sends("/lapor")
     await reporter.presses("Yes, someone")
     await reporter.presses("Stop for now")
+    assert "Nothing has been sent" in reporter.last_text() and "112" in reporter.last_text()
+    await reporter.presses("Just keep it")
 
-    assert "kept" in reporter.last_text() and "112" in reporter.last_text()
+    assert "Kept. Nothing was sent" in reporter.last_text() and "112" in reporter.last_text()
     await reporter.sends("/lapor")
     assert "unfinished report" in reporter.texts_since(-2)
     draft = await reporter.draft()

@@ -243,3 +243,29 @@ def priority(answers: dict[str, Any], urgent: bool) -> str:
 
 def empty_story() -> dict[str, list[Any]]:
     return {"texts": [], "media": []}
+
+
+# ---- danger, then "stop for now": "Send now" --------------------------------------------------
+# A reporter in danger who stops after the first question may send at once what they answered
+# so far: an urgent case, routed to the kabupaten. What they did not answer is "unknown"; a place
+# not given is the whole kabupaten (or the kecamatan, when only that was chosen).
+
+UNKNOWN = "unknown"
+
+
+def answered_so_far(answers: dict[str, Any], kabupaten_code: str) -> dict[str, Any]:
+    """The answers of an unfinished report, made whole for an urgent case sent at once."""
+    whole = {step: value for step, value in answers.items() if value is not None}
+    kecamatan = whole.get(KECAMATAN) or kabupaten_code
+    whole.setdefault(KECAMATAN, kecamatan)
+    whole.setdefault(VILLAGE, kecamatan)
+    for step in (ROLE, VICTIM_CATEGORY, PLACE, WHEN, PERPETRATOR):
+        whole.setdefault(step, UNKNOWN)
+    whole.setdefault(VICTIM_SEX, "f" if whole[VICTIM_CATEGORY] == WOMAN else UNKNOWN)
+    whole.setdefault(VICTIM_AGE, {"band": UNKNOWN, "age": None})
+    whole.setdefault(VICTIM_COUNT, 1)
+    whole.setdefault(TYPES, [])
+    whole.setdefault(STORY, answers.get("story_pending") or empty_story())
+    # They asked for help now: they may be written to here, at any time, unless they said no.
+    whole.setdefault(CONTACT, YES)
+    return whole

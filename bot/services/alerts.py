@@ -26,7 +26,6 @@ from bot.config import Settings
 from bot.domain import access
 from bot.domain.tiers import tier_of
 from bot.outbox import PRIVATE_BUCKET, enqueue
-from bot.services.contact_time import next_contact_time
 from bot.services.responders import (
     admins,
     alerted_group,
@@ -35,6 +34,7 @@ from bot.services.responders import (
     find_responder,
     officer_in_scope,
 )
+from bot.services.to_reporter import ReporterPhone
 from bot.services.updates import already_processed, mark_processed
 from models import Alert, Case, CaseEvent, Evidence, OutboxMessage, Reporter, Responder
 from models.outbox import PENDING
@@ -122,11 +122,12 @@ def bucket_of(chat_id: int) -> str:
 
 class AlertService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, settings: Settings,
-                 views: AlertViews) -> None:
+                 views: AlertViews, *, phone: ReporterPhone) -> None:
         self.sessions = sessions
         self.clock = clock
         self.settings = settings
         self.views = views
+        self.phone = phone  # every message to a reporter goes through it
 
     # ---- writing alerts and reminders (in the caller's transaction) -----------------------------
 
@@ -248,11 +249,10 @@ class AlertService:
         reporter = await session.get(Reporter, case.reporter_id)
         if reporter is None or not reporter.status_updates:  # they asked for no status news
             return
-        # Like every message to the reporter, it waits for their safe contact time.
-        due = next_contact_time(now, case.contact_time, self.settings.tz)
-        enqueue(session, kind=REPORTER_ACK, method="sendMessage", now=now, case_id=case.id,
-                due_at=due, reporter_id=reporter.id, params={"chat_id": int(reporter.chat_id),
-                        **self.views.reporter_acknowledged(case, reporter.language)})
+        # Like every message to the reporter: not when they asked not to be contacted, in their
+        # safe contact time, discreet unless they chose otherwise.
+        await self.phone.queue(session, reporter, kind=REPORTER_ACK, now=now, case=case,
+                               content=self.views.reporter_acknowledged(case, reporter.language))
 
     def refused(self, session: AsyncSession, case: Case, presser: Presser, action: str,
                  now: datetime) -> None:

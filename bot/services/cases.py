@@ -31,7 +31,7 @@ from bot.outbox import enqueue
 from bot.services.alerts import AlertService, Authority, Presser, PressOutcome
 from bot.services.case_access import Actor, Area, actor_for, area_of
 from bot.services.escalation import Escalation
-from bot.services.relay import RelayService, unreachable_reason
+from bot.services.relay import RelayService, reporter_unreachable
 from bot.services.updates import already_processed, mark_processed
 from models import Case, CaseEvent, PendingInput, Region
 
@@ -240,7 +240,7 @@ class CaseService:
                     notes=counts.get("note", 0),
                     messages=counts.get("relay_out", 0) + counts.get("relay_in", 0),
                     police_referred=await self._police_referred(session, case),
-                    unreachable=unreachable_reason(case))
+                    unreachable=await reporter_unreachable(session, case))
 
     async def _police_referred(self, session: AsyncSession, case: Case) -> bool:
         if case.referral == workflow.POLICE:
@@ -304,7 +304,7 @@ class CaseService:
 
     async def _reply(self, session: AsyncSession, case: Case, actor: Actor, text: str,
                      key: int | None, now: datetime) -> Result:
-        reason = unreachable_reason(case)
+        reason = await reporter_unreachable(session, case)
         if reason is not None:
             return Result(CaseOutcome.UNREACHABLE, case, actor, case.reference, reason=reason)
         problem = self._text_problem(text)
@@ -315,7 +315,8 @@ class CaseService:
         mark_processed(session, key, now)
         due = await self.relay.send_to_reporter(session, case, actor, text.strip(), now)
         if due is None:
-            return Result(CaseOutcome.UNREACHABLE, case, actor, case.reference, reason="unlinked")
+            return Result(CaseOutcome.UNREACHABLE, case, actor, case.reference,
+                          reason=await reporter_unreachable(session, case) or "unlinked")
         case.updated_at = now
         return Result(CaseOutcome.OK, case, actor, case.reference, due=due if due > now else None)
 
@@ -327,7 +328,7 @@ class CaseService:
         one case; kept in the database, so a restart loses nothing."""
         async def work(session: AsyncSession, case: Case, actor: Actor, now: datetime) -> Result:
             if kind == REPLY_KIND:
-                reason = unreachable_reason(case)
+                reason = await reporter_unreachable(session, case)
                 if reason is not None:
                     return Result(CaseOutcome.UNREACHABLE, case, actor, case.reference,
                                   reason=reason)

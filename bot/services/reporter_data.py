@@ -34,15 +34,17 @@ from bot.services.relay import (
     TO_HANDLER_KIND,
     TO_REPORTER_KIND,
 )
-from models import Case, CaseEvent, Evidence, OutboxMessage, RelayMessage
+from bot.services.to_reporter import REVEAL_HIDE
+from models import Case, CaseEvent, Evidence, OutboxMessage, RelayMessage, SealedMessage
 from models.relay import TO_REPORTER
 
 DRAFT_EXPIRED = "draft_expired"
 
 # Outbox kinds addressed to the reporter. Discreet mode, "do not contact me" and the safe contact
-# time concern exactly these (the draft-expiry notice comes before any reference).
+# time concern exactly these (``bot/services/to_reporter.py``), and the edit that covers an opened
+# message again.
 TO_REPORTER_KINDS = frozenset({REPORTER_ACK, TO_REPORTER_KIND, STATUS_NEWS, READ_RECEIPT,
-                               DRAFT_EXPIRED})
+                               DRAFT_EXPIRED, REVEAL_HIDE})
 # Outbox kinds that carry the reporter's data or words to an officer.
 ABOUT_REPORTER_KINDS = frozenset({DETAIL, TO_HANDLER_KIND, CORRECTION_KIND})
 
@@ -94,6 +96,8 @@ async def erase_case_content(session: AsyncSession, case_ids: list[int], now: da
     await session.execute(delete(OutboxMessage).where(
         OutboxMessage.case_id.in_(case_ids),
         OutboxMessage.kind.in_(TO_REPORTER_KINDS | ABOUT_REPORTER_KINDS)))
+    # What waited behind a "Buka" on their phone: a later press finds nothing.
+    await session.execute(delete(SealedMessage).where(SealedMessage.case_id.in_(case_ids)))
     for case_id in case_ids:
         session.add(CaseEvent(case_id=case_id, at=now,
                               actor="reporter" if why == WITHDRAWN else "system", kind=why,

@@ -24,7 +24,6 @@ from bot.domain import form, register, simfoni
 from bot.domain.references import new_reference
 from bot.events import CaseCreated, Event
 from bot.i18n import LANGUAGES, language_for, translator
-from bot.outbox import enqueue
 from bot.regions import RegionDirectory
 from bot.services.people import add_people
 from bot.services.reporters import (
@@ -33,6 +32,7 @@ from bot.services.reporters import (
     remember_conversation_start,
     touch_reporter,
 )
+from bot.services.to_reporter import ReporterPhone, reach_of_draft
 from bot.services.updates import already_processed, mark_processed
 from models import Case, CaseEvent, Draft, Evidence, Reporter, Responder
 from models.region import KECAMATAN, VILLAGE
@@ -100,12 +100,16 @@ def _view(draft: Draft) -> DraftView:
 
 class ReportService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, vault: Vault,
-                 settings: Settings, regions: RegionDirectory) -> None:
+                 settings: Settings, regions: RegionDirectory, *,
+                 phone: ReporterPhone | None = None) -> None:
         self.sessions = sessions
         self.clock = clock
         self.vault = vault
         self.settings = settings
         self.regions = regions
+        # Every message to a reporter goes through it (the expiry notice of a draft); a service
+        # made only to read drafts needs none.
+        self.phone = phone
         self.on_case_created: Event[CaseCreated] = Event("case created")  # routing subscribes
 
     # ---- reporters -------------------------------------------------------------------------
@@ -442,6 +446,34 @@ class ReportService:
             return Submitted(case.reference, case.priority, reporter.language,
                              practice=case.practice)
 
+    async def send_now(self, telegram_id: int, key: int | None,
+                       nonce: str) -> Submitted | Outcome:
+        """Danger, then "stop for now", then "Send now": the draft becomes an urgent case with
+        what was answered so far (``form.answered_so_far``), routed at once like any case (an
+        urgent one reaches the kabupaten at once). Once: a second press finds the same case."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            reporter = await touch_reporter(session, self.vault, telegram_id, None, now)
+            earlier = await session.scalar(
+                select(Case).where(Case.submit_key == f"{reporter.id}:{nonce}"))
+            if earlier is not None:
+                return Submitted(earlier.reference, earlier.priority, reporter.language,
+                                 again=True, practice=earlier.practice)
+            draft = await self._draft(session, reporter, lock=True)
+            if draft is None or draft.nonce != nonce or not draft.urgent:
+                return Outcome(_view(draft) if draft else None, reporter.language, stale=True)
+            answers = form.answered_so_far(json.loads(draft.answers),
+                                           self.settings.region.kabupaten_code)
+            case = await self._create_case(session, reporter, draft, answers, now)
+            session.add(CaseEvent(case_id=case.id, at=now, actor="reporter",
+                                  kind="sent_at_once", detail={}))
+            await session.delete(draft)
+            mark_processed(session, key, now)
+            for subscriber in self.on_case_created:
+                await subscriber(session, case)
+            return Submitted(case.reference, case.priority, reporter.language,
+                             practice=case.practice)
+
     async def _create_case(self, session: AsyncSession, reporter: Reporter, draft: Draft,
                            answers: dict[str, Any], now: datetime) -> Case:
         story = answers.get(form.STORY) or form.empty_story()
@@ -522,23 +554,30 @@ class ReportService:
 
     # ---- expiry ----------------------------------------------------------------------------------
 
-    async def expire_drafts(self, notice: Any) -> int:
+    async def expire_drafts(self, notice: Any, neutral_notice: Any) -> int:
         """Remove drafts untouched for ``drafts.expire_hours`` and queue a gentle notice for each.
 
-        ``notice(language) -> str`` renders the text; the notice goes through the outbox in the
-        same transaction as the deletion, so it is sent once and never lost.
+        ``notice(language) -> str`` renders the text, ``neutral_notice(language)`` the one sent
+        to a reporter with discreet messages; the notice goes through the outbox in the same
+        transaction as the deletion, so it is sent once and never lost.
         """
+        assert self.phone is not None, "ReportService(phone=...) is given at start-up"
         now = self.clock.now()
         cutoff = now - timedelta(hours=self.settings.drafts.expire_hours)
         async with self.sessions.begin() as session:
             rows = (await session.execute(
                 select(Draft, Reporter).join(Reporter, Reporter.id == Draft.reporter_id)
                 .where(Draft.updated_at < cutoff).with_for_update())).all()
-            for _draft, reporter in rows:
-                # Addressed to a reporter record that may be deleted just below: no reporter_id.
-                enqueue(session, kind="draft_expired", method="sendMessage", now=now,
-                        params={"chat_id": int(reporter.chat_id),
-                                "text": notice(reporter.language), "parse_mode": "HTML"})
+            for expired, reporter in rows:
+                # Like every message to a reporter (bot/services/to_reporter.py): not to one who
+                # refused contact, in their safe time. It goes to a reporter record that may be
+                # deleted just below, so it is not linked to it, and when discreet it is a neutral
+                # notice of its own (nothing waits behind a "Buka").
+                await self.phone.queue(
+                    session, reporter, kind="draft_expired", now=now, linked=False,
+                    content={"text": notice(reporter.language), "parse_mode": "HTML"},
+                    neutral={"text": neutral_notice(reporter.language)},
+                    reach=await reach_of_draft(session, reporter, json.loads(expired.answers)))
             if rows:
                 await session.execute(delete(Draft).where(Draft.id.in_([d.id for d, _ in rows])))
                 for _draft, reporter in rows:

@@ -106,19 +106,24 @@ class AlertView:
         _ = self._
         village = self.regions.get(case.village_code)
         kecamatan = self.regions.get(case.kecamatan_code)
+        if case.village_code == case.kecamatan_code:  # sent at once, before the village was asked
+            return escape(village.name if village else case.village_code) + " (" + option_label(
+                form.VILLAGE, form.UNKNOWN, {}, _) + ")"
         return _("{village}, Kec. {kecamatan}").format(
             village=escape(village.name if village else case.village_code),
             kecamatan=escape(kecamatan.name if kecamatan else case.kecamatan_code))
 
     def _types(self, case: Case) -> str:
         _ = self._
-        return ", ".join(option_label(form.TYPES, t, {}, _) for t in case.violence_types)
+        return ", ".join(option_label(form.TYPES, t, {}, _) for t in case.violence_types) \
+            or option_label(form.TYPES, form.UNKNOWN, {}, _)
 
     def _victim(self, case: Case) -> str:
         _ = self._
         answers = {form.VICTIM_CATEGORY: case.victim_category}
-        return ", ".join((option_label(form.VICTIM_CATEGORY, case.victim_category, answers, _),
-                          option_label(form.VICTIM_AGE, case.victim_age_band, answers, _)))
+        return ", ".join(dict.fromkeys((  # "not known yet" once
+            option_label(form.VICTIM_CATEGORY, case.victim_category, answers, _),
+            option_label(form.VICTIM_AGE, case.victim_age_band, answers, _))))
 
     def _priority(self, case: Case) -> str:
         icon, label = PRIORITIES.get(case.priority, NORMAL_PRIORITY)

@@ -41,8 +41,10 @@ from models import Case, CaseEvent
 HISTORY_BUDGET = 3500  # characters of history on one page (Telegram takes 4096)
 
 UNREACHABLE = {
-    relay_service.NO_CONTACT: N_("The reporter said they cannot be contacted, so no message can "
-                                 "be sent to them."),
+    relay_service.NO_CONTACT: N_("The reporter asked not to be contacted: no message of any kind "
+                                 "is sent to them."),
+    relay_service.BLOCKED: N_("The reporter has blocked the bot: nothing can be sent to them "
+                              "until they write to it again."),
     relay_service.WITHDRAWN: N_("The reporter withdrew their consent: the bot can no longer reach "
                                 "them."),
     relay_service.UNLINKED: N_("The link to the reporter was removed after the case was closed: "
@@ -87,13 +89,15 @@ def priority_line(case: Case, _: Translate) -> str:
 
 
 def types_text(case: Case, _: Translate) -> str:
-    return ", ".join(option_label(form.TYPES, t, {}, _) for t in case.violence_types or [])
+    return ", ".join(option_label(form.TYPES, t, {}, _) for t in case.violence_types or []) \
+        or option_label(form.TYPES, form.UNKNOWN, {}, _)
 
 
 def victim_text(case: Case, _: Translate) -> str:
     answers = {form.VICTIM_CATEGORY: case.victim_category}
-    return ", ".join((option_label(form.VICTIM_CATEGORY, case.victim_category, answers, _),
-                      option_label(form.VICTIM_AGE, case.victim_age_band, answers, _)))
+    return ", ".join(dict.fromkeys((  # "not known yet" once
+        option_label(form.VICTIM_CATEGORY, case.victim_category, answers, _),
+        option_label(form.VICTIM_AGE, case.victim_age_band, answers, _))))
 
 
 def status_line(case: Case, _: Translate) -> str:
@@ -133,7 +137,10 @@ def card_text(card: Card, settings: Settings, _: Translate) -> str:
         _("Type: {types}").format(types=types_text(case, _)),
         _("Victim: {victim}").format(victim=victim_text(case, _)),
         _("Where: {village}, Kec. {kecamatan}").format(village=escape(card.village),
-                                                       kecamatan=escape(card.kecamatan)),
+                                                       kecamatan=escape(card.kecamatan))
+        if case.village_code != case.kecamatan_code else  # sent at once: no village yet
+        _("Where: {place}").format(place=escape(card.village) + " (" + option_label(
+            form.VILLAGE, form.UNKNOWN, {}, _) + ")"),
         _("Reported: {time}").format(time=local_time(case.created_at, settings)),
         contact_line(case, card.unreachable, _),
     ]
@@ -411,6 +418,10 @@ EVENT_LINES: dict[str, EventLine] = {
                                          "phone, files and messages were deleted")),
     "retention": _simple("🗄", N_("Retention period over: the story, landmark, phone, files and "
                                  "messages were deleted, and the link to the reporter")),
+    "reporter_blocked": _simple("🔕", N_("The reporter blocked the bot; nothing more is sent to "
+                                        "them")),
+    "sent_at_once": _simple("🆘", N_("Sent at once by a reporter in danger, before the report "
+                                    "was finished")),
 }
 CARRIES_TEXT = {"note", "relay_out", "relay_in", "correction"}
 

@@ -46,6 +46,9 @@ QUESTIONS = {
     form.SAFE_TIME: N_("When is it safe to contact you?"),
 }
 
+# Said with the privacy notice: how messages arrive on this phone after the report.
+DISCREET_NOTE = N_("Later my messages come silently: tap “Open” to read.")
+
 REASONS = {
     "use_buttons": N_("Please answer with the buttons below."),
     "not_an_option": N_("That is not one of the choices. Please use the buttons below."),
@@ -84,6 +87,8 @@ def _navigation(view: DraftView, _: Translate) -> list[InlineKeyboardButton]:
 
 
 def option_label(step: str, value: Any, answers: dict[str, Any], _: Translate) -> str:
+    if value == form.UNKNOWN:  # a report sent at once, before this was asked
+        return _("not known yet")
     if step == form.VICTIM_AGE:
         options = form.AGE_BANDS.get(answers.get(form.VICTIM_CATEGORY) or form.CHILD, [])
     else:
@@ -103,6 +108,8 @@ def question(view: DraftView, _: Translate, regions: RegionDirectory, settings: 
     text = _(QUESTIONS[step])
     if step == form.CONSENT:
         text = text.format(kabupaten=escape(settings.region.kabupaten_name))
+        if settings.privacy.discreet:
+            text += "\n" + _(DISCREET_NOTE)
     if view.practice:
         text = _("🧪 PRACTICE — not a real report") + "\n" + text
     buttons: list[list[InlineKeyboardButton]]
@@ -248,9 +255,29 @@ def review(view: DraftView, _: Translate,
 
 
 def hotlines(settings: Settings, _: Translate) -> str:
+    """The emergency numbers, the district's own first."""
     lines = ["🆘 <b>" + _("If someone is in danger, call now:") + "</b>"]
-    lines += [f"• {escape(h.name)}: <b>{escape(h.number)}</b>" for h in settings.hotlines]
+    ordered = sorted(settings.hotlines, key=lambda h: not h.district)
+    lines += [f"• {escape(h.name)}: <b>{escape(h.number)}</b>" for h in ordered]
     return "\n".join(lines)
+
+
+def send_now_offer(view: DraftView, settings: Settings,
+                   _: Translate) -> tuple[str, InlineKeyboardMarkup]:
+    """Danger, then "stop for now": nothing is sent unless they choose to send it now."""
+    text = "\n".join([
+        "<b>" + _("Nothing has been sent yet: nobody is alerted.") + "</b>",
+        _("“Send now” alerts the officers of Kabupaten {kabupaten} at once, as urgent, with what "
+          "you answered so far; they may write to you here. “Just keep it” keeps your answers "
+          "for later and alerts nobody.").format(kabupaten=escape(settings.region.kabupaten_name)),
+        "",
+        hotlines(settings, _),
+    ])
+    markup = InlineKeyboardMarkup([[
+        InlineKeyboardButton("🆘 " + _("Send now"), callback_data=press(view, "urgent")),
+        InlineKeyboardButton(_("Just keep it"), callback_data=press(view, "keep")),
+    ]])
+    return text, markup
 
 
 def share_phone_keyboard(_: Translate) -> list[list[KeyboardButton]]:
