@@ -151,9 +151,16 @@ async def apply_input(update: Update, context: BotContext, given: Input) -> None
         await reply(update, "⚠️ " + _(view.REASONS.get(outcome.error, view.REASONS["use_buttons"])))
         await send_question(update, context, outcome)
         return
+    if outcome.location_kept:
+        await reply(update, "📍 " + _("Thank you. The location is kept safe, only for the "
+                                     "officer's visit."))
     if outcome.candidates:
-        text, markup = view.candidates(outcome.draft, outcome.candidates, rt.regions, _)
+        text, markup = view.candidates(outcome.draft, outcome.candidates, rt.regions, _,
+                                       near=outcome.location_kept)
         await reply(update, text, markup)
+        return
+    if outcome.location_kept and outcome.draft.step == step_before:
+        await send_question(update, context, outcome)  # the village is still to be chosen
         return
     if outcome.saved_item:
         await reply(update, "✓ " + _("Saved."))
@@ -361,6 +368,19 @@ async def on_contact(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None and message.contact is not None
     await apply_input(update, context, Input(action="contact", text=message.contact.phone_number))
+
+
+async def on_location(update: Update, context: BotContext) -> None:
+    """A shared location: kept for the outreach visit where the place is asked."""
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and message.location is not None and user is not None
+    current = await context.runtime.reports.current(user.id, user.language_code)
+    if current.draft is None or current.draft.step not in form.TAKES_LOCATION:
+        await on_unsupported(update, context)
+        return
+    await apply_input(update, context, Input(action="location", location=(
+        message.location.latitude, message.location.longitude)))
 
 
 async def on_unsupported(update: Update, context: BotContext) -> None:

@@ -43,7 +43,7 @@ class Case(Base):
     reporter_role: Mapped[str] = mapped_column(String(16))
     victim_category: Mapped[str] = mapped_column(String(8))
     victim_sex: Mapped[str] = mapped_column(String(8))
-    victim_age_band: Mapped[str] = mapped_column(String(8))
+    victim_age_band: Mapped[str | None] = mapped_column(String(8))  # None: "belum tahu"
     victim_age: Mapped[int | None]
     victim_count: Mapped[int] = mapped_column(default=1)
     violence_types: Mapped[list[str]] = mapped_column(JSON)
@@ -51,6 +51,9 @@ class Case(Base):
     village_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
     place: Mapped[str] = mapped_column(String(24))  # "lembaga_pendidikan" is 18
     landmark: Mapped[str | None] = mapped_column(EncryptedText)
+    # A location the reporter shared ("lat,lon"), for the outreach visit: encrypted, shown only
+    # in the details sent in private, never in an alert or an export.
+    location: Mapped[str | None] = mapped_column(EncryptedText)
     occurred: Mapped[str] = mapped_column(String(12))
     perpetrator: Mapped[str] = mapped_column(String(16))
     narrative: Mapped[str | None] = mapped_column(EncryptedText)

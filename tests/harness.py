@@ -219,6 +219,9 @@ class Person:
             assert draft is not None, "the report was not started"
             if draft.step == step:
                 return draft
+            if draft.step == report_form.REVIEW and step in report_form.SECTIONS[report_form.EXTRA]:
+                await self.picks(report_form.EXTRA, "edit")  # "Tambah keterangan"
+                continue
             await self.answers_plainly(draft.step, danger=danger or step == report_form.DANGER_GO)
         raise AssertionError(f"never reached {step}")
 
@@ -231,11 +234,17 @@ class Person:
             await self.picks("", "done")
         elif step == report_form.STORY:
             await self.sends("Tetangga memukul anaknya setiap malam.")
-            await self.picks("", "done")
+            await self.finishes_story()
         elif step in (report_form.LANDMARK, report_form.PHONE):
             await self.picks("", "skip")
         else:
             await self.picks(PLAIN_ANSWERS[step])
+
+    async def finishes_story(self) -> None:
+        """The story's "done", which the next question's buttons imply (this stops at it)."""
+        draft = await self.draft()
+        assert draft is not None and draft.step == report_form.STORY
+        await self.presses_data(ReportPress(draft.nonce, report_form.STORY, "done", "").pack())
 
     async def sends_video(self, file_id: str = "VIDEO-FILE-ID-1", size: int = 2_000_000,
                           caption: str | None = None) -> None:
@@ -293,11 +302,10 @@ class Person:
         await self.presses("I agree")
         await self.presses("Family of the victim")
         if victim == "child":
-            await self.presses("A child")
-            await self.presses("Girl")
+            await self.presses("Girl (under 18)")
             await self.presses("6–12")
         else:
-            await self.presses("A woman")
+            await self.presses("Woman (18")
             await self.presses("25–44")
         await self.presses("1")
         for label in types:
@@ -310,19 +318,19 @@ class Person:
             await self.sends(village)
             await self.presses(village)
         await self.presses("Household")
-        await self.presses("Skip")
         await self.presses("This week")
         await self.presses("Neighbour")
         if story:
-            await self.sends(story)
-        await self.presses("Done")
+            await self.sends(story)  # the next answer, a button, finishes the story
+        else:
+            await self.presses("Nothing to add")
         if contact:
             await self.presses("Yes, through this bot")
-            if phone:
-                await self.sends(phone)
-            else:
-                await self.presses("Skip")
             await self.presses(safe_time)
+            if phone:  # "Add details": the landmark (skipped here), then the phone number
+                await self.presses("Add details")
+                await self.presses("Skip")
+                await self.sends(phone)
         else:
             await self.presses("No, do not contact me")
         await self.presses("Send")
@@ -332,7 +340,7 @@ class Person:
 # What ``Person.reaches`` answers at each question that has a single button to press.
 PLAIN_ANSWERS = {
     report_form.DANGER_GO: "go", report_form.CONSENT: "agree", report_form.ROLE: "family",
-    report_form.VICTIM_CATEGORY: report_form.CHILD, report_form.VICTIM_SEX: "f",
+    report_form.VICTIM_CATEGORY: report_form.GIRL,
     report_form.VICTIM_AGE: "6-12", report_form.VICTIM_COUNT: "1",
     report_form.KECAMATAN: "64.01.05", report_form.VILLAGE: "64.01.05.2006",
     report_form.PLACE: "rumah_tangga", report_form.WHEN: "week",

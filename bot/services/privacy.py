@@ -107,6 +107,7 @@ async def _unlink(session: AsyncSession, case_ids: list[int], now: datetime, why
         return
     await session.execute(update(Case).where(Case.id.in_(case_ids)).values(
         reporter_id=None, consent_withdrawn=why == WITHDRAWN, contact_allowed=False, phone=None,
+        location=None,
         updated_at=now))
     for case_id in case_ids:
         session.add(CaseEvent(case_id=case_id, at=now, actor="reporter" if why == WITHDRAWN

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 02:09:21.769787
+Create Date: 2026-12-01 23:23:25.390511
 """
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def upgrade() -> None:
     sa.Column('reporter_role', sa.String(length=16), nullable=False),
     sa.Column('victim_category', sa.String(length=8), nullable=False),
     sa.Column('victim_sex', sa.String(length=8), nullable=False),
-    sa.Column('victim_age_band', sa.String(length=8), nullable=False),
+    sa.Column('victim_age_band', sa.String(length=8), nullable=True),
     sa.Column('victim_age', sa.Integer(), nullable=True),
     sa.Column('victim_count', sa.Integer(), nullable=False),
     sa.Column('violence_types', sa.JSON(), nullable=False),
@@ -72,6 +72,7 @@ def upgrade() -> None:
     sa.Column('village_code', sa.String(length=16), nullable=False),
     sa.Column('place', sa.String(length=24), nullable=False),
     sa.Column('landmark', sa.Text(), nullable=True),
+    sa.Column('location', sa.Text(), nullable=True),
     sa.Column('occurred', sa.String(length=12), nullable=False),
     sa.Column('perpetrator', sa.String(length=16), nullable=False),
     sa.Column('narrative', sa.Text(), nullable=True),
