@@ -323,7 +323,7 @@ class Person:
         if story:
             await self.sends(story)  # the next answer, a button, finishes the story
         else:
-            await self.presses("Nothing to add")
+            await self.presses("Skip the story")
         if contact:
             await self.presses("Yes, through this bot")
             await self.presses(safe_time)

@@ -69,7 +69,7 @@ OPTIONS: dict[str, list[tuple[str, str]]] = {
         ("other", N_("Other")),
     ],
     VICTIM_CATEGORY: [(GIRL, N_("Girl (under 18)")), (BOY, N_("Boy (under 18)")),
-                      (WOMAN, N_("Woman (18 or older)"))],
+                      (WOMAN, N_("Adult woman (18 or older)"))],
     VICTIM_COUNT: [("1", "1"), ("2", "2"), ("3", "3"), ("4", N_("4 or more"))],
     TYPES: [
         ("fisik", N_("Physical")),

@@ -173,7 +173,7 @@ def _story(view: DraftView, text: str,
     pressing one of them finishes the story (no separate "Done")."""
     story = view.answers.get("story_pending") or view.answers.get(form.STORY)
     if not story or not (story["texts"] or story["media"]):
-        return text, [[InlineKeyboardButton(_("Nothing to add »"),
+        return text, [[InlineKeyboardButton(_("Skip the story »"),
                                             callback_data=press(view, "done"))]]
     text += "\n\n✓ " + _("Saved so far: {texts} message(s), {files} file(s).").format(
         texts=len(story["texts"]), files=len(story["media"]))
