@@ -265,8 +265,8 @@ class Person:
                                           "type": "regular", "width": 512, "height": 512,
                                           "is_animated": False, "is_video": False})
 
-    async def sends_location(self) -> None:
-        await self.sends_content(location={"latitude": -1.9086, "longitude": 116.1936})
+    async def sends_location(self, latitude: float = -1.9086, longitude: float = 116.1936) -> None:
+        await self.sends_content(location={"latitude": latitude, "longitude": longitude})
 
     async def sends_contact(self, phone: str = "+6281234567890") -> None:
         await self.sends_content(contact={"phone_number": phone, "first_name": self.first_name,

@@ -423,8 +423,12 @@ SAYINGS: dict[str, dict[str, tuple[str, ...]]] = {
 
 
 def _phrase_in(phrase: list[str], said: list[str]) -> bool:
+    return bool(_spans(phrase, said))
+
+
+def _spans(phrase: list[str], said: list[str]) -> list[tuple[int, int]]:
     size = len(phrase)
-    return any(said[i:i + size] == phrase for i in range(len(said) - size + 1))
+    return [(i, i + size) for i in range(len(said) - size + 1) if said[i:i + size] == phrase]
 
 
 def _labels(step: str) -> list[tuple[str, str]]:
@@ -437,34 +441,28 @@ def _labels(step: str) -> list[tuple[str, str]]:
     return found
 
 
-def matches(step: str, text: str) -> dict[str, int]:
-    """Each choice of ``step`` that ``text`` names, with the length of the longest phrase found
-    (the buttons' own words in either language, and the ``SAYINGS``)."""
+def matches(step: str, text: str) -> set[str]:
+    """The choices of ``step`` that ``text`` names: the buttons' own words in either language and
+    the ``SAYINGS``. A phrase inside a longer one found there does not count ("tidak ada" is
+    not "ada", "anak perempuan" not "perempuan", "teman kerja" not "teman")."""
     said = words(text)
-    if not said:
-        return {}
     values = {v for v, _ in OPTIONS.get(step, [])}
     phrases = [(value, words(label)) for value, label in _labels(step)]
     for value, sayings in SAYINGS.get(step, {}).items():
         phrases += [(value, words(saying)) for saying in sayings]
-    found: dict[str, int] = {}
-    for value, phrase in phrases:
-        if phrase and value in values and _phrase_in(phrase, said):
-            found[value] = max(found.get(value, 0), len(phrase))
-    return found
+    found = [(value, span) for value, phrase in phrases if phrase and value in values
+             for span in _spans(phrase, said)]
+    return {value for value, (start, end) in found
+            if not any(s <= start and end <= e and (s, e) != (start, end) for _, (s, e) in found)}
 
 
 def understand(step: str, text: str) -> str:
     """The one choice of ``step`` that a typed answer names ("iyaa", "gak", "om saya", "kmrn");
-    anything else (nothing, or two choices as likely) asks for the buttons."""
+    anything else (nothing, or two choices: "hari ini atau kemarin") asks for the buttons."""
     found = matches(step, text)
-    if not found:
+    if len(found) != 1:
         raise InvalidAnswer("use_buttons")
-    best = max(found.values())
-    chosen = [value for value, size in found.items() if size == best]
-    if len(chosen) != 1:
-        raise InvalidAnswer("use_buttons")
-    return chosen[0]
+    return found.pop()
 
 
 # Numbers in words up to 99, in Indonesian and English ("delapan", "dua puluh lima", "eight").

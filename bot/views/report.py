@@ -15,8 +15,8 @@ from bot.regions import Place, RegionDirectory
 from bot.services.reports import DraftView
 
 MAX_ROWS = 6  # a keyboard of at most six rows fits a small phone's screen under the question
-PLACES_PER_PAGE = 8  # a long list of kecamatan or villages: four rows of two, then ◀ ▶ and « Back
-SHORT_LIST = 10  # a list this short is shown whole, in five rows of two
+# Kecamatan and villages: five rows of two a page, then one row with ◀ 1/3 ▶ and « Back.
+PLACES_PER_PAGE = 10
 VILLAGES_PER_PAGE = PLACES_PER_PAGE
 
 QUESTIONS = {
@@ -149,11 +149,10 @@ def question(view: DraftView, _: Translate, regions: RegionDirectory, settings: 
                    for v, label in form.OPTIONS[step]]
         buttons = [*_rows(toggles, 2),
                    [InlineKeyboardButton(_("Done ✔"), callback_data=press(view, "done"))]]
-    elif step == form.KECAMATAN:
-        buttons = _place_page(view, regions.kecamatan(), page)
-    elif step == form.VILLAGE:
-        buttons = _place_page(view, regions.villages(view.answers.get(form.KECAMATAN) or ""),
-                              page)
+    elif step in (form.KECAMATAN, form.VILLAGE):
+        places = regions.kecamatan() if step == form.KECAMATAN \
+            else regions.villages(view.answers.get(form.KECAMATAN) or "")
+        buttons = _place_page(view, places, page)
     elif step == form.STORY:
         text, buttons = _story(view, text, _)
     else:
@@ -161,7 +160,9 @@ def question(view: DraftView, _: Translate, regions: RegionDirectory, settings: 
     if step in form.OPTIONAL:
         buttons.append([InlineKeyboardButton(_("Skip »"), callback_data=press(view, "skip"))])
     nav = _navigation(view, _)
-    if nav:
+    if nav and buttons and _is_pager(buttons[-1]):
+        buttons[-1] += nav  # « Back beside ◀ ▶: the page keeps to six rows
+    elif nav:
         buttons.append(nav)
     text += "\n\n<i>" + _("/batal to cancel") + "</i>"
     return text, InlineKeyboardMarkup(buttons)
@@ -192,7 +193,7 @@ def _story(view: DraftView, text: str,
 def _place_page(view: DraftView, places: list[Place],
                 page: int) -> list[list[InlineKeyboardButton]]:
     """Kecamatan or villages in two columns; a long list in pages with ◀ ▶."""
-    if len(places) <= SHORT_LIST:
+    if len(places) <= PLACES_PER_PAGE:
         return _rows([InlineKeyboardButton(p.name, callback_data=press(view, "choose", p.code))
                       for p in places], 2)
     pages = -(-len(places) // PLACES_PER_PAGE)
@@ -209,6 +210,10 @@ def _place_page(view: DraftView, places: list[Place],
         nav.append(InlineKeyboardButton("▶", callback_data=press(view, "page", str(page + 1))))
     rows.append(nav)
     return rows
+
+
+def _is_pager(row: list[InlineKeyboardButton]) -> bool:
+    return any(str(button.callback_data or "").split("|")[3:4] == ["page"] for button in row)
 
 
 def candidates(view: DraftView, codes: list[str], regions: RegionDirectory,
