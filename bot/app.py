@@ -67,6 +67,9 @@ async def post_init(application: Application) -> None:
     await start_runtime(application)
     await menus.publish(application.bot, rt.sessions)  # command menus per scope and language
     jobs.schedule(application, rt)
+    import handlers  # late, as in build_application
+
+    handlers.schedule(application)
     rt.start_background()
     log.info("bot started as @%s", application.bot.username)
     if steps := await first_steps.next_steps(rt.sessions, application.bot.username):

@@ -146,6 +146,14 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
     ]
 
 
+def schedule(application: Application) -> None:
+    """Jobs of the handlers' own: held messages answered once their sender's minute clears."""
+    queue = application.job_queue
+    assert queue is not None, "python-telegram-bot[job-queue] is required"
+    queue.run_repeating(limits.release_job, interval=limits.RELEASE_SECONDS, first=1,
+                        name="release_held")
+
+
 def register(application: Application) -> None:
     """Group -2 counts every update, -1 applies the flood limit, 0 handles it (``handlers``)."""
     application.add_handler(TypeHandler(Update, errors.count_update), group=-2)

@@ -31,6 +31,7 @@ from handlers.common import (
     show_typing,
     translate_for,
 )
+from handlers import limits
 from handlers.privacy import wipe_offer
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,8 @@ async def send_question(update: Update, context: BotContext, outcome: Outcome,
         return None
     rt = context.runtime
     _ = translator(outcome.language)
+    if update.effective_user is not None:  # presses of this question's buttons do not count
+        limits.expect(context, update.effective_user.id, outcome.draft)
     text, markup = view.question(outcome.draft, _, rt.regions, rt.settings, page=page)
     if outcome.draft.step == form.PHONE:
         # The phone step offers Telegram's "share contact" keyboard besides the inline buttons.

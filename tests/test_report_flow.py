@@ -27,14 +27,8 @@ REFERENCE_SHAPE = re.compile(r"^PSR-26-[A-HJ-NP-Z2-9]{6}$")
 
 
 def asked(draft: DraftView) -> set[str]:
-    """The steps whose buttons the question for ``draft`` shows: its own, and once the story
-    holds something, the next question's (answering it finishes the story)."""
-    story = draft.answers.get("story_pending") or draft.answers.get(form.STORY) or {}
-    if draft.step == form.STORY and (story.get("texts") or story.get("media")):
-        following = form.following_question(draft.answers)
-        if following != form.REVIEW:
-            return {form.STORY, following}
-    return {draft.step}
+    """The steps whose buttons the question for ``draft`` shows."""
+    return form.asked_steps(draft.step, draft.answers)
 
 
 def steps_of(message_buttons: list[dict[str, str]]) -> set[str]:

@@ -634,6 +634,17 @@ def implied_done(current: str, pressed: str | None, answers: dict[str, Any]) -> 
     return pressed == following_question(answers)
 
 
+def asked_steps(step: str, answers: dict[str, Any]) -> set[str]:
+    """The steps whose buttons the question at ``step`` shows: its own, and at the story once it
+    holds something, the next question's (answering that finishes the story)."""
+    story = answers.get("story_pending") or answers.get(STORY) or {}
+    if step == STORY and (story.get("texts") or story.get("media")):
+        following = following_question(answers)
+        if following != REVIEW:
+            return {STORY, following}
+    return {step}
+
+
 def following_question(answers: dict[str, Any]) -> str:
     """The question that comes after the story once it is done."""
     return next_step(STORY, {**answers, STORY: answers.get("story_pending") or empty_story()})
