@@ -24,6 +24,7 @@ from bot.domain import form
 from bot.i18n import Translate, translator
 from bot.services.reports import Input, LimitReached, Outcome, Submitted
 from bot.views import report as view
+from handlers import limits
 from handlers.common import (
     answer,
     replace_or_reply,
@@ -31,7 +32,6 @@ from handlers.common import (
     show_typing,
     translate_for,
 )
-from handlers import limits
 from handlers.privacy import wipe_offer
 
 log = logging.getLogger(__name__)

@@ -34,7 +34,7 @@ class CountingPerson(Person):
         await super().send_payload(payload)
 
 
-# ---- the common path ------------------------------------------------------------------------------
+# ---- the common path ----------------------------------------------------------------------------
 
 MOST_ACTIONS = 18  # issue 14; the form asked 22 on this count before (24 by the issue's count)
 
@@ -133,7 +133,7 @@ async def test_a_story_started_again_is_empty(reporter: Person) -> None:
     assert draft is not None and draft.answers[form.STORY]["texts"] == ["Yang benar."]
 
 
-# ---- speaking to the victim -------------------------------------------------------------------------
+# ---- speaking to the victim ---------------------------------------------------------------------
 
 PERSONAL = (form.VICTIM_CATEGORY, form.VICTIM_AGE, form.VICTIM_COUNT, form.TYPES,
             form.PERPETRATOR)
@@ -158,7 +158,7 @@ async def test_a_family_member_is_asked_about_the_victim(reporter_id: Person) ->
     assert reporter_id.last_with_buttons().text.startswith("Berapa umur korban?")
 
 
-# ---- SIMFONI-PPA words with an example --------------------------------------------------------------
+# ---- SIMFONI-PPA words with an example ----------------------------------------------------------
 
 @pytest.mark.parametrize(("step", "shown"), [
     (form.TYPES, [("Fisik", "dipukul"), ("Psikis", "dihina, diancam"),
@@ -183,7 +183,7 @@ def test_every_violence_type_but_other_has_an_example() -> None:
     assert set(form.EXAMPLES[form.TYPES]) == types
 
 
-# ---- answers typed as people type them --------------------------------------------------------------
+# ---- answers typed as people type them ----------------------------------------------------------
 
 @pytest.mark.parametrize(("typed", "stored"), [
     ("8", {"band": "6-12", "age": 8}),
@@ -296,7 +296,7 @@ async def test_an_answer_that_names_two_choices_asks_for_the_buttons(reporter_id
     assert "tombol" in reporter_id.texts_since(-2)
 
 
-# ---- keyboards that fit a small phone ------------------------------------------------------------
+# ---- keyboards that fit a small phone -----------------------------------------------------------
 
 @pytest.mark.parametrize("language", ["id", "en"])
 @pytest.mark.parametrize("role", ["victim", "family"])
@@ -365,7 +365,7 @@ async def test_cancel_help_and_start_work_in_both_languages(bot: Harness, langua
     assert await person.draft() is None
 
 
-# ---- a shared location ------------------------------------------------------------------------------
+# ---- a shared location --------------------------------------------------------------------------
 
 async def test_a_location_at_the_village_question_is_kept_and_the_village_still_asked(
         bot: Harness, reporter_id: Person) -> None:
@@ -430,7 +430,7 @@ async def test_the_nearest_villages_are_offered_only_with_licensed_coordinates(
         regions.coordinates = {}
 
 
-# ---- reading level ---------------------------------------------------------------------------------
+# ---- reading level ------------------------------------------------------------------------------
 
 # Every module whose texts a reporter reads (the report, the reporter's commands and rights, the
 # relay and status news, the flood and error notices, the reporter's command menu).

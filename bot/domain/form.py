@@ -263,7 +263,7 @@ def age_band(category: str, age: int) -> str:
     raise InvalidAnswer("age_out_of_range")
 
 
-# ---- understanding what people type ---------------------------------------------------------------
+# ---- understanding what people type -------------------------------------------------------------
 
 # Short and informal spellings, as people write them in chat, and the word each stands for.
 SHORT_FORMS = {

@@ -4,7 +4,6 @@ the updates the flood limit holds back: kept in the database until their sender'
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
@@ -34,7 +33,7 @@ async def forget_processed(session: AsyncSession, before: datetime) -> None:
 RETENTION = timedelta(days=2)
 
 
-# ---- updates held back by the flood limit ---------------------------------------------------------
+# ---- updates held back by the flood limit -------------------------------------------------------
 
 async def hold(session: AsyncSession, user_hash: str, update_id: int, payload: str,
                now: datetime) -> bool:

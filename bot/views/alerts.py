@@ -135,6 +135,15 @@ class AlertView:
                 deadline=local_time(case.police_deadline, self.settings)))
         return lines
 
+    def _location(self, case: Case) -> list[str]:
+        """A location the reporter shared, for the outreach visit (details in private only)."""
+        if not case.location:
+            return []
+        lat, _sep, lon = case.location.partition(",")
+        link = f"https://www.openstreetmap.org/?mlat={lat}&amp;mlon={lon}#map=17/{lat}/{lon}"
+        return ["📍 " + self._("Location shared by the reporter: {place}").format(
+            place=f'<a href="{link}">{escape(lat)}, {escape(lon)}</a>')]
+
     def _summary(self, case: Case) -> list[str]:
         _ = self._
         return [
@@ -250,6 +259,7 @@ class AlertView:
             _("Where: {place}").format(place=self._place(case)),
             _("Place: {place}").format(place=label(form.PLACE, case.place)),
             _("Landmark: {landmark}").format(landmark=escape(case.landmark or "–")),
+            *self._location(case),
             _("When: {when}").format(when=label(form.WHEN, case.occurred)),
             _("Perpetrator: {relation}").format(relation=label(form.PERPETRATOR, case.perpetrator)),
             _("Contact: {contact}").format(contact=contact),

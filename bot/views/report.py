@@ -275,7 +275,8 @@ def summary_lines(answers: dict[str, Any], _: Translate, regions: RegionDirector
         landmark.append("📍 " + _("location shared"))
     if landmark:
         lines.append(_summary_line(_("Landmark"), "; ".join(landmark)))
-    return lines + [
+    return [
+        *lines,
         _summary_line(_("When"), label(form.WHEN)),
         _summary_line(_("Perpetrator"), label(form.PERPETRATOR)),
         _summary_line(_("Story"), _("{texts} message(s), {files} file(s)").format(
