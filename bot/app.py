@@ -71,9 +71,18 @@ async def post_init(application: Application) -> None:
 
     handlers.schedule(application)
     rt.start_background()
+    # The enrolled members' menus, in the background: a district may have many.
+    rt.tasks.append(asyncio.create_task(member_menus(application), name="member_menus"))
     log.info("bot started as @%s", application.bot.username)
     if steps := await first_steps.next_steps(rt.sessions, application.bot.username):
         print("\n".join(steps), flush=True)  # a new district's next steps, until they are done
+
+
+async def member_menus(application: Application) -> None:
+    try:
+        await menus.publish_members(application.bot, runtime_of(application).sessions)
+    except Exception as exc:  # a courtesy: never fatal
+        log.warning("member menus not published: %s", type(exc).__name__)
 
 
 async def post_stop(application: Application) -> None:

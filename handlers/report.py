@@ -18,10 +18,12 @@ from telegram import (
     Update,
 )
 
+from bot import menus
 from bot.callback_data import BadCallback, CancelPress, ReportPress, StartPress, parse
 from bot.context import BotContext
 from bot.domain import form
-from bot.i18n import Translate, translator
+from bot.i18n import N_, Translate, translator
+from bot.regions import RegionDirectory
 from bot.services.reports import Input, LimitReached, Outcome, Submitted
 from bot.views import report as view
 from handlers import limits
@@ -49,7 +51,8 @@ def limit_reached(context: BotContext) -> None:
 
 
 async def start(update: Update, context: BotContext) -> None:
-    """/start: two lines about the bot, then an offer to report or to resume a draft."""
+    """/start: two lines about the bot, then an offer to report or to resume a draft. Staff are
+    greeted in their role, with their commands (and their menu is set again)."""
     user = update.effective_user
     assert user is not None
     rt = context.runtime
@@ -62,12 +65,32 @@ async def start(update: Update, context: BotContext) -> None:
         greeting = _("This is the reporting service for violence against women and children in "
                      "Kabupaten {kabupaten}.").format(kabupaten=kabupaten)
     greeting += "\n" + _("Everything you tell us is confidential.")
+    async with rt.sessions() as session:
+        role = await menus.role_of(session, user.id)
+    if role.name in menus.STAFF:
+        await menus.publish_role(context.bot, user.id, role.name)  # the menu of their role, now
+        greeting = staff_greeting(role, rt.regions, _)
     if current.draft is not None:
         await reply(update, greeting + "\n\n" + _("You have an unfinished report. Let us "
                                                   "continue where you stopped."))
         await send_question(update, context, current)
         return
     await reply(update, greeting, start_button(_))
+
+
+ROLE_LINES = {
+    menus.ADMIN_ROLE: N_("You are an admin of ppa-bot for {region}."),
+    menus.OFFICER_ROLE: N_("You are a protection officer for {region}."),
+    menus.ACTIVIST_ROLE: N_("You are a PAPTBM activist of {region}."),
+}
+
+
+def staff_greeting(role: menus.Role, regions: RegionDirectory, _: Translate) -> str:
+    """Who the bot knows them as, and their commands, one line each."""
+    place = regions.get(role.region_code)
+    lines = [_(ROLE_LINES[role.name]).format(region=escape(place.name if place else "–")),
+             _("Your commands:"), *menus.command_lines(role.name, _)]
+    return "\n".join(lines)
 
 
 async def begin(update: Update, context: BotContext, *,
