@@ -368,6 +368,10 @@ async def on_case_button(update: Update, context: BotContext) -> None:
         if isinstance(card, Result):
             await tell(update, problem_text(card, _))
             return
+        if workflow.is_closed(card.case.status):
+            await tell(update, problem_text(Result(CaseOutcome.CLOSED,
+                                                   reference=card.case.reference), _))
+            return
         await answer(query)
         text, markup = view.help_menu(card, _)
         await in_place(update, text, markup)

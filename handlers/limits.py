@@ -68,6 +68,11 @@ class FloodGate:
         self._warned.pop(user_id, None)
         return True
 
+    def full(self, user_id: int, now: datetime, limit: int) -> bool:
+        """Whether this sender's minute is full (nothing is counted)."""
+        seen = self._seen.get(user_id) or deque()
+        return sum(1 for at in seen if now - at < WINDOW) >= limit
+
     def allow_press(self, user_id: int, now: datetime, limit: int) -> bool:
         """A press of the current question's buttons: its own window, ``PRESS_FACTOR`` × limit."""
         return self._admit(self._presses[user_id], now, limit * PRESS_FACTOR)
@@ -184,7 +189,7 @@ async def hold(update: Update, context: BotContext, now: datetime, limit: int) -
     if kept:
         gate.add_held(user.id)
         rt.metrics["flood_held"] += 1
-    if gate.should_warn(user.id, now):
+    if gate.full(user.id, now, limit) and gate.should_warn(user.id, now):
         log.info("flood limit reached by one account; its messages are held")
         _ = translator(language_for(user.language_code))
         await chat.send_message(_("You are writing very fast. I have kept your messages and will "
