@@ -300,7 +300,8 @@ def review(view: DraftView, _: Translate,
         lines.append("⚠️ " + _("Marked urgent: someone is in danger."))
     lines += summary_lines(view.answers, _, regions)
     lines.append("\n" + _("Press a button to change an answer, or Send."))
-    lines.append(_("To help the officer find the place or call you, press Add details."))
+    if not view.answers.get(form.EXTRA):
+        lines.append(_("To help the officer find the place or call you, press Add details."))
     edits = [InlineKeyboardButton("✏️ " + _(label), callback_data=press(view, "edit", section))
              for section, label in EDIT_LABELS.items()]
     buttons = [*_rows(edits, 3),
