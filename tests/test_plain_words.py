@@ -470,3 +470,24 @@ def test_the_reading_level_check_sees_a_long_sentence() -> None:
     long = " ".join(["kata"] * 26) + "."
     assert sentences(long) == [long] and len(re.findall(r"[\w/@.+-]+", long)) == 26
     assert len(sentences("Satu. Dua? Tiga\nempat")) == 4
+
+
+async def test_the_location_reaches_only_the_details_never_an_alert(bot: Harness,
+                                                                   reporter: Person) -> None:
+    from tests.responder_people import KUARO, register_officer
+
+    officer = await register_officer(bot, 7_700_001, KUARO, "Bu Rina Kuaro")
+    await reporter.reaches(form.KECAMATAN)
+    await reporter.sends_location()
+    await reporter.reaches(form.REVIEW)
+    await reporter.picks("", "submit")
+    await bot.deliver_outbox()
+    alert = next(m for m in officer.inbox() if m.buttons())
+    assert "116.19" not in alert.text and "openstreetmap" not in alert.text
+
+    await officer.presses_data(next(b["callback_data"] for b in alert.buttons()
+                                    if "Detail" in b["text"]), alert)
+    await bot.deliver_outbox()
+    details = next(m for m in reversed(officer.inbox()) if m.text.startswith("📋"))
+    assert "Lokasi yang dikirim pelapor" in details.text and "-1.9086, 116.1936" in details.text
+    assert "openstreetmap.org/?mlat=-1.9086" in details.text
