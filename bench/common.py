@@ -117,10 +117,6 @@ class LeanTelegram(FakeTelegram):
         super().__init__()
         self.calls = deque(maxlen=2000)  # type: ignore[assignment]
 
-    def forget_chat(self, chat_id: int) -> None:
-        self.chats.pop(chat_id, None)
-        self._next_id.pop(chat_id, None)
-
 
 @dataclass
 class TimedHarness(Harness):
@@ -143,6 +139,7 @@ class TimedHarness(Harness):
             self._lock = asyncio.Lock()
         if self.before_each is not None:
             await self.before_each()
+        self.telegram.sees(payload)  # as Telegram does before delivering it: not timed
         if self.sequential:
             async with self._lock:
                 return await self._timed(payload)

@@ -29,6 +29,7 @@ from bot.views import report as view
 from handlers import limits
 from handlers.common import (
     answer,
+    language_hint,
     replace_or_reply,
     reply,
     show_typing,
@@ -102,7 +103,7 @@ async def begin(update: Update, context: BotContext, *,
     try:
         message = update.effective_message
         outcome, resumed = await rt.reports.start(
-            user.id, user.language_code, update.update_id, practice=practice,
+            user.id, language_hint(update, context), update.update_id, practice=practice,
             message_id=message.message_id if message else None)
     except LimitReached as exc:
         limit_reached(context)
@@ -111,6 +112,8 @@ async def begin(update: Update, context: BotContext, *,
                               "danger, please call a number below.").format(limit=exc.limit)
                     + "\n\n" + view.hotlines(rt.settings, _))
         return
+    if not rt.answered.first_time(update.update_id) and resumed:
+        return  # delivered again: this process already answered it
     if update.callback_query is not None:
         await answer(update.callback_query)
     _ = translator(outcome.language)
@@ -148,7 +151,10 @@ async def apply_input(update: Update, context: BotContext, given: Input) -> None
     user = update.effective_user
     assert user is not None
     rt = context.runtime
-    outcome = await rt.reports.apply(user.id, update.update_id, given, user.language_code)
+    outcome = await rt.reports.apply(user.id, update.update_id, given,
+                                     language_hint(update, context))
+    if not rt.answered.first_time(update.update_id) and outcome.duplicate:
+        return  # delivered again: this process already answered it
     step_before = outcome.step_before
     _ = translator(outcome.language)
     query = update.callback_query
@@ -287,6 +293,8 @@ async def submit(update: Update, context: BotContext, pressed: ReportPress) -> N
         await reply(update, "⚠️ " + _(view.REASONS[result.error or "incomplete"]))
         await send_question(update, context, result)
         return
+    if not rt.answered.first_time(update.update_id) and result.again:
+        return  # delivered again: this process already answered it
     _ = translator(result.language)
     await replace_or_reply(update, submitted_text(result, _) + "\n\n"
                            + _("For your safety you can delete this conversation from your phone "
@@ -316,7 +324,7 @@ async def cancel(update: Update, context: BotContext) -> None:
     """/batal: ask before throwing a draft away."""
     user = update.effective_user
     assert user is not None
-    current = await context.runtime.reports.current(user.id, user.language_code)
+    current = await context.runtime.reports.current(user.id, language_hint(update, context))
     _ = translator(current.language)
     if current.draft is None:
         await reply(update, _("There is no report in progress."), ReplyKeyboardRemove())
@@ -418,7 +426,7 @@ async def on_unsupported(update: Update, context: BotContext) -> None:
         if update.callback_query is not None:
             await answer(update.callback_query)
         return
-    current = await context.runtime.reports.current(user.id, user.language_code)
+    current = await context.runtime.reports.current(user.id, language_hint(update, context))
     _ = translator(current.language)
     if update.callback_query is not None:
         await answer(update.callback_query, _("That button is no longer active."))

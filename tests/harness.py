@@ -39,6 +39,9 @@ class Harness:
     rt: Runtime | None = None
 
     async def start(self) -> Harness:
+        # Telegram's clock is the test's: message dates, the 48 hours of deleting, the seconds a
+        # button press may wait for its answer.
+        self.telegram.chats.clock = lambda: self.clock.now().timestamp()
         self.rt = Runtime.create(self.settings, clock=self.clock, vault=self.vault)
         self.app = build_application(self.rt, request=self.telegram,
                                      updates_request=self.telegram, rate_limiter=False)
@@ -64,6 +67,7 @@ class Harness:
 
     async def feed(self, payload: dict[str, Any]) -> Update:
         assert self.app is not None
+        self.telegram.sees(payload)
         update = Update.de_json(payload, self.app.bot)
         await self.app.process_update(update)
         return update
@@ -146,6 +150,14 @@ class Person:
 
     def last_message(self) -> ChatMessage:
         return self.telegram.last_message(self.user_id)
+
+    def transcript(self) -> list[ChatMessage]:
+        """The chat as it stands on the person's phone: both sides, deleted messages gone."""
+        return self.telegram.chats.transcript(self.user_id)
+
+    def own_messages(self) -> list[ChatMessage]:
+        """What the person wrote that is still in the chat."""
+        return self.telegram.chats.own_messages(self.user_id)
 
     def last_text(self) -> str:
         return self.last_message().text

@@ -1,21 +1,16 @@
-"""Privacy and survivor safety: nothing readable at rest, UU PDP rights, quick exit, clean logs."""
+"""Privacy and survivor safety: nothing readable at rest, quick exit, clean logs, limits. The
+reporter's UU PDP rights are in test_rights.py, the keys in test_keys.py."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select, text
 
-from bot import cli
-from bot.crypto import Vault
-from bot.jobs import forget_closed_cases
 from bot.logging_setup import setup_logging
-from models import Case, CaseEvent, Reporter
-from models.encryption import install_cipher
+from models import Case
 from tests.conftest import TOKEN
 from tests.harness import Harness, Person
 
@@ -60,58 +55,6 @@ async def test_raw_database_holds_no_narrative_phone_or_reporter_id(
         assert case.narrative == STORY
 
 
-async def test_my_data_lists_what_is_stored_without_quoting_the_story(reporter: Person) -> None:
-    reference = await reporter.completes_report(story=STORY, phone=PHONE)
-    await reporter.sends("/dataku")
-    shown = reporter.last_text()
-    assert reference in shown
-    assert "phone number" in shown
-    assert "Pamannya" not in shown and "9988" not in shown
-
-
-async def test_withdrawing_consent_unlinks_cases_and_deletes_the_draft(
-        bot: Harness, reporter: Person) -> None:
-    reference = await reporter.completes_report(story=STORY, phone=PHONE)
-    await reporter.sends("/lapor")
-    await reporter.presses("No")
-    await reporter.sends("/tarik_persetujuan")
-    await reporter.presses("Yes, withdraw")
-    assert "withdrawn" in reporter.last_text()
-    async with bot.runtime.sessions() as session:
-        case = (await session.scalars(select(Case))).one()
-        assert case.reference == reference
-        assert case.reporter_id is None and case.consent_withdrawn and case.phone is None
-        assert (await session.scalars(select(Reporter))).all() == []
-        kinds = (await session.scalars(select(CaseEvent.kind))).all()
-        assert "consent_withdrawn" in kinds
-    await reporter.sends("/status")
-    assert reference not in reporter.last_text()
-    assert (await bot.runtime.reports.current(reporter.user_id)).draft is None
-
-
-async def test_keeping_consent_changes_nothing(bot: Harness, reporter: Person) -> None:
-    reference = await reporter.completes_report()
-    await reporter.sends("/tarik_persetujuan")
-    await reporter.presses("No, keep")
-    await reporter.sends("/status")
-    assert reference in reporter.last_text()
-
-
-async def test_retention_unlinks_reporters_of_long_closed_cases(
-        bot: Harness, reporter: Person, clock) -> None:
-    await reporter.completes_report()
-    async with bot.runtime.sessions.begin() as session:
-        case = (await session.scalars(select(Case))).one()
-        case.status, case.closed_at = "selesai", clock.now()
-    clock.advance(days=364)
-    assert await forget_closed_cases(bot.runtime) == 0
-    clock.advance(days=2)
-    assert await forget_closed_cases(bot.runtime) == 1
-    async with bot.runtime.sessions() as session:
-        case = (await session.scalars(select(Case))).one()
-        assert case.reporter_id is None and not case.consent_withdrawn
-
-
 async def test_quick_exit_after_submitting_deletes_the_whole_conversation(
         bot: Harness, reporter: Person) -> None:
     await reporter.completes_report()
@@ -139,6 +82,45 @@ async def test_hapus_chat_explains_first_then_deletes(bot: Harness, reporter: Pe
     assert reporter.inbox() == []
     # The draft itself is kept: the reporter can go on with /lapor.
     assert (await bot.runtime.reports.current(reporter.user_id)).draft is not None
+
+
+def on_screen(person: Person) -> list[tuple[int, bool]]:
+    """The chat on the person's phone: each message still there, and whether the bot wrote it."""
+    return [(m.message_id, m.from_bot) for m in person.transcript()]
+
+
+async def test_wiping_deletes_both_sides_of_the_report_conversation_and_nothing_before_it(
+        bot: Harness, reporter: Person) -> None:
+    await reporter.sends("/bantuan")  # an hour before the report: not part of it
+    before = on_screen(reporter)
+    bot.clock.advance(hours=1)
+    await reporter.completes_report(story=STORY, phone=PHONE)
+    assert STORY in [m.text for m in reporter.own_messages()]
+
+    await reporter.sends("/hapus_chat")
+    await reporter.presses("Delete this conversation")
+
+    assert on_screen(reporter) == before
+    assert [m.text for m in reporter.own_messages()] == ["/bantuan"]
+    await reporter.sends("/status")  # the report itself is safe
+    assert "PSR-" in reporter.last_text()
+
+
+async def test_wiping_cannot_reach_messages_older_than_48_hours(bot: Harness,
+                                                                reporter: Person) -> None:
+    await reporter.sends("/lapor")
+    await reporter.presses("No")
+    old = on_screen(reporter)  # Telegram lets nobody delete these after 48 hours
+    bot.clock.advance(hours=49)  # the draft waits (72 hours)
+    await reporter.presses("I agree")  # edits a message sent 49 hours ago: still too old
+    await reporter.sends("/bantuan")
+    assert len(on_screen(reporter)) == len(old) + 2
+
+    await reporter.sends("/hapus_chat")
+    assert "48 hours" in reporter.last_text()
+    await reporter.presses("Delete this conversation")
+
+    assert on_screen(reporter) == old
 
 
 async def test_logs_of_a_full_run_hold_no_content_identity_or_token(
@@ -169,46 +151,6 @@ async def test_flooding_gets_one_clear_message_and_is_answered_after_the_minute(
     await reporter.sends("/bantuan")
     answered = reporter.inbox()[before + 1:]
     assert len(answered) == 3 and all("112" in m.text for m in answered)  # nothing lost
-
-
-def test_key_rotation_reencrypts_everything(tmp_path: Path, settings,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    old_key = Fernet.generate_key().decode()
-    key_file = tmp_path / "ppa.key"
-    key_file.write_text(old_key + "\n")
-
-    async def report() -> None:
-        from bot.clock import FakeClock
-
-        harness = Harness(settings=settings, clock=FakeClock(), vault=Vault([old_key]))
-        await harness.start()
-        await Person(harness, 4242, language_code="en").completes_report(story=STORY, phone=PHONE)
-        await harness.stop()
-
-    asyncio.run(report())
-    monkeypatch.setenv("PPA_BOT_DATABASE__URL", settings.database.url)
-    monkeypatch.setenv("PPA_BOT_SECURITY__KEY_FILE", str(key_file))
-    assert cli.main(["keys", "rotate"]) == 0
-    new_keys = key_file.read_text().split()
-    assert len(new_keys) == 1 and new_keys[0] != old_key
-
-    async def check() -> None:
-        from bot.db import create_engine, session_factory
-
-        install_cipher(Vault(new_keys))
-        engine = create_engine(settings.database.url)
-        async with session_factory(engine)() as session:
-            case = (await session.scalars(select(Case))).one()
-            assert case.narrative == STORY
-            reporter = (await session.scalars(select(Reporter))).one()
-            assert reporter.tg_hash == Vault(new_keys).hash_id(4242)
-            stored = await session.scalar(text("SELECT narrative FROM cases"))
-        await engine.dispose()
-        with pytest.raises(InvalidToken):
-            Fernet(old_key.encode()).decrypt(stored.encode())
-
-    asyncio.run(check())
-
 
 
 async def test_a_failure_tells_the_person_and_the_admins_a_code_never_the_content(

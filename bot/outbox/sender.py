@@ -6,6 +6,13 @@ PostgreSQL keeps two workers off the same row, and on SQLite the write lock is h
 moment it takes to mark the row (never across a slow request). A crash between Telegram's answer
 and the commit can repeat one message; nothing is ever lost.
 
+A row deleted meanwhile (a withdrawal of consent deletes every row about the reporter) is never
+sent: the claimed row is read again before the request and skipped when it is gone. A request
+already on its way when the deletion commits ends before the deleting side goes on: on PostgreSQL
+the DELETE waits for the row lock held across the request; on SQLite (one process, no row locks)
+the deleting side waits in ``settled``. So nothing about a reporter arrives after their withdrawal
+is confirmed.
+
 Pace: at most ``outbox.group_messages_per_minute`` requests per group in any minute (Telegram
 allows about 20), counted here so that one busy group never holds up the others; PTB's
 ``AIORateLimiter`` on the production bot keeps the overall 30 per second. A 429 pauses the chat's
@@ -25,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
@@ -65,6 +73,8 @@ class OutboxSender:
         self.on_chat_gone: Event[ChatGone] = Event("chat gone for the bot")
         self.on_chat_migrated: Event[GroupMigrated] = Event("group migrated to a supergroup")
         self._wake = asyncio.Event()
+        self._idle = asyncio.Event()  # set while no row is being claimed or sent
+        self._idle.set()
         # One round at a time in this process (the loop, a shutdown flush, a test's drain):
         # SQLite has no row locks, so two rounds here could both pick the same row.
         self._round = asyncio.Lock()
@@ -125,19 +135,35 @@ class OutboxSender:
             if held:
                 query = query.where(OutboxMessage.bucket.not_in(held))
             row_id: int | None = None
+            self._idle.clear()
             try:
                 async with self.sessions.begin() as session:
                     row_id = await session.scalar(query)
                     if row_id is None:
                         break
-                    row = await session.get_one(OutboxMessage, row_id)
-                    await self._send(session, row)
+                    row = await session.get(OutboxMessage, row_id, populate_existing=True)
+                    # Deleted since the query (a withdrawal of consent) or sent by another round.
+                    if row is not None and row.status == PENDING:
+                        await self._send(session, row)
+            except StaleDataError:
+                # Deleted while its request was on the way (SQLite has no row lock to wait on):
+                # whoever deleted it waits in ``settled`` until this request is over.
+                log.info("outbox message %s was deleted while it was being sent", row_id)
             except Exception:
                 if row_id is None:
                     raise
                 await self._set_aside(row_id, now)
+            finally:
+                self._idle.set()
             handled += 1
         return handled
+
+    async def settled(self) -> None:
+        """Return once no row is being sent by this process. After a transaction that deleted
+        rows commits, every later send sees the deletion; this waits out the one request that may
+        already be on its way, so that nothing arrives after the caller's confirmation. (On
+        PostgreSQL the row lock already makes the deletion wait for that request.)"""
+        await self._idle.wait()
 
     async def _set_aside(self, row_id: int, now: datetime) -> None:
         """A row that broke the sender (not Telegram) waits, so it cannot block the queue."""
@@ -206,6 +232,11 @@ class OutboxSender:
             return
         self._count(row.bucket, now)
         message_id = result.get("message_id") if isinstance(result, dict) else None
+        with session.no_autoflush:
+            still_there = await session.scalar(select(OutboxMessage.id).where(
+                OutboxMessage.id == row.id))
+        if still_there is None:
+            raise StaleDataError(f"outbox message {row.id} is gone")
         self._mark_sent(row, message_id)
         if row.alert_id is not None and message_id is not None and row.method == "sendMessage" \
                 and row.kind == "alert":

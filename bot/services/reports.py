@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -26,10 +26,16 @@ from bot.events import CaseCreated, Event
 from bot.i18n import LANGUAGES, language_for
 from bot.outbox import enqueue
 from bot.regions import RegionDirectory
-from bot.services.reporters import find_reporter, remember_conversation_start, touch_reporter
+from bot.services.reporters import (
+    find_reporter,
+    forget_if_unused,
+    remember_conversation_start,
+    touch_reporter,
+)
 from bot.services.updates import already_processed, mark_processed
-from models import Case, CaseEvent, Draft, Evidence, Reporter
+from models import Case, CaseEvent, Draft, Evidence, Reporter, Responder
 from models.region import KECAMATAN, VILLAGE
+from models.responder import OFFICER
 
 
 @dataclass
@@ -111,20 +117,32 @@ class ReportService:
     # ---- reporters -------------------------------------------------------------------------
 
     async def language(self, telegram_id: int, language_code: str | None) -> str:
-        async with self.sessions.begin() as session:
-            reporter = await touch_reporter(session, self.vault, telegram_id, language_code,
-                                            self.clock.now())
-            return reporter.language
+        """The language a reporter or an officer chose; for anyone else the one given (never
+        stored: an account that has not reported is not kept)."""
+        async with self.sessions() as session:
+            reporter = await find_reporter(session, self.vault, telegram_id)
+            if reporter is not None:
+                return reporter.language
+            chosen = await session.scalar(select(Responder.language).where(
+                Responder.chat_id == telegram_id, Responder.kind == OFFICER,
+                Responder.language.is_not(None)))
+            return chosen if chosen in LANGUAGES else language_for(language_code)
 
-    async def set_language(self, telegram_id: int, language: str) -> str:
+    async def set_language(self, telegram_id: int, language: str) -> bool:
+        """Store the choice with the reporter record or the officer; False when this account has
+        neither (the caller keeps the choice in memory only, until a report starts)."""
         if language not in LANGUAGES:
             raise ValueError(language)
         async with self.sessions.begin() as session:
-            reporter = await touch_reporter(session, self.vault, telegram_id, None,
-                                            self.clock.now())
-            reporter.language = language
-            reporter.language_chosen = True
-            return language
+            reporter = await find_reporter(session, self.vault, telegram_id)
+            if reporter is not None:
+                reporter.language = language
+                reporter.language_chosen = True
+            officers = await session.execute(
+                update(Responder).where(Responder.chat_id == telegram_id,
+                                        Responder.kind == OFFICER).values(language=language)
+                .execution_options(synchronize_session=False))
+            return reporter is not None or bool(getattr(officers, "rowcount", 0))
 
     # ---- the draft ---------------------------------------------------------------------------
 
@@ -164,7 +182,9 @@ class ReportService:
                     language_code: str | None = None) -> Outcome:
         now = self.clock.now()
         async with self.sessions.begin() as session:
-            reporter = await touch_reporter(session, self.vault, telegram_id, language_code, now)
+            reporter = await find_reporter(session, self.vault, telegram_id)
+            if reporter is None:  # no report under way: nothing to store about this account
+                return Outcome(None, language_for(language_code))
             draft = await self._draft(session, reporter, lock=True)
             if draft is None:
                 return Outcome(None, reporter.language)
@@ -184,6 +204,7 @@ class ReportService:
                 return outcome
             if outcome.discarded:
                 await session.delete(draft)
+                await forget_if_unused(session, reporter)  # "nothing has been stored"
                 mark_processed(session, key, now)
                 return outcome
             draft.answers = json.dumps(answers, ensure_ascii=False)
@@ -200,9 +221,10 @@ class ReportService:
         async with self.sessions.begin() as session:
             reporter = await find_reporter(session, self.vault, telegram_id)
             draft = await self._draft(session, reporter) if reporter else None
-            if draft is None or (nonce is not None and nonce != draft.nonce):
+            if reporter is None or draft is None or (nonce is not None and nonce != draft.nonce):
                 return False
             await session.delete(draft)
+            await forget_if_unused(session, reporter)
             return True
 
     # ---- the state machine -------------------------------------------------------------------
@@ -419,7 +441,9 @@ class ReportService:
         """Turn the draft into a case, once. Returns an Outcome when the draft is not ready."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
-            reporter = await touch_reporter(session, self.vault, telegram_id, None, now)
+            reporter = await find_reporter(session, self.vault, telegram_id)
+            if reporter is None:
+                return Outcome(None, language_for(None), stale=True)
             earlier = await session.scalar(
                 select(Case).where(Case.submit_key == f"{reporter.id}:{nonce}"))
             if earlier is not None:
@@ -530,9 +554,12 @@ class ReportService:
                 select(Draft, Reporter).join(Reporter, Reporter.id == Draft.reporter_id)
                 .where(Draft.updated_at < cutoff).with_for_update())).all()
             for _draft, reporter in rows:
+                # Addressed to a reporter record that may be deleted just below: no reporter_id.
                 enqueue(session, kind="draft_expired", method="sendMessage", now=now,
                         params={"chat_id": int(reporter.chat_id),
                                 "text": notice(reporter.language), "parse_mode": "HTML"})
             if rows:
                 await session.execute(delete(Draft).where(Draft.id.in_([d.id for d, _ in rows])))
+                for _draft, reporter in rows:
+                    await forget_if_unused(session, reporter)
             return len(rows)

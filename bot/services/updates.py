@@ -3,6 +3,7 @@ the updates the flood limit holds back: kept in the database until their sender'
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,26 @@ async def forget_processed(session: AsyncSession, before: datetime) -> None:
 
 
 RETENTION = timedelta(days=2)
+
+
+class RecentUpdates:
+    """The updates this process has already answered (the newest ``size``). The database decides
+    whether a redelivered update changes anything; this decides whether to answer it again: a
+    process that answered it stays quiet (the person has the answer on screen), while a process
+    that never saw it, after a restart, answers (the answer may never have gone out)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._ids: OrderedDict[int, None] = OrderedDict()
+
+    def first_time(self, update_id: int) -> bool:
+        """Remember ``update_id``; False when this process had already seen it."""
+        if update_id in self._ids:
+            return False
+        self._ids[update_id] = None
+        if len(self._ids) > self.size:
+            self._ids.popitem(last=False)
+        return True
 
 
 # ---- updates held back by the flood limit -------------------------------------------------------

@@ -25,8 +25,9 @@ QUESTIONS = {
                     "numbers above now. Do you want to continue the report?"),
     form.CONSENT: N_("<b>Privacy</b>\nWe store your answers, encrypted, so that protection "
                   "officers of Kabupaten {kabupaten} can help. Village groups see only the type of "
-                  "case and the village, never your story or your name. You can see or delete "
-                  "what we store about you at any time (/dataku). Do you agree?"),
+                  "case and the village, never your story or your name. /dataku shows what we "
+                  "store and who read it; /ubah corrects it; /tarik_persetujuan deletes it (only "
+                  "anonymous figures stay). Do you agree?"),
     form.ROLE: N_("Who is making this report?"),
     form.VICTIM_CATEGORY: N_("Who is the victim? A child is under 18."),
     form.VICTIM_AGE: N_("How old is the victim? Choose, or type the age (for example 8, or "
@@ -241,7 +242,8 @@ def _summary_line(label: str, value: str) -> str:
     return f"<b>{label}:</b> {value}"
 
 
-def summary_lines(answers: dict[str, Any], _: Translate, regions: RegionDirectory) -> list[str]:
+def summary_lines(answers: dict[str, Any], _: Translate, regions: RegionDirectory, *,
+                  with_story: bool = True) -> list[str]:
     def label(step: str) -> str:
         return option_label(step, answers.get(step), answers, _)
 
@@ -283,6 +285,7 @@ def summary_lines(answers: dict[str, Any], _: Translate, regions: RegionDirector
             texts=len(story["texts"]), files=len(story["media"]))),
         _summary_line(_("Contact"), contact),
     ]
+    return lines if with_story else lines[:-2] + lines[-1:]
 
 
 EDIT_LABELS = {
