@@ -36,7 +36,8 @@ async def on_alert_button(update: Update, context: BotContext) -> None:
     rt = context.runtime
     if pressed.action == "help" and not pressed.value:
         await answer(query)
-        await ask_why(update, pressed.case_id, _)
+        if rt.answered.first_time(update.update_id):  # delivered again: asked already
+            await ask_why(update, pressed.case_id, _)
         return
     if pressed.action == "nohelp":
         await answer(query)

@@ -31,7 +31,7 @@ from bot.domain import form
 from bot.i18n import language_for, translator
 from bot.services import updates as held_updates
 from bot.services.reports import DraftView
-from handlers.common import answer, parsed_as
+from handlers.common import answer, language_hint, parsed_as
 
 log = logging.getLogger(__name__)
 WINDOW = timedelta(minutes=1)
@@ -155,7 +155,7 @@ async def flood_gate(update: Update, context: BotContext) -> None:
         elif gate.allow(user.id, now, limit):
             return
         rt.metrics["flood_limited"] += 1
-        _ = translator(language_for(user.language_code))
+        _ = translator(language_for(language_hint(update, context)))
         await answer(query, _("You are pressing very fast. Please wait a moment, then press "
                               "again."), show_alert=True)
         raise ApplicationHandlerStop
@@ -191,7 +191,7 @@ async def hold(update: Update, context: BotContext, now: datetime, limit: int) -
         rt.metrics["flood_held"] += 1
     if gate.full(user.id, now, limit) and gate.should_warn(user.id, now):
         log.info("flood limit reached by one account; its messages are held")
-        _ = translator(language_for(user.language_code))
+        _ = translator(language_for(language_hint(update, context)))
         await chat.send_message(_("You are writing very fast. I have kept your messages and will "
                                   "answer them in a minute, in the order you sent them. Please "
                                   "wait."))

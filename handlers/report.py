@@ -409,7 +409,7 @@ async def on_location(update: Update, context: BotContext) -> None:
     message = update.effective_message
     user = update.effective_user
     assert message is not None and message.location is not None and user is not None
-    current = await context.runtime.reports.current(user.id, user.language_code)
+    current = await context.runtime.reports.current(user.id, language_hint(update, context))
     if current.draft is None or current.draft.step not in form.TAKES_LOCATION:
         await on_unsupported(update, context)
         return
