@@ -337,7 +337,7 @@ async def test_the_history_never_shows_an_internal_event_name(bot: Harness,
     case = await seeded_case(bot, reporter=reporter, status=DITERIMA,
                              acknowledged_at=bot.clock.now())
     async with bot.runtime.sessions.begin() as session:
-        for kind in ("exported", "something_a_newer_version_writes"):
+        for kind in ("exported", "from_a_newer_version"):
             session.add(CaseEvent(case_id=case.id, at=bot.clock.now(), actor="officer:1",
                                   actor_name="Pak Yusuf UPTD", kind=kind, detail={}))
     await officer.sends(f"/riwayat {case.reference}")
@@ -345,7 +345,7 @@ async def test_the_history_never_shows_an_internal_event_name(bot: Harness,
     history = officer.last_text()
     assert "Ikut diekspor oleh Pak Yusuf UPTD" in history
     assert "Pak Yusuf UPTD: perubahan lain pada kasus" in history
-    assert "exported" not in history and "something_a_newer" not in history
+    assert "exported" not in history and "from_a_newer" not in history
 
 
 def test_every_kind_of_event_the_code_writes_has_plain_words() -> None:
