@@ -122,11 +122,14 @@ class Runtime:
         # Case handling and the anonymous relay: the relay remembers which sent
         # message belongs to which case, so that a reply to it is passed on.
         metrics: Counter[str] = Counter()
-        relay = RelayService(sessions, clock, settings, vault, CaseView(settings, regions),
-                             phone=phone)
+        case_view = CaseView(settings, regions)
+        relay = RelayService(sessions, clock, settings, vault, case_view, phone=phone)
         escalation = Escalation(sessions, clock, settings, alerts, router)
         sender.on_chat_gone.subscribe(escalation.on_chat_gone)
         cases = CaseService(sessions, clock, settings, vault, alerts, escalation, relay, metrics)
+        # The details a person asks for carry the case card's buttons.
+        cases.card_buttons = case_view.card_buttons
+        alerts.detail_buttons = cases.detail_buttons
         sender.on_sent.subscribe(relay.on_sent)
         sender.on_chat_gone.subscribe(phone.on_chat_gone)  # a reporter who blocked the bot
         return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, vault=vault,

@@ -11,7 +11,7 @@ from models.region import Region, RegionAlias
 from models.relay import PendingInput, RelayMessage
 from models.reporter import Reporter
 from models.responder import Alert, Responder
-from models.update import ProcessedUpdate
+from models.update import HeldUpdate, ProcessedUpdate
 
 __all__ = [
     "Alert",
@@ -22,6 +22,7 @@ __all__ = [
     "Evidence",
     "GroupMember",
     "GroupRequest",
+    "HeldUpdate",
     "Invitation",
     "KeyCanary",
     "OutboxMessage",

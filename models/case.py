@@ -70,6 +70,9 @@ class Case(Base):
     channel: Mapped[str | None] = mapped_column(String(24), default="bot")
     # Set for a case loaded by ``ppa-bot cases import``: the import's id (also in its history).
     import_batch: Mapped[str | None] = mapped_column(String(16), index=True)
+    # A location the reporter shared ("lat,lon"), for the outreach visit: encrypted, shown only
+    # in the details sent in private, never in an alert or an export.
+    location: Mapped[str | None] = mapped_column(EncryptedText)
     narrative: Mapped[str | None] = mapped_column(EncryptedText)
     contact_allowed: Mapped[bool] = mapped_column(default=False)
     phone: Mapped[str | None] = mapped_column(EncryptedText)
