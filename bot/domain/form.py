@@ -136,7 +136,7 @@ EXAMPLES: dict[str, dict[str, str]] = {
         "rumah_tangga": N_("at home"),
         "tempat_kerja": N_("farm, shop, office"),
         "fasilitas_umum": N_("road, market, river"),
-        "lembaga_pendidikan": N_("pesantren, boarding house, course"),
+        "lembaga_pendidikan_kilat": N_("course, training, short pesantren"),
     },
     PERPETRATOR: {
         "orang_tua": N_("father, mother, also step-parents"),
@@ -378,8 +378,8 @@ SAYINGS: dict[str, dict[str, tuple[str, ...]]] = {
         "sekolah": ("sekolah", "sd", "smp", "sma", "smk", "kelas", "school"),
         "fasilitas_umum": ("jalan", "pasar", "umum", "tempat umum", "lapangan", "sungai",
                            "pantai", "terminal", "street", "road", "market", "public"),
-        "lembaga_pendidikan": ("pesantren", "pondok", "asrama", "madrasah", "kampus",
-                               "kursus", "tpa", "boarding"),
+        "lembaga_pendidikan_kilat": ("kursus", "les", "pelatihan", "pesantren kilat",
+                                     "course", "training"),
         "lainnya": ("lain", "lainnya", "tempat lain", "other"),
     },
     PERPETRATOR: {

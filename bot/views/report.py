@@ -99,11 +99,11 @@ def _navigation(view: DraftView, _: Translate) -> list[InlineKeyboardButton]:
 
 
 def option_label(step: str, value: Any, answers: dict[str, Any], _: Translate) -> str:
+    if step == form.VICTIM_AGE and (value is None or value == form.AGE_UNKNOWN):
+        return _(form.AGE_UNKNOWN_LABEL)  # "Not sure" (the same word as a report sent at once)
     if value == form.UNKNOWN:  # a report sent at once, before this was asked
         return _("not known yet")
     if step == form.VICTIM_AGE:
-        if value is None or value == form.AGE_UNKNOWN:
-            return _(form.AGE_UNKNOWN_LABEL)
         options = form.AGE_BANDS.get(answers.get(form.VICTIM_CATEGORY) or form.CHILD, [])
     else:
         options = (form.OPTIONS.get(step, []) + form.RETIRED_OPTIONS.get(step, [])
