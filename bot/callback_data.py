@@ -107,17 +107,22 @@ PRIVACY_ACTIONS = {"withdraw", "wipe", "keep"}
 
 @dataclass(frozen=True)
 class AlertPress(Press):
-    """A button under an alert: ``ack`` (Terima), ``detail``, ``help`` (ask the next tier)."""
+    """A button under an alert: ``ack`` (Terima), ``detail``, ``help`` (ask the next tier: without
+    a ``value`` it asks why; with one of ``workflow.HELP_REASONS`` it passes the case up),
+    ``nohelp`` (the reasons were not needed after all)."""
 
     HEADS: ClassVar[tuple[str, ...]] = ("a",)
     case_id: int
     action: str
+    value: str = ""
 
     def pack(self) -> str:
-        return "|".join((self.head(), str(self.case_id), self.action))
+        fields = (self.head(), str(self.case_id), self.action)
+        return "|".join((*fields, self.value) if self.value else fields)
 
 
-ALERT_ACTIONS = {"ack", "detail", "help"}
+ALERT_ACTIONS = {"ack": {""}, "detail": {""}, "help": {"", *workflow.HELP_REASONS},
+                 "nohelp": {""}}
 _CASE_ID = re.compile(r"^[1-9][0-9]{0,15}$")
 
 
@@ -284,7 +289,7 @@ class NewsPress(Press):
 
 CASE_VALUES = {
     "card": {""}, "detail": {""}, "note": {""}, "reply": {""}, "take": {""},
-    "takeover": {""}, "help": {""}, "cancel": {""},
+    "takeover": {""}, "help": {"", *workflow.HELP_REASONS}, "cancel": {""},
     "menu": {"", "refer", "close"},
     "set": set(workflow.STATUSES),
     "refer": set(workflow.REFERRAL_TARGETS),
@@ -376,9 +381,9 @@ def parse(data: str | None) -> (ReportPress | CancelPress | LanguagePress | Star
         return StartPress()
     elif head == PrivacyPress.head() and len(fields) == 1 and fields[0] in PRIVACY_ACTIONS:
         return PrivacyPress(fields[0])
-    elif head == AlertPress.head() and len(fields) == 2 and _CASE_ID.match(fields[0]) \
-            and fields[1] in ALERT_ACTIONS:
-        return AlertPress(int(fields[0]), fields[1])
+    elif head == AlertPress.head() and len(fields) in (2, 3) and _CASE_ID.match(fields[0]) \
+            and fields[1] in ALERT_ACTIONS and (fields[2:] or [""])[0] in ALERT_ACTIONS[fields[1]]:
+        return AlertPress(int(fields[0]), fields[1], (fields[2:] or [""])[0])
     elif (admin_press := _parse_admin(head, fields)) is not None:
         return admin_press
     elif (case_press := _parse_case(head, fields)) is not None:

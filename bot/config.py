@@ -136,6 +136,8 @@ def _default_hotlines() -> list[Hotline]:
 class RegionSettings(Section):
     kabupaten_code: str = Field(default="64.01", pattern=r"^\d{2}\.\d{2}$")
     kabupaten_name: str = "Paser"
+    # The province, as the SIMFONI-PPA register writes it ("Provinsi" of the per-victim sheet).
+    province_name: str = "Kalimantan Timur"
     reference_prefix: str = Field(default="PSR", pattern=r"^[A-Z]{2,6}$")
     timezone: str = "Asia/Makassar"
 

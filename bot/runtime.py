@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from bot.views.discreet import DiscreetView
 from models.encryption import install_cipher
 
 log = logging.getLogger(__name__)
+ERRANDS_GRACE_SECONDS = 60  # an export in progress at shutdown may finish and be sent
 
 
 def default_key_file(settings: Settings) -> Path:
@@ -90,6 +92,7 @@ class Runtime:
     phone: ReporterPhone
     pins: PinService
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    errands: set[asyncio.Task[Any]] = field(default_factory=set)
     metrics: Counter[str] = field(default_factory=Counter)
     answered: RecentUpdates = field(default_factory=RecentUpdates)
 
@@ -119,11 +122,14 @@ class Runtime:
         # Case handling and the anonymous relay: the relay remembers which sent
         # message belongs to which case, so that a reply to it is passed on.
         metrics: Counter[str] = Counter()
-        relay = RelayService(sessions, clock, settings, vault, CaseView(settings, regions),
-                             phone=phone)
+        case_view = CaseView(settings, regions)
+        relay = RelayService(sessions, clock, settings, vault, case_view, phone=phone)
         escalation = Escalation(sessions, clock, settings, alerts, router)
         sender.on_chat_gone.subscribe(escalation.on_chat_gone)
         cases = CaseService(sessions, clock, settings, vault, alerts, escalation, relay, metrics)
+        # The details a person asks for carry the case card's buttons.
+        cases.card_buttons = case_view.card_buttons
+        alerts.detail_buttons = cases.detail_buttons
         sender.on_sent.subscribe(relay.on_sent)
         sender.on_chat_gone.subscribe(phone.on_chat_gone)  # a reporter who blocked the bot
         return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, vault=vault,
@@ -146,7 +152,28 @@ class Runtime:
     def start_background(self) -> None:
         self.tasks.append(asyncio.create_task(self.sender.run_forever(), name="outbox"))
 
+    def run_aside(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        """Long work an update asked for (an export, the statistics) runs beside the updates,
+        which the bot handles one at a time: nobody else's update waits for it. Stopping the bot
+        lets it finish."""
+        task = asyncio.create_task(work, name=f"aside:{name}")
+        self.errands.add(task)
+        task.add_done_callback(self.errands.discard)
+        return task
+
+    async def settle(self) -> None:
+        """Wait for the work run aside (and any it started) to end."""
+        while self.errands:
+            await asyncio.gather(*self.errands, return_exceptions=True)
+
     async def stop_background(self) -> None:
+        try:
+            async with asyncio.timeout(ERRANDS_GRACE_SECONDS):
+                await self.settle()
+        except TimeoutError:
+            log.warning("work still running aside at shutdown was cancelled")
+            for task in list(self.errands):
+                task.cancel()
         self.sender.stop()
         for task in self.tasks:
             try:

@@ -138,7 +138,7 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         MessageHandler(GROUPS & (filters.Regex(DEEP_CASE) | filters.Regex(DEEP_HISTORY)),
                        onboarding.in_private_only),
         # /batal ends a note or reply being typed, else cancels the report being written.
-        CommandHandler("batal", relay.cancel, filters=PRIVATE),
+        CommandHandler(["batal", "cancel"], relay.cancel, filters=PRIVATE),
         *(CommandHandler(name, callback, filters=PRIVATE)
           for name, callback in REPORTER_COMMANDS.items()),
         *(CallbackQueryHandler(callback, pattern=kind.pattern()) for kind, callback in BUTTONS),
@@ -146,11 +146,20 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         MessageHandler(PRIVATE & MESSAGE & ((filters.TEXT & ~filters.COMMAND) | MEDIA),
                        on_private_message),
         MessageHandler(PRIVATE & MESSAGE & filters.CONTACT, report.on_contact),
+        MessageHandler(PRIVATE & MESSAGE & filters.LOCATION, report.on_location),
         # Anything else in a private chat, and any button we do not know: a kind word, never
         # silence. Last, so they only see what nothing above took.
         MessageHandler(PRIVATE, report.on_unsupported),
         CallbackQueryHandler(report.on_unsupported),
     ]
+
+
+def schedule(application: Application) -> None:
+    """Jobs of the handlers' own: held messages answered once their sender's minute clears."""
+    queue = application.job_queue
+    assert queue is not None, "python-telegram-bot[job-queue] is required"
+    queue.run_repeating(limits.release_job, interval=limits.RELEASE_SECONDS, first=1,
+                        name="release_held")
 
 
 def register(application: Application) -> None:

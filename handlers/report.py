@@ -18,13 +18,16 @@ from telegram import (
     Update,
 )
 
+from bot import menus
 from bot.callback_data import BadCallback, CancelPress, ReportPress, StartPress, parse
 from bot.context import BotContext
 from bot.domain import form
-from bot.i18n import Translate, translator
+from bot.i18n import N_, Translate, translator
+from bot.regions import RegionDirectory
 from bot.services.reports import Input, LimitReached, Outcome, Submitted
 from bot.views import help as help_views
 from bot.views import report as view
+from handlers import limits
 from handlers.common import (
     answer,
     language_hint,
@@ -50,7 +53,8 @@ def limit_reached(context: BotContext) -> None:
 
 
 async def start(update: Update, context: BotContext) -> None:
-    """/start: two lines about the bot, then an offer to report or to resume a draft."""
+    """/start: two lines about the bot, then an offer to report or to resume a draft. Staff are
+    greeted in their role, with their commands (and their menu is set again)."""
     user = update.effective_user
     assert user is not None
     rt = context.runtime
@@ -63,12 +67,32 @@ async def start(update: Update, context: BotContext) -> None:
         greeting = _("This is the reporting service for violence against women and children in "
                      "Kabupaten {kabupaten}.").format(kabupaten=kabupaten)
     greeting += "\n" + _("Everything you tell us is confidential.")
+    async with rt.sessions() as session:
+        role = await menus.role_of(session, user.id)
+    if role.name in menus.STAFF:
+        await menus.publish_role(context.bot, user.id, role.name)  # the menu of their role, now
+        greeting = staff_greeting(role, rt.regions, _)
     if current.draft is not None:
         await reply(update, greeting + "\n\n" + _("You have an unfinished report. Let us "
                                                   "continue where you stopped."))
         await send_question(update, context, current)
         return
     await reply(update, greeting, start_button(_))
+
+
+ROLE_LINES = {
+    menus.ADMIN_ROLE: N_("You are an admin of ppa-bot for {region}."),
+    menus.OFFICER_ROLE: N_("You are a protection officer for {region}."),
+    menus.ACTIVIST_ROLE: N_("You are a PAPTBM activist of {region}."),
+}
+
+
+def staff_greeting(role: menus.Role, regions: RegionDirectory, _: Translate) -> str:
+    """Who the bot knows them as, and their commands, one line each."""
+    place = regions.get(role.region_code)
+    lines = [_(ROLE_LINES[role.name]).format(region=escape(place.name if place else "–")),
+             _("Your commands:"), *menus.command_lines(role.name, _)]
+    return "\n".join(lines)
 
 
 async def begin(update: Update, context: BotContext, *,
@@ -109,6 +133,8 @@ async def send_question(update: Update, context: BotContext, outcome: Outcome,
         return None
     rt = context.runtime
     _ = translator(outcome.language)
+    if update.effective_user is not None:  # presses of this question's buttons do not count
+        limits.expect(context, update.effective_user.id, outcome.draft)
     text, markup = view.question(outcome.draft, _, rt.regions, rt.settings, page=page)
     if outcome.draft.step == form.PHONE:
         # The phone step offers Telegram's "share contact" keyboard besides the inline buttons.
@@ -160,9 +186,16 @@ async def apply_input(update: Update, context: BotContext, given: Input) -> bool
         await reply(update, "⚠️ " + _(view.REASONS.get(outcome.error, view.REASONS["use_buttons"])))
         await send_question(update, context, outcome)
         return True
+    if outcome.location_kept:
+        await reply(update, "📍 " + _("Thank you. The location is kept safe, only for the "
+                                     "officer's visit."))
     if outcome.candidates:
-        text, markup = view.candidates(outcome.draft, outcome.candidates, rt.regions, _)
+        text, markup = view.candidates(outcome.draft, outcome.candidates, rt.regions, _,
+                                       near=outcome.location_kept)
         await reply(update, text, markup)
+        return True
+    if outcome.location_kept and outcome.draft.step == step_before:
+        await send_question(update, context, outcome)  # the village is still to be chosen
         return True
     if outcome.saved_item:
         await reply(update, "✓ " + _("Saved."))
@@ -431,6 +464,19 @@ async def on_contact(update: Update, context: BotContext) -> None:
         _ = await translate_for(update, context)
         text, markup = help_views.at_hand(context.runtime.settings, _)
         await reply(update, text, markup)
+
+
+async def on_location(update: Update, context: BotContext) -> None:
+    """A shared location: kept for the outreach visit where the place is asked."""
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and message.location is not None and user is not None
+    current = await context.runtime.reports.current(user.id, language_hint(update, context))
+    if current.draft is None or current.draft.step not in form.TAKES_LOCATION:
+        await on_unsupported(update, context)
+        return
+    await apply_input(update, context, Input(action="location", location=(
+        message.location.latitude, message.location.longitude)))
 
 
 async def on_unsupported(update: Update, context: BotContext) -> None:

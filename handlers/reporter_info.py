@@ -6,6 +6,7 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot import menus
 from bot.callback_data import HelpPress, LanguagePress
 from bot.context import BotContext
 from bot.domain.workflow import STATUS_WORDS
@@ -26,18 +27,22 @@ from handlers.report import send_question
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    """/bantuan: what the bot does, its commands, the hotlines, and privacy on this phone."""
+    """/bantuan: what the bot does, the commands of this person's role (one line each), the
+    hotlines, and privacy on this phone."""
     rt = context.runtime
+    user = update.effective_user
     _ = await translate_for(update, context)
+    role = menus.REPORTER_ROLE
+    if user is not None:
+        async with rt.sessions() as session:
+            role = (await menus.role_of(session, user.id)).name
     text = "\n".join([
         _("This bot takes confidential reports of violence against women and children in "
           "Kabupaten {kabupaten} and passes them to protection officers.").format(
               kabupaten=escape(rt.settings.region.kabupaten_name)),
         "",
-        _("/lapor – make a report"),
-        _("/status – see your reports"),
-        _("/batal – cancel the report you are writing"),
-        _("/bahasa – change language"),
+        _("Your commands:") if role in menus.STAFF else _("What you can do here:"),
+        *menus.command_lines(role, _),
         "",
         view.hotlines(rt.settings, _),
     ])

@@ -1,7 +1,7 @@
 """SQLAlchemy models. They describe rows; they know nothing of services or Telegram."""
 
 from models.base import Base
-from models.case import Case, CaseEvent, Evidence
+from models.case import Case, CaseEvent, Evidence, Perpetrator, Victim, VictimPerpetrator
 from models.draft import Draft
 from models.key_canary import KeyCanary
 from models.onboarding import GroupMember, GroupRequest, Invitation
@@ -11,7 +11,7 @@ from models.region import Region, RegionAlias
 from models.relay import PendingInput, RelayMessage
 from models.reporter import Reporter
 from models.responder import Alert, Responder
-from models.update import ProcessedUpdate
+from models.update import HeldUpdate, ProcessedUpdate
 
 __all__ = [
     "Alert",
@@ -22,10 +22,12 @@ __all__ = [
     "Evidence",
     "GroupMember",
     "GroupRequest",
+    "HeldUpdate",
     "Invitation",
     "KeyCanary",
     "OutboxMessage",
     "PendingInput",
+    "Perpetrator",
     "ProcessedUpdate",
     "Region",
     "RegionAlias",
@@ -34,4 +36,6 @@ __all__ = [
     "ReporterPin",
     "Responder",
     "SealedMessage",
+    "Victim",
+    "VictimPerpetrator",
 ]

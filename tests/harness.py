@@ -66,10 +66,13 @@ class Harness:
         return self.rt
 
     async def feed(self, payload: dict[str, Any]) -> Update:
+        """Handle one update, and wait for any work it started aside (an export, the figures):
+        a scenario reads what the person sees once everything asked for is done."""
         assert self.app is not None
         self.telegram.sees(payload)
         update = Update.de_json(payload, self.app.bot)
         await self.app.process_update(update)
+        await self.runtime.settle()
         return update
 
     async def deliver_outbox(self) -> None:
@@ -260,6 +263,9 @@ class Person:
             assert draft is not None, "the report was not started"
             if draft.step == step:
                 return draft
+            if draft.step == report_form.REVIEW and step in report_form.SECTIONS[report_form.EXTRA]:
+                await self.picks(report_form.EXTRA, "edit")  # "Tambah keterangan"
+                continue
             await self.answers_plainly(draft.step, danger=danger or step == report_form.DANGER_GO)
         raise AssertionError(f"never reached {step}")
 
@@ -272,11 +278,17 @@ class Person:
             await self.picks("", "done")
         elif step == report_form.STORY:
             await self.sends("Tetangga memukul anaknya setiap malam.")
-            await self.picks("", "done")
+            await self.finishes_story()
         elif step in (report_form.LANDMARK, report_form.PHONE):
             await self.picks("", "skip")
         else:
             await self.picks(PLAIN_ANSWERS[step])
+
+    async def finishes_story(self) -> None:
+        """The story's "done", which the next question's buttons imply (this stops at it)."""
+        draft = await self.draft()
+        assert draft is not None and draft.step == report_form.STORY
+        await self.presses_data(ReportPress(draft.nonce, report_form.STORY, "done", "").pack())
 
     async def sends_video(self, file_id: str = "VIDEO-FILE-ID-1", size: int = 2_000_000,
                           caption: str | None = None) -> None:
@@ -297,8 +309,8 @@ class Person:
                                           "type": "regular", "width": 512, "height": 512,
                                           "is_animated": False, "is_video": False})
 
-    async def sends_location(self) -> None:
-        await self.sends_content(location={"latitude": -1.9086, "longitude": 116.1936})
+    async def sends_location(self, latitude: float = -1.9086, longitude: float = 116.1936) -> None:
+        await self.sends_content(location={"latitude": latitude, "longitude": longitude})
 
     async def sends_contact(self, phone: str = "+6281234567890") -> None:
         await self.sends_content(contact={"phone_number": phone, "first_name": self.first_name,
@@ -334,11 +346,10 @@ class Person:
         await self.presses("I agree")
         await self.presses("Family of the victim")
         if victim == "child":
-            await self.presses("A child")
-            await self.presses("Girl")
+            await self.presses("Girl (under 18)")
             await self.presses("6–12")
         else:
-            await self.presses("A woman")
+            await self.presses("Woman (18")
             await self.presses("25–44")
         await self.presses("1")
         for label in types:
@@ -351,19 +362,19 @@ class Person:
             await self.sends(village)
             await self.presses(village)
         await self.presses("Household")
-        await self.presses("Skip")
         await self.presses("This week")
         await self.presses("Neighbour")
         if story:
-            await self.sends(story)
-        await self.presses("Done")
+            await self.sends(story)  # the next answer, a button, finishes the story
+        else:
+            await self.presses("Skip the story")
         if contact:
             await self.presses("Yes, through this bot")
-            if phone:
-                await self.sends(phone)
-            else:
-                await self.presses("Skip")
             await self.presses(safe_time)
+            if phone:  # "Add details": the landmark (skipped here), then the phone number
+                await self.presses("Add details")
+                await self.presses("Skip")
+                await self.sends(phone)
         else:
             await self.presses("No, do not contact me")
         await self.presses("Send")
@@ -385,7 +396,7 @@ def _open_button(message: ChatMessage) -> str | None:
 # What ``Person.reaches`` answers at each question that has a single button to press.
 PLAIN_ANSWERS = {
     report_form.DANGER_GO: "go", report_form.CONSENT: "agree", report_form.ROLE: "family",
-    report_form.VICTIM_CATEGORY: report_form.CHILD, report_form.VICTIM_SEX: "f",
+    report_form.VICTIM_CATEGORY: report_form.GIRL,
     report_form.VICTIM_AGE: "6-12", report_form.VICTIM_COUNT: "1",
     report_form.KECAMATAN: "64.01.05", report_form.VILLAGE: "64.01.05.2006",
     report_form.PLACE: "rumah_tangga", report_form.WHEN: "week",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -97,14 +98,15 @@ class PressResult:
 class AlertViews(Protocol):
     """How alert messages look: Bot API parameters without ``chat_id``."""
 
-    def alert(self, case: Case, taken: Taken | None, note: str | None = None) -> dict[str, Any]: ...
+    def alert(self, case: Case, taken: Taken | None, note: str | None = None,
+              help_reason: str | None = None) -> dict[str, Any]: ...
 
     def is_open(self, params: dict[str, Any]) -> bool:
         """Whether a sent alert still offers "Terima"."""
         ...
 
     def reminder(self, case: Case, reason: str, *, tier: str | None = None,
-                 by: str | None = None) -> dict[str, Any]: ...
+                 by: str | None = None, help_reason: str | None = None) -> dict[str, Any]: ...
 
     def reporter_acknowledged(self, case: Case, language: str) -> dict[str, Any]: ...
 
@@ -114,6 +116,9 @@ class AlertViews(Protocol):
                        rerouted: list[str]) -> dict[str, Any]: ...
 
     def group_joined(self, chat_id: int, title: str) -> dict[str, Any]: ...
+
+
+DetailButtons = Callable[[AsyncSession, Case, int, str], Awaitable[dict[str, Any] | None]]
 
 
 def bucket_of(chat_id: int) -> str:
@@ -128,12 +133,15 @@ class AlertService:
         self.settings = settings
         self.views = views
         self.phone = phone  # every message to a reporter goes through it
+        # The case card's buttons for one person (``CaseService.detail_buttons``), put under the
+        # details sent to them: set at start-up.
+        self.detail_buttons: DetailButtons | None = None
 
     # ---- writing alerts and reminders (in the caller's transaction) -----------------------------
 
     async def alert_responders(self, session: AsyncSession, case: Case,
                                responders: list[Responder], now: datetime,
-                               note: str | None = None) -> int:
+                               note: str | None = None, help_reason: str | None = None) -> int:
         """One alert per responder not yet alerted about this case; returns how many."""
         already = set(await session.scalars(select(Alert.responder_id)
                                             .where(Alert.case_id == case.id)))
@@ -148,7 +156,8 @@ class AlertService:
             session.add(alert)
             await session.flush()
             enqueue(session, kind=ALERT, method="sendMessage", now=now,
-                    params={"chat_id": responder.chat_id, **self.views.alert(case, taken, note)},
+                    params={"chat_id": responder.chat_id,
+                            **self.views.alert(case, taken, note, help_reason)},
                     bucket=bucket_for(responder), case_id=case.id, alert_id=alert.id,
                     responder_id=responder.id)
             already.add(responder.id)
@@ -267,9 +276,18 @@ class AlertService:
         decided that this person may see it."""
         evidence = list(await session.scalars(select(Evidence).where(
             Evidence.case_id == case.id).order_by(Evidence.id)))
+        messages = self.views.detail(case, evidence)
+        buttons = await self.detail_buttons(session, case, user_id, name) \
+            if self.detail_buttons is not None else None
+        text_parts = 0  # the text comes first, in one or more messages, then the evidence
+        while text_parts < len(messages) and messages[text_parts][0] == "sendMessage":
+            text_parts += 1
+        if buttons is not None and text_parts:  # under the text's last part
+            method, params = messages[text_parts - 1]
+            messages[text_parts - 1] = (method, {**params, "reply_markup": buttons})
         # No responder_id on these rows: an officer who never started the bot is told to,
         # not switched off.
-        for method, params in self.views.detail(case, evidence):
+        for method, params in messages:
             enqueue(session, kind=DETAIL, method=method, now=now, case_id=case.id,
                     reporter_id=case.reporter_id,  # carries their story and phone
                     params={"chat_id": user_id, **params})

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -130,6 +130,18 @@ class CaseService:
         self.escalation = escalation
         self.relay = relay
         self.metrics = metrics
+        # The case card's buttons as Bot API markup (``bot/views/cases.py``), for the details
+        # message: set at start-up.
+        self.card_buttons: Callable[[Card], dict[str, Any]] | None = None
+
+    async def detail_buttons(self, session: AsyncSession, case: Case, user_id: int,
+                             name: str) -> dict[str, Any] | None:
+        """The card's buttons for this person, under the details sent to them (the alert's
+        "Detail" and the card's): they act on the case from there."""
+        if self.card_buttons is None:
+            return None
+        actor = await actor_for(session, self.vault, user_id, name, case)
+        return self.card_buttons(await self._card(session, case, actor))
 
     # ---- who may --------------------------------------------------------------------------------
 
@@ -481,8 +493,9 @@ class CaseService:
     # ---- asking the next tier -------------------------------------------------------------------
 
     async def ask_next_tier(self, user_id: int, name: str, case_id: int,
-                            key: int | None) -> Result:
-        """"Minta bantuan": the next tier up is alerted now (as "Butuh bantuan" under an alert)."""
+                            key: int | None, reason: str | None = None) -> Result:
+        """"Minta bantuan": the next tier up is alerted now (as "Butuh bantuan" under an alert),
+        and told why (``reason``)."""
         async def work(session: AsyncSession, case: Case, actor: Actor, now: datetime) -> Result:
             if case.closed_at is not None:
                 return Result(CaseOutcome.CLOSED, case, actor, case.reference)
@@ -490,7 +503,8 @@ class CaseService:
                 return Result(CaseOutcome.DUPLICATE, case, actor, case.reference, tier=case.tier)
             mark_processed(session, key, now)
             climb = await self.escalation.help_requested(session, case, now, actor=actor.key,
-                                                         name=actor.name, via="card")
+                                                         name=actor.name, via="card",
+                                                         reason=reason)
             if climb.to is None:
                 return Result(CaseOutcome.AT_TOP, case, actor, case.reference, tier=case.tier)
             return Result(CaseOutcome.OK, case, actor, case.reference, tier=climb.to)

@@ -53,7 +53,7 @@ ABOUT_REPORTER_KINDS = frozenset({DETAIL, TO_HANDLER_KIND, CORRECTION_KIND})
 REPORTER_WORDS_EVENTS = ("relay_in", "relay_out", "correction")
 
 # What the reporter told that identifies them or the place: erased.
-ERASED_FIELDS = ("narrative", "landmark", "phone", "contact_time")
+ERASED_FIELDS = ("narrative", "landmark", "location", "phone", "contact_time")
 # What stays of a case: the anonymous figures of SIMFONI-PPA, and the case's place in the
 # district's register (reference, status, dates, tier, who handled it).
 KEPT_FIELDS = ("reporter_role", "victim_category", "victim_sex", "victim_age", "victim_age_band",
@@ -76,7 +76,8 @@ async def erase_case_content(session: AsyncSession, case_ids: list[int], now: da
     if not case_ids:
         return
     values: dict[str, object] = {
-        "narrative": None, "landmark": None, "phone": None, "contact_time": None,
+        "narrative": None, "landmark": None, "location": None, "phone": None,
+        "contact_time": None,
         "contact_allowed": False, "reporter_id": None, "erased_at": now, "updated_at": now,
         # The submit key began with the reporter's row id: now it names only the case.
         "submit_key": literal("erased:", String) + cast(Case.id, String)}

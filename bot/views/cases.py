@@ -247,6 +247,21 @@ def status_menu(card: Card, submenu: str, _: Translate) -> tuple[str, InlineKeyb
     return text, InlineKeyboardMarkup(rows)
 
 
+def help_menu(card: Card, _: Translate) -> tuple[str, InlineKeyboardMarkup]:
+    """"Minta bantuan": why? The next tier's alert says it."""
+    case = card.case
+
+    def button(label: str, action: str, value: str = "") -> InlineKeyboardButton:
+        return InlineKeyboardButton(label, callback_data=CasePress(case.id, action, value,
+                                                                   case.status).pack())
+
+    text = "🆘 " + _("Report {reference}: why do you ask the next tier for help? They will see "
+                    "the reason.").format(reference=case.reference)
+    rows = [[button(_(label), "help", reason)] for reason, label in workflow.HELP_REASONS.items()]
+    rows.append([button("« " + _("Back to the case"), "card")])
+    return text, InlineKeyboardMarkup(rows)
+
+
 # ---- the case list ------------------------------------------------------------------------------
 
 def list_text(found: CaseList, settings: Settings, _: Translate) -> str:
@@ -379,6 +394,14 @@ def _note(event: CaseEvent, _: Translate, settings: Settings) -> str:
     return "📝 " + _("Note by {who}:").format(who=_actor(event, _))
 
 
+def _help_requested(event: CaseEvent, _: Translate, settings: Settings) -> str:
+    detail = event.detail or {}
+    text = "🆘 " + _("{who} asked the next tier for help").format(who=_actor(event, _))
+    if detail.get("reason") in workflow.HELP_REASONS:
+        text += " (" + _(workflow.HELP_REASONS[str(detail["reason"])]) + ")"
+    return text
+
+
 def _viewed(event: CaseEvent, _: Translate, settings: Settings) -> str:
     if (event.detail or {}).get("via") == "history":
         return "👁 " + _("{who} read the history").format(who=_actor(event, _))
@@ -405,7 +428,7 @@ EVENT_LINES: dict[str, EventLine] = {
     "police_reminder": _simple("⚖️", N_("Reminder: the police deadline (UU TPKS) is near")),
     "acknowledged": _simple("✅", N_("Taken by {who}")),
     "taken": _simple("🙋", N_("Taken over by {who}")),
-    "help_requested": _simple("🆘", N_("{who} asked the next tier for help")),
+    "help_requested": _help_requested,
     "refused": _simple("⛔", N_("{who} was refused ({action})")),
     "status_changed": _status_changed,
     "note": _note,
@@ -422,14 +445,19 @@ EVENT_LINES: dict[str, EventLine] = {
                                         "them")),
     "sent_at_once": _simple("🆘", N_("Sent at once by a reporter in danger, before the report "
                                     "was finished")),
+    "exported": _simple("📤", N_("Included in an export by {who}")),
 }
+# A kind of event this version does not describe (one written by a newer version): said in plain
+# words, never by its internal name.
+OTHER_EVENT = N_("{who}: another change to the case")
 CARRIES_TEXT = {"note", "relay_out", "relay_in", "correction"}
 
 
 def event_entries(event: CaseEvent, settings: Settings, _: Translate) -> list[str]:
     """One event as history entries: its line, then the text it carries (in parts if long)."""
     render = EVENT_LINES.get(event.kind)
-    label = render(event, _, settings) if render else "• " + escape(event.kind)
+    label = render(event, _, settings) if render \
+        else "• " + _(OTHER_EVENT).format(who=_actor(event, _))
     local = event.at.astimezone(settings.tz)
     entries = [f"<code>{local:%H.%M}</code> {label}"]
     if event.kind in CARRIES_TEXT and (event.secret or event.kind != "relay_in"):
@@ -498,6 +526,11 @@ class CaseView:
 
     def signature(self, village: str | None, _: Translate) -> str:
         return signature(village, self.regions, _)
+
+    def card_buttons(self, card: Card) -> dict[str, Any]:
+        """The case card's buttons, under the details (which are written in the responders'
+        language)."""
+        return card_keyboard(card, translator(RESPONDER_LANGUAGE)).to_dict()
 
     def to_reporter(self, case: Case, language: str, text: str,
                     village: str | None) -> dict[str, Any]:
