@@ -119,6 +119,11 @@ async def my_data(update: Update, context: BotContext) -> None:
                 language=LANGUAGE_NAMES.get(stored.language, stored.language)),
             _("• News when the status changes: {state}.").format(
                 state=_("on") if stored.status_updates else _("off"))]
+    phone = await rt.phone.settings_of(user.id)
+    head.append(_("• Discreet messages (silent, opened with “Open”): {state}.").format(
+        state=_("on") if phone.discreet else _("off")))
+    if await rt.pins.has_pin(user.id):
+        head.append(_("• A PIN, kept only as a coded key that cannot be turned back into it."))
     if stored.draft_answers is not None:
         head.append(_("• An unfinished report:"))
         head += summary_lines(stored.draft_answers, _, rt.regions)

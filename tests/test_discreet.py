@@ -302,6 +302,22 @@ async def test_a_reporter_who_blocks_the_bot_is_written_to_no_more_and_the_case_
     assert "Senang Anda kembali." in await reporter.reads_last()
 
 
+async def test_an_officer_who_blocked_the_bot_says_nothing_about_the_reporter(
+        bot: Harness, reporter: Person) -> None:
+    officer = await kecamatan_officer(bot)
+    reference = await report_from_modang(reporter)
+    await bot.deliver_outbox()
+    bot.telegram.chats.block(officer.user_id)
+    await reporter.sends(f"/tambah {reference} Dia datang lagi.")  # to the officers: refused
+    await bot.deliver_outbox()
+    blocked = await reporter_row(bot, reporter)
+    assert blocked is not None and blocked.blocked_at is None
+    bot.telegram.chats.unblock(officer.user_id)
+    await officer.sends(f"/balas {reference} Kami dengar.")
+    await bot.deliver_outbox()
+    assert "Kami dengar." in await reporter.reads_last()
+
+
 async def test_a_reporter_who_deleted_the_chat_breaks_nothing(bot: Harness,
                                                               reporter: Person) -> None:
     officer = await kecamatan_officer(bot)

@@ -88,6 +88,8 @@ async def test_status_asks_for_the_pin_first_and_then_shows_the_reports(
     before = len(reporter.inbox())
     await reporter.sends("/dataku")  # a moment later: no need to ask again
     assert reference in reporter.texts_since(before)
+    assert "A PIN, kept only as a coded key" in reporter.texts_since(before)
+    assert "Discreet messages (silent, opened with “Open”): on" in reporter.texts_since(before)
 
 
 async def test_three_wrong_tries_pause_it_silently_and_lapor_still_works(

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -238,17 +238,26 @@ class ReporterPhone:
         if row.reporter_id is None:
             return
         reporter = await session.get(Reporter, row.reporter_id)
-        if reporter is None or reporter.blocked_at is not None:
+        # Rows about a reporter also go to officers (their words, their case's details): only a
+        # refusal of the reporter's own chat says anything about the reporter.
+        if reporter is None or reporter.blocked_at is not None \
+                or _chat_of(row) != int(reporter.chat_id):
             return
         now = self.clock.now()
         reporter.blocked_at = now
-        await session.execute(
-            update(OutboxMessage).where(OutboxMessage.reporter_id == reporter.id,
-                                        OutboxMessage.status == PENDING)
-            .values(status=FAILED, last_error="the reporter blocked the bot")
-            .execution_options(synchronize_session=False))
+        pending = await session.scalars(select(OutboxMessage).where(
+            OutboxMessage.reporter_id == reporter.id, OutboxMessage.status == PENDING,
+            OutboxMessage.id != row.id))
+        for waiting in pending:
+            if _chat_of(waiting) == int(reporter.chat_id):
+                waiting.status = FAILED
+                waiting.last_error = "the reporter blocked the bot"
         for case_id in await session.scalars(select(Case.id).where(
                 Case.reporter_id == reporter.id, Case.closed_at.is_(None))):
             session.add(CaseEvent(case_id=case_id, at=now, actor="system",
                                   kind="reporter_blocked", detail={}))
         log.info("a reporter blocked the bot: nothing more is sent to them until they write")
+
+
+def _chat_of(row: OutboxMessage) -> int:
+    return int(json.loads(row.payload).get("chat_id") or 0)
