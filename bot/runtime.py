@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Vault, load_keys
-from bot.db import create_engine, session_factory
+from bot.db import Lane, create_engine, open_lane, session_factory
 from bot.outbox import wake_on_commit
 from bot.outbox.sender import OutboxSender
 from bot.regions import RegionDirectory
@@ -59,6 +59,7 @@ class Runtime:
     clock: Clock
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    lane: Lane  # where the hot units of work run in one call (a report step, a submit, the outbox)
     vault: Vault
     regions: RegionDirectory
     reports: ReportService
@@ -81,16 +82,19 @@ class Runtime:
         install_cipher(vault)
         engine = create_engine(settings.database.url, echo=settings.database.echo)
         sessions = session_factory(engine)
+        lane = open_lane(engine, sessions)
         regions = RegionDirectory()
         alerts = AlertService(sessions, clock, settings, AlertView(settings, regions))
         router = Router(settings, clock, alerts)
-        reports = ReportService(sessions, clock, vault, settings, regions)
+        reports = ReportService(sessions, clock, vault, settings, regions, lane)
         reports.on_case_created.subscribe(router.on_case_created)
         # Practice cases (/latihan) reach only the training chat; the router above skips them.
         reports.on_case_created.subscribe(PracticeRouter(settings, clock).on_case_created)
         sender = OutboxSender(
-            sessions, clock, group_messages_per_minute=settings.outbox.group_messages_per_minute)
+            sessions, clock, group_messages_per_minute=settings.outbox.group_messages_per_minute,
+            lane=lane)
         wake_on_commit(sessions, sender.wake)  # once per commit that queued a notification
+        lane.wake_on_commit(sender.wake)  # the lane's own commits (a submit) too
         sender.on_sent.subscribe(alerts.on_sent)
         sender.on_chat_migrated.subscribe(alerts.on_chat_migrated)
         # Case handling and the anonymous relay: the relay remembers which sent
@@ -101,7 +105,8 @@ class Runtime:
         sender.on_chat_gone.subscribe(escalation.on_chat_gone)
         cases = CaseService(sessions, clock, settings, vault, alerts, escalation, relay, metrics)
         sender.on_sent.subscribe(relay.on_sent)
-        return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, vault=vault,
+        return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, lane=lane,
+                   vault=vault,
                    regions=regions,
                    reports=reports,
                    sender=sender,
@@ -131,4 +136,5 @@ class Runtime:
 
     async def close(self) -> None:
         await self.stop_background()
+        await self.lane.close()
         await self.engine.dispose()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 02:09:21.769787
+Create Date: 2026-12-01 23:25:12.359524
 """
 from __future__ import annotations
 
@@ -119,6 +119,7 @@ def upgrade() -> None:
     sa.Column('practice', sa.Boolean(), nullable=False),
     sa.Column('answers', sa.Text(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('recent_updates', sa.String(length=200), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['reporter_id'], ['reporters.id'], name=op.f('fk_drafts_reporter_id_reporters'), ondelete='CASCADE'),
