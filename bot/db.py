@@ -234,7 +234,7 @@ class _InlineQueue:
             future.set_result(result)
 
 
-class _InlineConnection(aiosqlite.Connection):
+class InlineConnection(aiosqlite.Connection):
     """aiosqlite's connection without its thread: every call runs in the calling thread. Only
     for the lane's thread, whose loop runs one unit at a time (a wait there stalls nothing else)."""
 
@@ -296,7 +296,7 @@ class SQLiteLane(Lane):
 
     async def _connect_inline(self) -> aiosqlite.Connection:
         args, kwargs = self._connect_args
-        return await _InlineConnection(partial(_sqlite_connect, *args, **kwargs))
+        return await InlineConnection(partial(_sqlite_connect, *args, **kwargs))
 
     def _event_loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
