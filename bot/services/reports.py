@@ -52,7 +52,7 @@ RECENT_UPDATES = 8  # update ids remembered per draft (see ``seen``)
 
 # The reporter and their draft, with nothing decrypted that a step does not show (the answers,
 # yes: the next question is drawn from them; the reporter's chat id, no).
-READ_DRAFT = """
+READ_DRAFT = """\
 SELECT r.id AS reporter_id, r.language AS language, r.last_seen_at AS last_seen_at,
        d.id AS draft_id, d.nonce AS nonce, d.step AS step, d.answers AS answers,
        d.urgent AS urgent, d.editing AS editing, d.practice AS practice,
@@ -60,7 +60,7 @@ SELECT r.id AS reporter_id, r.language AS language, r.last_seen_at AS last_seen_
 FROM reporters AS r LEFT OUTER JOIN drafts AS d ON d.reporter_id = r.id
 WHERE r.tg_hash = :tg_hash
 """
-WRITE_DRAFT = """
+WRITE_DRAFT = """\
 UPDATE drafts SET step = :step, answers = :answers, urgent = :urgent, editing = :editing,
        version = :next_version, updated_at = :now, recent_updates = :recent_updates
 WHERE id = :draft_id AND version = :version
