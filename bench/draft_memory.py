@@ -56,8 +56,8 @@ async def open_drafts(bot: Any, first_id: int, count: int) -> None:
 def ptb_memory(application: Application) -> tuple[int, int]:
     """Ids PTB keeps per chat and user (its two "to be persisted" sets, ``chat_data`` and
     ``user_data``), and the bytes they hold."""
-    kept = [application._chat_ids_to_be_updated_in_persistence,  # type: ignore[attr-defined]
-            application._user_ids_to_be_updated_in_persistence,  # type: ignore[attr-defined]
+    kept = [application._chat_ids_to_be_updated_in_persistence,
+            application._user_ids_to_be_updated_in_persistence,
             application.chat_data, application.user_data]
     count = sum(len(ids) for ids in kept)
     size = sum(sys.getsizeof(ids) + sum(sys.getsizeof(i) for i in ids) for ids in kept)

@@ -87,7 +87,7 @@ def counting() -> Iterator[Tally]:
         if _conn.dialect.name == "postgresql":
             tally.statement(statement)
 
-    patches = [mock.patch("sqlite3.connect", traced_connect),
+    patches: list[Any] = [mock.patch("sqlite3.connect", traced_connect),
                mock.patch.object(aiosqlite.core.Connection, "_execute", counted_execute),
                mock.patch("asyncpg.connect", logged_pg_connect)]
     real_call = SQLiteLane._call

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -262,76 +263,59 @@ class SQLiteLane(Lane):
         args, kwargs = engine.dialect.create_connect_args(url)
         kwargs = {**kwargs, "check_same_thread": False}
         self._connect_args = (tuple(args), kwargs)
-        self._executor: ThreadPoolExecutor | None = None
-        self._raw: sqlite3.Connection | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._caller: asyncio.AbstractEventLoop | None = None
+        self._thread: _LaneThread | None = None
         self.lane_engine = create_async_engine(url, async_creator=self._connect_inline,
                                                pool_size=1, max_overflow=0)
         event.listen(self.lane_engine.sync_engine, "connect", _sqlite_pragmas)
+        # The sqlite3 module left to itself begins a transaction only before the first INSERT,
+        # UPDATE or DELETE: a SAVEPOINT before that begins one of its own, and its RELEASE
+        # commits whatever it holds (a submit's case, without its alerts). Here the connection
+        # is in autocommit mode and every transaction begins explicitly, with the write lock
+        # (lane transactions write, and take turns anyway).
+        event.listen(self.lane_engine.sync_engine, "begin",
+                     lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
         self.sessions = session_factory(self.lane_engine)
         event.listen(engine.sync_engine, "engine_disposed", lambda _engine: self._shut())
 
     # -- the thread --------------------------------------------------------------------------
-    def _pool(self) -> ThreadPoolExecutor:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-lane")
-        return self._executor
+    def _current(self) -> _LaneThread:
+        if self._thread is None:
+            self._thread = _LaneThread(self)
+        return self._thread
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(thread, *args)`` in the lane's thread: the one hop of a unit."""
+        thread = self._current()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool(), partial(self._in_lane, loop, fn, *args))
-
-    def _in_lane(self, caller: asyncio.AbstractEventLoop, fn: Callable[..., T], *args: Any) -> T:
-        self._caller = caller
-        return fn(*args)
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._raw is None:
-            args, kwargs = self._connect_args
-            self._raw = _sqlite_connect(*args, **{**kwargs, "isolation_level": None})
-            self._raw.row_factory = sqlite3.Row
-            _sqlite_pragmas(self._raw, None)
-        return self._raw
+        return await loop.run_in_executor(thread.executor, thread.run, loop, fn, *args)
 
     async def _connect_inline(self) -> aiosqlite.Connection:
         args, kwargs = self._connect_args
-        return await InlineConnection(partial(_sqlite_connect, *args, **kwargs))
-
-    def _event_loop(self) -> asyncio.AbstractEventLoop:
-        if self._loop is None:
-            self._loop = asyncio.new_event_loop()
-        return self._loop
+        return await InlineConnection(partial(_sqlite_connect, *args,
+                                              **{**kwargs, "isolation_level": None}))
 
     def _shut(self) -> None:
-        """Close both connections and end the thread (a later call opens them again)."""
-        executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.submit(self._close_in_lane)
-            executor.shutdown(wait=False)
-
-    def _close_in_lane(self) -> None:
-        if self._raw is not None:
-            self._raw.close()
-            self._raw = None
-        if self._loop is not None:
-            self._loop.run_until_complete(self.lane_engine.dispose())
-            self._loop.close()
-            self._loop = None
+        """Close the connections and end the thread, without waiting (the next unit starts
+        another): the bot's engine was disposed of."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.executor.submit(thread.close)
+            thread.executor.shutdown(wait=False)
 
     async def close(self) -> None:
-        executor, self._executor = self._executor, None
-        if executor is not None:
-            await asyncio.get_running_loop().run_in_executor(executor, self._close_in_lane)
-            executor.shutdown(wait=True)
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            await asyncio.get_running_loop().run_in_executor(thread.executor, thread.close)
+            thread.executor.shutdown(wait=True)
 
     # -- units -------------------------------------------------------------------------------
     async def unit(self, read: str, params: Mapping[str, Any], decide: Decide[T],
                    types: Types) -> T:
         return await self._call(self._unit, read, params, decide, types)
 
-    def _unit(self, read: str, params: Mapping[str, Any], decide: Decide[T], types: Types) -> T:
-        connection = self._connection()
+    def _unit(self, thread: _LaneThread, read: str, params: Mapping[str, Any],
+              decide: Decide[T], types: Types) -> T:
+        connection = thread.connection()
         processors = self.processors
         for _attempt in range(UNIT_ATTEMPTS):
             found = connection.execute(read, processors.bind(params, types)).fetchone()
@@ -366,8 +350,8 @@ class SQLiteLane(Lane):
     async def transaction(self, work: Work[T]) -> T:
         return await self._call(self._transaction, work)
 
-    def _transaction(self, work: Work[T]) -> T:
-        return self._event_loop().run_until_complete(self._in_session(work))
+    def _transaction(self, thread: _LaneThread, work: Work[T]) -> T:
+        return thread.event_loop().run_until_complete(self._in_session(work))
 
     async def _in_session(self, work: Work[T]) -> T:
         async with self.sessions.begin() as session:
@@ -377,10 +361,57 @@ class SQLiteLane(Lane):
         from bot.outbox.queue import wake_on_commit
 
         def from_lane() -> None:  # the sender lives in the bot's loop, not the lane's
-            if self._caller is not None:
-                self._caller.call_soon_threadsafe(wake)
+            caller = _LaneThread.caller()
+            if caller is not None:
+                caller.call_soon_threadsafe(wake)
 
         wake_on_commit(self.sessions, from_lane)
+
+
+class _LaneThread:
+    """One run of a lane's thread and what lives in it: the plain connection, the event loop of
+    the ORM transactions (whose connection is the lane engine's), the caller's loop of the unit
+    being run. Everything here is touched from this thread only."""
+
+    _local = threading.local()
+
+    def __init__(self, lane: SQLiteLane) -> None:
+        self.lane = lane
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-lane")
+        self._raw: sqlite3.Connection | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def run(self, caller: asyncio.AbstractEventLoop, fn: Callable[..., T], *args: Any) -> T:
+        _LaneThread._local.caller = caller
+        return fn(self, *args)
+
+    @classmethod
+    def caller(cls) -> asyncio.AbstractEventLoop | None:
+        """The event loop that asked for the unit running in this thread now."""
+        found: asyncio.AbstractEventLoop | None = getattr(cls._local, "caller", None)
+        return found
+
+    def connection(self) -> sqlite3.Connection:
+        if self._raw is None:
+            args, kwargs = self.lane._connect_args
+            self._raw = _sqlite_connect(*args, **{**kwargs, "isolation_level": None})
+            self._raw.row_factory = sqlite3.Row
+            _sqlite_pragmas(self._raw, None)
+        return self._raw
+
+    def event_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        return self._loop
+
+    def close(self) -> None:
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
+        if self._loop is not None:
+            self._loop.run_until_complete(self.lane.lane_engine.dispose())
+            self._loop.close()
+            self._loop = None
 
 
 _PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")

@@ -369,3 +369,29 @@ async def test_ptb_keeps_nothing_per_person(bot: Harness) -> None:
     assert app._chat_ids_to_be_updated_in_persistence == set()
     assert app._user_ids_to_be_updated_in_persistence == set()
     assert not app.chat_data and not app.user_data
+
+
+async def test_a_submit_that_fails_after_its_case_row_leaves_nothing_behind(
+        bot: Harness, reporter: Person) -> None:
+    """The case, its routing and alerts, and the draft's end are one transaction: a failure after
+    the case row was written undoes the row too, and pressing Send again sends the report (it once
+    said "already sent" for a case that no one was alerted about)."""
+    await add_group(bot.runtime.sessions, "Modang", chat_id=-100_555_0102)  # where reaches() is
+    failing = True
+
+    async def breaks_after_routing(session: Any, case: Any) -> None:
+        if failing:
+            raise RuntimeError("something after the case row failed")
+
+    bot.runtime.reports.on_case_created.subscribe(breaks_after_routing)
+    await reporter.reaches(form.REVIEW)
+    await reporter.presses("Send")
+    assert SORRY in reporter.last_text()
+    assert await bot.cases() == []
+    assert await reporter.draft() is not None
+
+    failing = False
+    await reporter.presses("Send")  # the review, edited in place
+    assert any("Your report has been sent" in m.text for m in reporter.inbox())
+    await bot.deliver_outbox()
+    assert len(bot.telegram.messages(-100_555_0102)) == 1
