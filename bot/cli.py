@@ -25,14 +25,15 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.app import build_application
     from bot.bootstrap import prepare
-    from bot.runtime import Runtime, open_vault
+    from bot.runtime import Runtime, checked_vault
     from bot.setup_errors import telegram_failure
 
     require_token(settings)
     if settings.telegram.mode == "webhook":
         require_webhook(settings)
     prepare(settings)
-    vault = open_vault(settings, create=True)
+    # Never a new key over existing encrypted data; never a key that cannot read it.
+    vault = checked_vault(settings)
     rt = Runtime.create(settings, vault=vault)
     application = build_application(rt)
     try:
@@ -95,15 +96,17 @@ def cmd_regions_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_keys_generate(args: argparse.Namespace, settings: Settings) -> int:
-    print(generate_key())
+    from bot.crypto import generate_lookup_key
+
+    print(generate_lookup_key() if args.lookup else generate_key())
     return 0
 
 
 def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bootstrap import prepare
-    from bot.crypto import Vault, load_keys
+    from bot.crypto import load_key_material
     from bot.db import database
-    from bot.keys import reencrypt_all
+    from bot.keys import finish_rotation, rotate_key_file
     from bot.runtime import default_key_file
     from models.encryption import install_cipher
 
@@ -111,36 +114,32 @@ def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
     configured = settings.security.encryption_key
     key_file = default_key_file(settings)
     if configured.strip():
-        keys = load_keys(configured, key_file, create=False)
-        if len(keys) < 2:
+        material = load_key_material(configured, settings.security.lookup_key, key_file,
+                                     create=False)
+        if len(material.fernet_keys) < 2:
             print("error: put the new key first and the old one after it in "
                   "security.encryption_key (\"NEW,OLD\"), then run this again", file=sys.stderr)
             return 2
-    else:
-        old = load_keys("", key_file, create=new)
-        keys = [generate_key(), *old]
-        _write_key_file(key_file, keys)  # both keys: a crash now leaves everything readable
-    vault = Vault(keys)
-    install_cipher(vault)
+        vault = material.vault()
+        install_cipher(vault)
 
-    async def run() -> int:
-        async with database(settings.database.url) as sessions:
-            return await reencrypt_all(sessions, vault)
+        async def by_config() -> int:
+            async with database(settings.database.url) as sessions:
+                return await finish_rotation(sessions, vault, "security.encryption_key")
 
-    count = asyncio.run(run())
-    if configured.strip():
-        print(f"re-encrypted {count} rows; now remove the old key(s) from security.encryption_key")
-    else:
-        _write_key_file(key_file, keys[:1])
-        print(f"re-encrypted {count} rows under a new key in {key_file}")
+        count = asyncio.run(by_config())
+        print(f"re-encrypted {count} values; every value now reads with the first key alone: "
+              f"remove the old key(s) from security.encryption_key")
+        return 0
+
+    if new and not key_file.is_file():  # a new database: its first key, as at the first start
+        load_key_material("", settings.security.lookup_key, key_file, create=True)
+    count, resumed = rotate_key_file(settings.database.url, key_file,
+                                     configured_lookup=settings.security.lookup_key)
+    if resumed:
+        print("finished the rotation an earlier run left unfinished")
+    print(f"re-encrypted {count} values under a new key in {key_file}")
     return 0
-
-
-def _write_key_file(path: Path, keys: list[str]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("\n".join(keys) + "\n")
-    tmp.chmod(0o600)
-    tmp.replace(path)
 
 
 def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
@@ -212,13 +211,17 @@ def parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("keys", help="encryption keys", description="Encryption key commands.")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     gen = keys_sub.add_parser("generate", help="print a new Fernet key",
-                              description="Print a new key for security.encryption_key.")
+                              description="Print a new key for security.encryption_key (or, with "
+                                          "--lookup, for security.lookup_key).")
+    gen.add_argument("--lookup", action="store_true",
+                     help="a lookup key (finds reporters; set once, never rotated)")
     gen.set_defaults(func=cmd_keys_generate)
     rot = keys_sub.add_parser(
         "rotate", help="re-encrypt everything under a new key",
         description="With a key file: make a new key, re-encrypt every stored secret, drop the old "
-                    "key. With security.encryption_key: give \"NEW,OLD\" there first. Stop the bot "
-                    "while it runs.")
+                    "key; a run that was interrupted is finished by running it again. With "
+                    "security.encryption_key: give \"NEW,OLD\" there first. The lookup key is "
+                    "never rotated. Stop the bot while it runs.")
     rot.set_defaults(func=cmd_keys_rotate)
     return root
 

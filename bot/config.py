@@ -160,10 +160,20 @@ class EvidenceSettings(Section):
 
 class SecuritySettings(Section):
     encryption_key: str = ""
+    lookup_key: str = ""
     key_file: str = ""
     max_reports_per_day: int = Field(default=5, ge=1)
     max_messages_per_minute: int = Field(default=30, ge=1)
+
+
+class PrivacySettings(Section):
+    """What is kept, and for how long (UU PDP)."""
+
+    # Days after a case is closed before its content (story, landmark, phone, files, messages)
+    # is deleted and the link to the reporter removed; the anonymous figures stay.
     retention_days_after_close: int = Field(default=365, ge=1)
+    # Days a sent (or abandoned) notification is kept before its row is deleted.
+    sent_messages_keep_days: int = Field(default=7, ge=1)
 
 
 class EscalationSettings(Section):
@@ -212,6 +222,7 @@ class Settings(BaseSettings):
     drafts: DraftSettings = DraftSettings()
     evidence: EvidenceSettings = EvidenceSettings()
     security: SecuritySettings = SecuritySettings()
+    privacy: PrivacySettings = PrivacySettings()
     escalation: EscalationSettings = EscalationSettings()
     outbox: OutboxSettings = OutboxSettings()
     training: TrainingSettings = TrainingSettings()

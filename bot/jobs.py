@@ -35,7 +35,12 @@ async def prune_processed_updates(rt: Runtime) -> None:
 
 
 async def forget_closed_cases(rt: Runtime) -> int:
-    return await rt.privacy.forget_closed_cases(rt.settings.security.retention_days_after_close)
+    """Retention (UU PDP): the content of long-closed cases, and notifications long sent."""
+    erased = await rt.privacy.forget_closed_cases(rt.settings.privacy.retention_days_after_close)
+    if erased:
+        log.info("retention: erased the content of %d closed cases", erased)
+    await rt.privacy.forget_sent_messages(rt.settings.privacy.sent_messages_keep_days)
+    return erased
 
 
 async def sweep_escalations(rt: Runtime) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.crypto import Vault, load_keys
+from bot.crypto import Vault, load_key_material
 from bot.db import Lane, create_engine, open_lane, session_factory
 from bot.outbox import wake_on_commit
 from bot.outbox.sender import OutboxSender
@@ -47,10 +47,23 @@ def default_key_file(settings: Settings) -> Path:
 
 
 def open_vault(settings: Settings, *, create: bool = False) -> Vault:
-    vault = Vault(load_keys(settings.security.encryption_key, default_key_file(settings),
-                            create=create))
+    """The keys as configured, for a command other than ``run``; ``create`` only for a new
+    database (one that holds nothing encrypted yet)."""
+    security = settings.security
+    vault = load_key_material(security.encryption_key, security.lookup_key,
+                              default_key_file(settings), create=create).vault()
     install_cipher(vault)
     return vault
+
+
+def checked_vault(settings: Settings) -> Vault:
+    """The keys ``ppa-bot run`` starts with: created for a database without encrypted data,
+    else checked against it (``bot/keys.py``). Call it before the bot's event loop."""
+    from bot.keys import open_checked_vault
+
+    return open_checked_vault(
+        settings.database.url, configured=settings.security.encryption_key,
+        configured_lookup=settings.security.lookup_key, key_file=default_key_file(settings))
 
 
 @dataclass
@@ -110,7 +123,7 @@ class Runtime:
                    regions=regions,
                    reports=reports,
                    sender=sender,
-                   privacy=PrivacyService(sessions, clock, vault),
+                   privacy=PrivacyService(sessions, clock, vault, settled=sender.settled),
                    alerts=alerts, router=router,
                    escalation=escalation,
                    cases=cases, relay=relay, metrics=metrics,

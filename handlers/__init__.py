@@ -73,7 +73,7 @@ REPORTER_COMMANDS = {
     "start": report.start, "lapor": report.report,
     "bantuan": reporter_info.help_command, "help": reporter_info.help_command,
     "status": reporter_info.status, "bahasa": reporter_info.language,
-    "dataku": privacy.my_data, "tarik_persetujuan": privacy.withdraw,
+    "dataku": privacy.my_data, "ubah": privacy.correct, "tarik_persetujuan": privacy.withdraw,
     "hapus_chat": privacy.wipe_chat,
 }
 DEEP_CASE = r"^/kasus_[A-Za-z0-9_]+(@\w+)?(\s|$)"

@@ -25,11 +25,28 @@ REPLY_ATTEMPTS = 3
 REPLY_MAX_WAIT_SECONDS = 10.0  # a longer 429 fails the reply: the error handler apologises
 
 
+# context.user_data key: a language chosen (/bahasa) by someone with no reporter record. Kept in
+# this process's memory only, never stored: an account that has not reported is not kept. It is
+# written into the reporter record when they start a report.
+CHOSEN_LANGUAGE = "language"
+
+
+def language_hint(update: Update, context: BotContext) -> str | None:
+    """The language chosen in this session, else the one Telegram gives. (Read without
+    ``context.user_data``, which would keep an empty entry for every account that writes.)"""
+    user = update.effective_user
+    if user is None:
+        return None
+    kept = context.application.user_data.get(user.id)
+    chosen = kept.get(CHOSEN_LANGUAGE) if kept else None
+    return chosen or user.language_code
+
+
 async def language_of(update: Update, context: BotContext) -> str:
     user = update.effective_user
     if user is None:
         return "id"
-    return await context.runtime.reports.language(user.id, user.language_code)
+    return await context.runtime.reports.language(user.id, language_hint(update, context))
 
 
 async def translate_for(update: Update, context: BotContext) -> Translate:

@@ -26,6 +26,7 @@ from bot.services.reports import Input, LimitReached, Outcome, Submitted
 from bot.views import report as view
 from handlers.common import (
     answer,
+    language_hint,
     replace_or_reply,
     reply,
     show_typing,
@@ -78,7 +79,7 @@ async def begin(update: Update, context: BotContext, *,
     try:
         message = update.effective_message
         outcome, resumed = await rt.reports.start(
-            user.id, user.language_code, update.update_id, practice=practice,
+            user.id, language_hint(update, context), update.update_id, practice=practice,
             message_id=message.message_id if message else None)
     except LimitReached as exc:
         limit_reached(context)
@@ -122,7 +123,8 @@ async def apply_input(update: Update, context: BotContext, given: Input) -> None
     user = update.effective_user
     assert user is not None
     rt = context.runtime
-    outcome = await rt.reports.apply(user.id, update.update_id, given, user.language_code)
+    outcome = await rt.reports.apply(user.id, update.update_id, given,
+                                     language_hint(update, context))
     step_before = outcome.step_before
     _ = translator(outcome.language)
     query = update.callback_query
@@ -283,7 +285,7 @@ async def cancel(update: Update, context: BotContext) -> None:
     """/batal: ask before throwing a draft away."""
     user = update.effective_user
     assert user is not None
-    current = await context.runtime.reports.current(user.id, user.language_code)
+    current = await context.runtime.reports.current(user.id, language_hint(update, context))
     _ = translator(current.language)
     if current.draft is None:
         await reply(update, _("There is no report in progress."), ReplyKeyboardRemove())
@@ -372,7 +374,7 @@ async def on_unsupported(update: Update, context: BotContext) -> None:
         if update.callback_query is not None:
             await answer(update.callback_query)
         return
-    current = await context.runtime.reports.current(user.id, user.language_code)
+    current = await context.runtime.reports.current(user.id, language_hint(update, context))
     _ = translator(current.language)
     if update.callback_query is not None:
         await answer(update.callback_query, _("That button is no longer active."))

@@ -11,7 +11,14 @@ from bot.context import BotContext
 from bot.domain.workflow import STATUS_WORDS
 from bot.i18n import translator
 from bot.views import report as view
-from handlers.common import answer, parsed_as, replace_or_reply, reply, translate_for
+from handlers.common import (
+    CHOSEN_LANGUAGE,
+    answer,
+    parsed_as,
+    replace_or_reply,
+    reply,
+    translate_for,
+)
 from handlers.report import send_question
 
 
@@ -71,7 +78,11 @@ async def on_language_button(update: Update, context: BotContext) -> None:
         await answer(query)
         return
     rt = context.runtime
-    chosen = await rt.reports.set_language(user.id, pressed.language)
+    chosen = pressed.language
+    # Stored with a reporter record or an officer; otherwise in memory only, until a report.
+    await rt.reports.set_language(user.id, chosen)
+    if context.user_data is not None:
+        context.user_data[CHOSEN_LANGUAGE] = chosen
     _ = translator(chosen)
     await answer(query)
     await replace_or_reply(update, _("Language set to English."))

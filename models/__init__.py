@@ -3,6 +3,7 @@
 from models.base import Base
 from models.case import Case, CaseEvent, Evidence
 from models.draft import Draft
+from models.key_canary import KeyCanary
 from models.onboarding import GroupMember, GroupRequest, Invitation
 from models.outbox import OutboxMessage
 from models.region import Region, RegionAlias
@@ -21,6 +22,7 @@ __all__ = [
     "GroupMember",
     "GroupRequest",
     "Invitation",
+    "KeyCanary",
     "OutboxMessage",
     "PendingInput",
     "ProcessedUpdate",

@@ -27,6 +27,8 @@ class Case(Base):
         # The condition is written as SQLAlchemy renders ``Case.unrouted.is_(True)`` there.
         Index("ix_cases_unrouted", "unrouted", sqlite_where=text("unrouted IS 1")),
         Index("ix_cases_reporter_created", "reporter_id", "created_at"),
+        # Retention: closed cases whose content is still there (bot/services/privacy.py).
+        Index("ix_cases_retention", "erased_at", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -69,6 +71,9 @@ class Case(Base):
     police_reminded: Mapped[bool] = mapped_column(default=False)
     unrouted: Mapped[bool] = mapped_column(default=False)
     consent_withdrawn: Mapped[bool] = mapped_column(default=False)
+    # When the reporter's content was erased (withdrawal or retention); only anonymous figures
+    # remain (bot/services/reporter_data.py).
+    erased_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     referral: Mapped[str | None] = mapped_column(String(16))
     close_reason: Mapped[str | None] = mapped_column(String(16))

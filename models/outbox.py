@@ -31,6 +31,10 @@ class OutboxMessage(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
     responder_id: Mapped[int | None] = mapped_column(ForeignKey("responders.id"))
+    # The reporter this message is addressed to, or whose words or data it carries to an officer
+    # (bot/services/reporter_data.py). Withdrawing consent deletes these rows, sent or not.
+    reporter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reporters.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(8), default=PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     due_at: Mapped[datetime]

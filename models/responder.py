@@ -28,6 +28,8 @@ class Responder(Base):
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     is_admin: Mapped[bool] = mapped_column(default=False)
+    # An officer's language (/bahasa); None: Telegram's. Staff are kept here, never as reporters.
+    language: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(default=True)
     inactive_reason: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]

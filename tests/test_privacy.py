@@ -1,21 +1,16 @@
-"""Privacy and survivor safety: nothing readable at rest, UU PDP rights, quick exit, clean logs."""
+"""Privacy and survivor safety: nothing readable at rest, quick exit, clean logs, limits. The
+reporter's UU PDP rights are in test_rights.py, the keys in test_keys.py."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select, text
 
-from bot import cli
-from bot.crypto import Vault
-from bot.jobs import forget_closed_cases
 from bot.logging_setup import setup_logging
-from models import Case, CaseEvent, Reporter
-from models.encryption import install_cipher
+from models import Case
 from tests.conftest import TOKEN
 from tests.harness import Harness, Person
 
@@ -58,58 +53,6 @@ async def test_raw_database_holds_no_narrative_phone_or_reporter_id(
     async with bot.runtime.sessions() as session:
         case = (await session.scalars(select(Case))).one()
         assert case.narrative == STORY
-
-
-async def test_my_data_lists_what_is_stored_without_quoting_the_story(reporter: Person) -> None:
-    reference = await reporter.completes_report(story=STORY, phone=PHONE)
-    await reporter.sends("/dataku")
-    shown = reporter.last_text()
-    assert reference in shown
-    assert "phone number" in shown
-    assert "Pamannya" not in shown and "9988" not in shown
-
-
-async def test_withdrawing_consent_unlinks_cases_and_deletes_the_draft(
-        bot: Harness, reporter: Person) -> None:
-    reference = await reporter.completes_report(story=STORY, phone=PHONE)
-    await reporter.sends("/lapor")
-    await reporter.presses("No")
-    await reporter.sends("/tarik_persetujuan")
-    await reporter.presses("Yes, withdraw")
-    assert "withdrawn" in reporter.last_text()
-    async with bot.runtime.sessions() as session:
-        case = (await session.scalars(select(Case))).one()
-        assert case.reference == reference
-        assert case.reporter_id is None and case.consent_withdrawn and case.phone is None
-        assert (await session.scalars(select(Reporter))).all() == []
-        kinds = (await session.scalars(select(CaseEvent.kind))).all()
-        assert "consent_withdrawn" in kinds
-    await reporter.sends("/status")
-    assert reference not in reporter.last_text()
-    assert (await bot.runtime.reports.current(reporter.user_id)).draft is None
-
-
-async def test_keeping_consent_changes_nothing(bot: Harness, reporter: Person) -> None:
-    reference = await reporter.completes_report()
-    await reporter.sends("/tarik_persetujuan")
-    await reporter.presses("No, keep")
-    await reporter.sends("/status")
-    assert reference in reporter.last_text()
-
-
-async def test_retention_unlinks_reporters_of_long_closed_cases(
-        bot: Harness, reporter: Person, clock) -> None:
-    await reporter.completes_report()
-    async with bot.runtime.sessions.begin() as session:
-        case = (await session.scalars(select(Case))).one()
-        case.status, case.closed_at = "selesai", clock.now()
-    clock.advance(days=364)
-    assert await forget_closed_cases(bot.runtime) == 0
-    clock.advance(days=2)
-    assert await forget_closed_cases(bot.runtime) == 1
-    async with bot.runtime.sessions() as session:
-        case = (await session.scalars(select(Case))).one()
-        assert case.reporter_id is None and not case.consent_withdrawn
 
 
 async def test_quick_exit_after_submitting_deletes_the_whole_conversation(
@@ -168,46 +111,6 @@ async def test_flooding_gets_one_clear_message_and_is_not_processed(
     clock.advance(minutes=1)
     await reporter.sends("/bantuan")
     assert "112" in reporter.last_text()
-
-
-def test_key_rotation_reencrypts_everything(tmp_path: Path, settings,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    old_key = Fernet.generate_key().decode()
-    key_file = tmp_path / "ppa.key"
-    key_file.write_text(old_key + "\n")
-
-    async def report() -> None:
-        from bot.clock import FakeClock
-
-        harness = Harness(settings=settings, clock=FakeClock(), vault=Vault([old_key]))
-        await harness.start()
-        await Person(harness, 4242, language_code="en").completes_report(story=STORY, phone=PHONE)
-        await harness.stop()
-
-    asyncio.run(report())
-    monkeypatch.setenv("PPA_BOT_DATABASE__URL", settings.database.url)
-    monkeypatch.setenv("PPA_BOT_SECURITY__KEY_FILE", str(key_file))
-    assert cli.main(["keys", "rotate"]) == 0
-    new_keys = key_file.read_text().split()
-    assert len(new_keys) == 1 and new_keys[0] != old_key
-
-    async def check() -> None:
-        from bot.db import create_engine, session_factory
-
-        install_cipher(Vault(new_keys))
-        engine = create_engine(settings.database.url)
-        async with session_factory(engine)() as session:
-            case = (await session.scalars(select(Case))).one()
-            assert case.narrative == STORY
-            reporter = (await session.scalars(select(Reporter))).one()
-            assert reporter.tg_hash == Vault(new_keys).hash_id(4242)
-            stored = await session.scalar(text("SELECT narrative FROM cases"))
-        await engine.dispose()
-        with pytest.raises(InvalidToken):
-            Fernet(old_key.encode()).decrypt(stored.encode())
-
-    asyncio.run(check())
-
 
 
 async def test_a_failure_tells_the_person_and_the_admins_a_code_never_the_content(

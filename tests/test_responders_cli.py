@@ -15,7 +15,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import Settings
-from bot.crypto import Vault, generate_key
+from bot.crypto import Vault, generate_key, legacy_lookup_key
 from tests.harness import Harness, Person
 from tests.responder_people import Group, full_report, register_officer
 
@@ -37,7 +37,8 @@ def vault(key: str) -> Vault:
 def shell_env(settings: Settings, key: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """The environment an admin's shell has on the server: the database and the key."""
     env = {"PPA_BOT_DATABASE__URL": settings.database.url,
-           "PPA_BOT_SECURITY__ENCRYPTION_KEY": key}
+           "PPA_BOT_SECURITY__ENCRYPTION_KEY": key,
+           "PPA_BOT_SECURITY__LOOKUP_KEY": legacy_lookup_key(key)}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env
@@ -136,7 +137,8 @@ async def test_mistakes_are_explained_and_change_nothing(
 
 def test_the_command_works_as_a_separate_process(settings: Settings, key: str) -> None:
     env = {**os.environ, "PPA_BOT_DATABASE__URL": settings.database.url,
-           "PPA_BOT_SECURITY__ENCRYPTION_KEY": key}
+           "PPA_BOT_SECURITY__ENCRYPTION_KEY": key,
+           "PPA_BOT_SECURITY__LOOKUP_KEY": legacy_lookup_key(key)}
     done = subprocess.run(
         [sys.executable, "-m", "bot", "responders", "add-officer", "7700001", "--region",
          "64.01.05", "--name", "Bu Rina"], cwd=ROOT, env=env, capture_output=True, text=True,

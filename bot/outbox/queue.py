@@ -29,9 +29,13 @@ def enqueue(
     case_id: int | None = None,
     alert_id: int | None = None,
     responder_id: int | None = None,
+    reporter_id: int | None = None,
     due_at: datetime | None = None,
 ) -> OutboxMessage:
-    """Add a notification to the caller's transaction; it is sent only if that commits."""
+    """Add a notification to the caller's transaction; it is sent only if that commits.
+
+    ``reporter_id``: the reporter it is addressed to, or whose words or data it carries (see
+    ``bot/services/reporter_data.py``); withdrawing consent deletes it."""
     message = OutboxMessage(
         kind=kind,
         method=method,
@@ -40,6 +44,7 @@ def enqueue(
         case_id=case_id,
         alert_id=alert_id,
         responder_id=responder_id,
+        reporter_id=reporter_id,
         due_at=due_at or now,
         created_at=now,
     )

@@ -8,6 +8,13 @@ turns) the claim and the mark are each one call to the lane's thread, and no loc
 the request. A crash between Telegram's answer and the mark can repeat one message; nothing is ever
 lost.
 
+A row deleted meanwhile (a withdrawal of consent deletes every row about the reporter) is never
+sent: the claim reads the row as it stands, right before the request. A request
+already on its way when the deletion commits ends before the deleting side goes on: on PostgreSQL
+the DELETE waits for the row lock held across the request; on SQLite (one process, no row locks)
+the deleting side waits in ``settled``. So nothing about a reporter arrives after their withdrawal
+is confirmed.
+
 Pace: at most ``outbox.group_messages_per_minute`` requests per group in any minute (Telegram
 allows about 20), counted here so that one busy group never holds up the others; PTB's
 ``AIORateLimiter`` on the production bot keeps the overall 30 per second. A 429 pauses the chat's
@@ -27,6 +34,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
@@ -77,6 +85,8 @@ class OutboxSender:
         self.on_chat_gone: Event[ChatGone] = Event("chat gone for the bot")
         self.on_chat_migrated: Event[GroupMigrated] = Event("group migrated to a supergroup")
         self._wake = asyncio.Event()
+        self._idle = asyncio.Event()  # set while no row is being claimed or sent
+        self._idle.set()
         # One round at a time in this process (the loop, a shutdown flush, a test's drain):
         # SQLite has no row locks, so two rounds here could both pick the same row.
         self._round = asyncio.Lock()
@@ -143,20 +153,34 @@ class OutboxSender:
 
     async def _one(self, now: datetime) -> bool:
         """Claim the next row that is due, send it, mark it; False when none is due."""
-        if self.lane.backend != "sqlite":
-            return await self._one_locked(now)
+        self._idle.clear()
+        try:
+            if self.lane.backend != "sqlite":
+                return await self._one_locked(now)
+            return await self._one_by_lane(now)
+        finally:
+            self._idle.set()
+
+    async def _one_by_lane(self, now: datetime) -> bool:
+        """SQLite: the claim (the row as it is now: a row deleted meanwhile is not found) and
+        the mark are each one call on the lane; the request between them holds no lock."""
         row = await self.lane.transaction(lambda session: session.scalar(self._next_due(now)))
         if row is None:
             return False
         try:
             answer = await self._request(row)
             await self.lane.transaction(lambda session: self._record_claimed(session, row, answer))
+        except StaleDataError:
+            # Deleted while its request was on the way (SQLite has no row lock to wait on):
+            # whoever deleted it waits in ``settled`` until this request is over.
+            log.info("outbox message %s was deleted while it was being sent", row.id)
         except Exception:
             await self._set_aside(row.id, now)
         return True
 
     async def _one_locked(self, now: datetime) -> bool:
-        """The same in one transaction, the row locked from the claim to the mark."""
+        """PostgreSQL: one transaction, the row locked from the claim to the mark (a DELETE of
+        it waits for the request to end; another worker skips it)."""
         row_id: int | None = None
         try:
             async with self.sessions.begin() as session:
@@ -165,11 +189,20 @@ class OutboxSender:
                     return False
                 row_id = row.id
                 await self._record(session, row, await self._request(row))
+        except StaleDataError:
+            log.info("outbox message %s was deleted while it was being sent", row_id)
         except Exception:
             if row_id is None:
                 raise
             await self._set_aside(row_id, now)
         return True
+
+    async def settled(self) -> None:
+        """Return once no row is being sent by this process. After a transaction that deleted
+        rows commits, every later send sees the deletion; this waits out the one request that may
+        already be on its way, so that nothing arrives after the caller's confirmation. (On
+        PostgreSQL the row lock already makes the deletion wait for that request.)"""
+        await self._idle.wait()
 
     async def _set_aside(self, row_id: int, now: datetime) -> None:
         """A row that broke the sender (not Telegram) waits, so it cannot block the queue."""
@@ -252,6 +285,11 @@ class OutboxSender:
             return
         self._count(row.bucket, now)
         message_id = result.get("message_id") if isinstance(result, dict) else None
+        with session.no_autoflush:
+            still_there = await session.scalar(select(OutboxMessage.id).where(
+                OutboxMessage.id == row.id))
+        if still_there is None:
+            raise StaleDataError(f"outbox message {row.id} is gone")
         self._mark_sent(row, message_id)
         if row.alert_id is not None and message_id is not None and row.method == "sendMessage" \
                 and row.kind == "alert":

@@ -251,7 +251,7 @@ class AlertService:
         # Like every message to the reporter, it waits for their safe contact time.
         due = next_contact_time(now, case.contact_time, self.settings.tz)
         enqueue(session, kind=REPORTER_ACK, method="sendMessage", now=now, case_id=case.id,
-                due_at=due, params={"chat_id": int(reporter.chat_id),
+                due_at=due, reporter_id=reporter.id, params={"chat_id": int(reporter.chat_id),
                         **self.views.reporter_acknowledged(case, reporter.language)})
 
     def refused(self, session: AsyncSession, case: Case, presser: Presser, action: str,
@@ -271,6 +271,7 @@ class AlertService:
         # not switched off.
         for method, params in self.views.detail(case, evidence):
             enqueue(session, kind=DETAIL, method=method, now=now, case_id=case.id,
+                    reporter_id=case.reporter_id,  # carries their story and phone
                     params={"chat_id": user_id, **params})
         session.add(CaseEvent(case_id=case.id, at=now, actor=actor, actor_name=name,
                               kind="viewed", detail={"evidence": len(evidence), "via": via}))

@@ -295,10 +295,12 @@ class CaseService:
 
     async def reply(self, user_id: int, name: str, text: str, key: int | None, *,
                     case_id: int | None = None, reference: str | None = None) -> Result:
+        # Locked: a withdrawal of consent at the same moment is either seen here (the reply is
+        # refused) or comes after (and deletes the queued reply).
         return await self._acting(
             user_id, name, REPLY,
             lambda session, case, actor, now: self._reply(session, case, actor, text, key, now),
-            case_id=case_id, reference=reference)
+            case_id=case_id, reference=reference, lock=True)
 
     async def _reply(self, session: AsyncSession, case: Case, actor: Actor, text: str,
                      key: int | None, now: datetime) -> Result:

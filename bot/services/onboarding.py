@@ -65,9 +65,14 @@ def scope_of(officer: Responder) -> Scope:
 
 
 async def language_of_user(session: AsyncSession, vault: Vault, user_id: int) -> str:
-    """The language a person chose in the bot (they have a reporter row once they used it)."""
-    person = await find_reporter(session, vault, user_id)
-    return person.language if person is not None and person.language in LANGUAGES else "id"
+    """The language a person chose in the bot: an officer's is kept with the officer, a
+    reporter's with the reporter (nobody else is stored)."""
+    chosen = await session.scalar(select(Responder.language).where(
+        Responder.chat_id == user_id, Responder.kind == OFFICER, Responder.language.is_not(None)))
+    if chosen is None:
+        person = await find_reporter(session, vault, user_id)
+        chosen = person.language if person is not None else None
+    return chosen if chosen in LANGUAGES else "id"
 
 
 async def add_admin(session: AsyncSession, settings: Settings, user_id: int, name: str,

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 # Outbox kinds written here.
 TO_REPORTER_KIND = "relay_to_reporter"
 TO_HANDLER_KIND = "relay_to_handler"
+CORRECTION_KIND = "correction_request"  # /ubah REF text: the reporter asks to correct their report
 STATUS_NEWS = "status_news"
 READ_RECEIPT = "read_receipt"
 # What the reporter can answer by replying to it (the acknowledgement too).
@@ -95,6 +96,9 @@ class RelayViews(Protocol):
 
     def taken_over(self, case: Case, by: str) -> dict[str, Any]: ...
 
+    def correction(self, case: Case, text: str,
+                   blocked: str | None) -> list[tuple[str, dict[str, Any]]]: ...
+
 
 @dataclass
 class FromReporter:
@@ -139,7 +143,8 @@ class RelayService:
         due = self.contact_due(case, now)
         signed_village = actor.village
         enqueue(session, kind=TO_REPORTER_KIND, method="sendMessage", now=now, due_at=due,
-                case_id=case.id, params={"chat_id": int(reporter.chat_id), **self.views.to_reporter(
+                case_id=case.id, reporter_id=reporter.id,
+                params={"chat_id": int(reporter.chat_id), **self.views.to_reporter(
                     case, reporter.language, text, signed_village)})
         session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key, actor_name=actor.name,
                               kind="relay_out", secret=text, detail={
@@ -157,7 +162,7 @@ class RelayService:
         if reporter is None or not reporter.status_updates:
             return False
         enqueue(session, kind=STATUS_NEWS, method="sendMessage", now=now, case_id=case.id,
-                due_at=self.contact_due(case, now),
+                due_at=self.contact_due(case, now), reporter_id=reporter.id,
                 params={"chat_id": int(reporter.chat_id),
                         **self.views.status_news(case, reporter.language)})
         return True
@@ -178,7 +183,7 @@ class RelayService:
         reporter = await self._reporter(session, case)
         if tell and reporter is not None and unreachable_reason(case) is None:
             enqueue(session, kind=READ_RECEIPT, method="sendMessage", now=now, case_id=case.id,
-                    due_at=self.contact_due(case, now),
+                    due_at=self.contact_due(case, now), reporter_id=reporter.id,
                     params={"chat_id": int(reporter.chat_id),
                             **self.views.read_receipt(case, reporter.language)})
             told = True
@@ -206,14 +211,19 @@ class RelayService:
         return found
 
     async def _to_handlers(self, session: AsyncSession, case: Case, text: str | None,
-                           media: dict[str, Any] | None, now: datetime) -> int:
+                           media: dict[str, Any] | None, now: datetime, *,
+                           correction: bool = False) -> int:
         recipients = await self.handlers_of(session, case)
         blocked = unreachable_reason(case)
+        kind = CORRECTION_KIND if correction else TO_HANDLER_KIND
         for chat_id in recipients:
-            for method, params in self.views.from_reporter(case, text, media, blocked):
+            messages = self.views.correction(case, text or "", blocked) if correction \
+                else self.views.from_reporter(case, text, media, blocked)
+            for method, params in messages:
                 # No responder_id: an officer who never opened the bot is not switched off.
-                enqueue(session, kind=TO_HANDLER_KIND, method=method, now=now, case_id=case.id,
-                        params={"chat_id": chat_id, **params})
+                # The reporter's: it carries their words (withdrawal deletes it).
+                enqueue(session, kind=kind, method=method, now=now, case_id=case.id,
+                        reporter_id=case.reporter_id, params={"chat_id": chat_id, **params})
         if not recipients:
             log.warning("case %s: nobody can receive the reporter's message yet; it is kept in "
                         "the case history", case.reference)
@@ -300,6 +310,36 @@ class RelayService:
             handlers = await self._to_handlers(session, case, text, media, now)
             return FromReporter(RelayOutcome.DELIVERED, case.reference, handlers)
 
+    async def correction(self, telegram_id: int, key: int | None, reference: str,
+                         text: str | None) -> FromReporter:
+        """``/ubah REF text``: the reporter asks to correct their report. It reaches whoever
+        handles the case and the officers of its area, in private, as a correction request, and
+        is kept in the case history. Someone else's case is refused, and that is recorded."""
+        now = self.clock.now()
+        text = (text or "").strip() or None
+        async with self.sessions.begin() as session:
+            case = await session.scalar(select(Case).where(Case.reference == reference))
+            if case is None:
+                return FromReporter(RelayOutcome.NOT_YOURS)
+            actor = await actor_for(session, self.vault, telegram_id, "", case)
+            if not allowed(actor.role, ADD):
+                session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key, kind="refused",
+                                      actor_name=actor.name or None,
+                                      detail={"action": "correct", "role": actor.role}))
+                return FromReporter(RelayOutcome.NOT_YOURS)
+            if text is None:
+                return FromReporter(RelayOutcome.EMPTY, case.reference)
+            if len(text) > self.settings.evidence.max_text_chars:
+                return FromReporter(RelayOutcome.TOO_LONG, case.reference)
+            if await already_processed(session, key):
+                return FromReporter(RelayOutcome.DUPLICATE, case.reference)
+            mark_processed(session, key, now)
+            session.add(CaseEvent(case_id=case.id, at=now, actor="reporter", kind="correction",
+                                  secret=text, detail={}))
+            case.updated_at = now
+            handlers = await self._to_handlers(session, case, text, None, now, correction=True)
+            return FromReporter(RelayOutcome.DELIVERED, case.reference, handlers)
+
     async def set_status_news(self, telegram_id: int, wanted: bool) -> bool:
         """``/berhenti_kabar`` and its button; ``/lanjut_kabar``. False: nobody to set it for."""
         async with self.sessions.begin() as session:
@@ -319,7 +359,7 @@ class RelayService:
         if row.kind in REPORTER_SIDE_KINDS:
             session.add(RelayMessage(case_id=row.case_id, side=TO_REPORTER, chat_id=None,
                                      message_id=message_id, created_at=self.clock.now()))
-        elif row.kind == TO_HANDLER_KIND:
+        elif row.kind in (TO_HANDLER_KIND, CORRECTION_KIND):
             session.add(RelayMessage(case_id=row.case_id, side=TO_HANDLER,
                                      chat_id=int(params["chat_id"]), message_id=message_id,
                                      created_at=self.clock.now()))

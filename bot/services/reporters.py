@@ -1,15 +1,21 @@
-"""Reporters: found by a keyed hash of their Telegram id, never by the id itself."""
+"""Reporters: found by a keyed hash of their Telegram id, never by the id itself.
+
+A reporter record exists only while there is something of theirs to keep: it is made when a
+report starts (``touch_reporter``, from ``/lapor``), and deleted when its last draft goes and no
+case is linked to it (``forget_if_unused``). Looking something up, choosing a language or writing
+to the bot stores nothing.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import Vault
 from bot.i18n import language_for
-from models import Reporter
+from models import Case, Draft, Reporter
 
 LAST_SEEN_PRECISION = timedelta(hours=1)
 
@@ -27,7 +33,8 @@ async def touch_reporter(
     language_code: str | None,
     now: datetime,
 ) -> Reporter:
-    """The reporter for this account, created on first contact with Telegram's language."""
+    """The reporter for this account, created when they start a report (with the language they
+    chose, else Telegram's)."""
     reporter = await find_reporter(session, vault, telegram_id)
     if reporter is None:
         reporter = Reporter(
@@ -58,3 +65,15 @@ def remember_conversation_start(reporter: Reporter, message_id: int | None, now:
     if expired or reporter.wipe_from_message_id is None:
         reporter.wipe_from_message_id = message_id
         reporter.wipe_from_at = now
+
+
+async def forget_if_unused(session: AsyncSession, reporter: Reporter) -> bool:
+    """Delete the reporter record once no draft and no case is left to link to it."""
+    await session.flush()
+    used = await session.scalar(select(
+        exists().where(Case.reporter_id == reporter.id)
+        | exists().where(Draft.reporter_id == reporter.id)))
+    if used:
+        return False
+    await session.delete(reporter)
+    return True

@@ -35,16 +35,17 @@ from bot.i18n import LANGUAGES, language_for, translator
 from bot.outbox import enqueue
 from bot.regions import RegionDirectory
 from bot.services.reporters import (
-    LAST_SEEN_PRECISION,
     find_reporter,
+    forget_if_unused,
     remember_conversation_start,
     touch_reporter,
 )
 from bot.services.updates import mark_processed
-from models import Case, CaseEvent, Draft, Evidence, Reporter
+from models import Case, CaseEvent, Draft, Evidence, Reporter, Responder
 from models.base import UTCDateTime
 from models.encryption import EncryptedText
 from models.region import KECAMATAN, VILLAGE
+from models.responder import OFFICER
 
 # ---- the step's read and write, as one unit on the lane ------------------------------------------
 
@@ -53,7 +54,7 @@ RECENT_UPDATES = 8  # update ids remembered per draft (see ``seen``)
 # The reporter and their draft, with nothing decrypted that a step does not show (the answers,
 # yes: the next question is drawn from them; the reporter's chat id, no).
 READ_DRAFT = """\
-SELECT r.id AS reporter_id, r.language AS language, r.last_seen_at AS last_seen_at,
+SELECT r.id AS reporter_id, r.language AS language,
        d.id AS draft_id, d.nonce AS nonce, d.step AS step, d.answers AS answers,
        d.urgent AS urgent, d.editing AS editing, d.practice AS practice,
        d.version AS version, d.recent_updates AS recent_updates
@@ -66,10 +67,14 @@ UPDATE drafts SET step = :step, answers = :answers, urgent = :urgent, editing = 
 WHERE id = :draft_id AND version = :version
 """
 DISCARD_DRAFT = "DELETE FROM drafts WHERE id = :draft_id AND version = :version"
-TOUCH_REPORTER = "UPDATE reporters SET last_seen_at = :now WHERE id = :reporter_id"
-STEP_TYPES: Types = {"last_seen_at": UTCDateTime(), "now": UTCDateTime(),
-                     "answers": EncryptedText(), "urgent": Boolean(), "editing": Boolean(),
-                     "practice": Boolean()}
+# ``forget_if_unused``: a reporter record is kept only while a draft or a case is theirs.
+FORGET_REPORTER = """\
+DELETE FROM reporters WHERE id = :reporter_id
+AND NOT EXISTS (SELECT 1 FROM cases WHERE cases.reporter_id = :reporter_id)
+AND NOT EXISTS (SELECT 1 FROM drafts WHERE drafts.reporter_id = :reporter_id)
+"""
+STEP_TYPES: Types = {"now": UTCDateTime(), "answers": EncryptedText(), "urgent": Boolean(),
+                     "editing": Boolean(), "practice": Boolean()}
 
 
 def seen(recent: str | None, key: int | None) -> bool:
@@ -159,10 +164,6 @@ class Input:
     media: dict[str, Any] | None = None
 
 
-def _unguarded(touch: tuple[tuple[str, dict[str, Any]], ...]) -> Write | None:
-    return Write(touch, guarded=False) if touch else None
-
-
 class LimitReached(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(limit)
@@ -188,20 +189,32 @@ class ReportService:
     # ---- reporters -------------------------------------------------------------------------
 
     async def language(self, telegram_id: int, language_code: str | None) -> str:
-        async with self.sessions.begin() as session:
-            reporter = await touch_reporter(session, self.vault, telegram_id, language_code,
-                                            self.clock.now())
-            return reporter.language
+        """The language a reporter or an officer chose; for anyone else the one given (never
+        stored: an account that has not reported is not kept)."""
+        async with self.sessions() as session:
+            reporter = await find_reporter(session, self.vault, telegram_id)
+            if reporter is not None:
+                return reporter.language
+            chosen = await session.scalar(select(Responder.language).where(
+                Responder.chat_id == telegram_id, Responder.kind == OFFICER,
+                Responder.language.is_not(None)))
+            return chosen if chosen in LANGUAGES else language_for(language_code)
 
-    async def set_language(self, telegram_id: int, language: str) -> str:
+    async def set_language(self, telegram_id: int, language: str) -> bool:
+        """Store the choice with the reporter record or the officer; False when this account has
+        neither (the caller keeps the choice in memory only, until a report starts)."""
         if language not in LANGUAGES:
             raise ValueError(language)
         async with self.sessions.begin() as session:
-            reporter = await touch_reporter(session, self.vault, telegram_id, None,
-                                            self.clock.now())
-            reporter.language = language
-            reporter.language_chosen = True
-            return language
+            reporter = await find_reporter(session, self.vault, telegram_id)
+            if reporter is not None:
+                reporter.language = language
+                reporter.language_chosen = True
+            officers = await session.execute(
+                update(Responder).where(Responder.chat_id == telegram_id,
+                                        Responder.kind == OFFICER).values(language=language)
+                .execution_options(synchronize_session=False))
+            return reporter is not None or bool(getattr(officers, "rowcount", 0))
 
     # ---- the draft ---------------------------------------------------------------------------
 
@@ -245,8 +258,8 @@ class ReportService:
         outcome = await self.lane.unit(
             READ_DRAFT, {"tg_hash": self.vault.hash_id(telegram_id)},
             lambda row: self._step(row, key, given, now), STEP_TYPES)
-        if outcome is None:  # someone not seen before: remembered, with Telegram's language
-            return Outcome(None, await self.language(telegram_id, language_code))
+        if outcome is None:  # no report under way: nothing to store about this account
+            return Outcome(None, language_for(language_code))
         return outcome
 
     def _step(self, row: Row | None, key: int | None, given: Input,
@@ -255,16 +268,15 @@ class ReportService:
         lane calls it again on a fresh read when another writer changed the draft first."""
         if row is None:
             return None, None
-        touch = self._touch(row, now)
         language = row["language"]
         if row["draft_id"] is None:
-            return _unguarded(touch), Outcome(None, language)
+            return None, Outcome(None, language)
         draft = DraftState.of(row)
         stored = json.loads(row["answers"])
         if seen(row["recent_updates"], key):
-            return _unguarded(touch), Outcome(draft.view(stored), language, duplicate=True)
+            return None, Outcome(draft.view(stored), language, duplicate=True)
         if given.nonce is not None and (given.nonce != draft.nonce or given.step != draft.step):
-            return _unguarded(touch), Outcome(draft.view(stored), language, stale=True)
+            return None, Outcome(draft.view(stored), language, stale=True)
         answers = json.loads(row["answers"])
         changed = DraftState.of(row)
         outcome = Outcome(None, language, step_before=draft.step)
@@ -273,32 +285,27 @@ class ReportService:
         except form.InvalidAnswer as exc:
             outcome.error = exc.reason
             outcome.draft = draft.view(stored)
-            return _unguarded(touch), outcome
+            return None, outcome
         version = {"draft_id": draft.id, "version": row["version"]}
-        if outcome.discarded:
-            return Write(((DISCARD_DRAFT, version), *touch)), outcome
+        if outcome.discarded:  # and the reporter record with it, if nothing else is theirs
+            return Write(((DISCARD_DRAFT, version),
+                          (FORGET_REPORTER, {"reporter_id": row["reporter_id"]}))), outcome
         written = {**version, "step": changed.step, "urgent": changed.urgent,
                    "editing": changed.editing, "next_version": row["version"] + 1, "now": now,
                    "answers": json.dumps(answers, ensure_ascii=False),
                    "recent_updates": remember(row["recent_updates"], key)}
         outcome.draft = changed.view(answers)
-        return Write(((WRITE_DRAFT, written), *touch)), outcome
-
-    @staticmethod
-    def _touch(row: Row, now: datetime) -> tuple[tuple[str, dict[str, Any]], ...]:
-        """The reporter's ``last_seen_at``, written at most hourly (``touch_reporter``)."""
-        if now - row["last_seen_at"] < LAST_SEEN_PRECISION:
-            return ()
-        return ((TOUCH_REPORTER, {"now": now, "reporter_id": row["reporter_id"]}),)
+        return Write(((WRITE_DRAFT, written),)), outcome
 
     async def cancel(self, telegram_id: int, nonce: str | None = None) -> bool:
         """Discard the draft (after the reporter confirmed); False when there was none."""
         async with self.sessions.begin() as session:
             reporter = await find_reporter(session, self.vault, telegram_id)
             draft = await self._draft(session, reporter) if reporter else None
-            if draft is None or (nonce is not None and nonce != draft.nonce):
+            if reporter is None or draft is None or (nonce is not None and nonce != draft.nonce):
                 return False
             await session.delete(draft)
+            await forget_if_unused(session, reporter)
             return True
 
     # ---- the state machine -------------------------------------------------------------------
@@ -511,16 +518,12 @@ class ReportService:
                              Case.created_at > now - timedelta(days=1))
                       .scalar_subquery())
         found = (await session.execute(
-            select(Reporter.id, Reporter.language, Reporter.last_seen_at, Draft, sent_today)
+            select(Reporter.id, Reporter.language, Draft, sent_today)
             .outerjoin(Draft, Draft.reporter_id == Reporter.id)
             .where(Reporter.tg_hash == self.vault.hash_id(telegram_id)))).one_or_none()
         if found is None:
-            reporter = await touch_reporter(session, self.vault, telegram_id, None, now)
-            return Outcome(None, reporter.language, stale=True)
-        reporter_id, language, last_seen_at, draft, count = found
-        if now - last_seen_at >= LAST_SEEN_PRECISION:
-            await session.execute(update(Reporter).where(Reporter.id == reporter_id)
-                                  .values(last_seen_at=now))
+            return Outcome(None, language_for(None), stale=True)
+        reporter_id, language, draft, count = found
         if draft is None or draft.nonce != nonce or draft.step != form.REVIEW:
             earlier = (await session.execute(
                 select(Case.reference, Case.priority, Case.practice)
@@ -628,9 +631,12 @@ class ReportService:
                 select(Draft, Reporter).join(Reporter, Reporter.id == Draft.reporter_id)
                 .where(Draft.updated_at < cutoff).with_for_update())).all()
             for _draft, reporter in rows:
+                # Addressed to a reporter record that may be deleted just below: no reporter_id.
                 enqueue(session, kind="draft_expired", method="sendMessage", now=now,
                         params={"chat_id": int(reporter.chat_id),
                                 "text": notice(reporter.language), "parse_mode": "HTML"})
             if rows:
                 await session.execute(delete(Draft).where(Draft.id.in_([d.id for d, _ in rows])))
+                for _draft, reporter in rows:
+                    await forget_if_unused(session, reporter)
             return len(rows)

@@ -364,6 +364,10 @@ def _relay_in(event: CaseEvent, _: Translate, settings: Settings) -> str:
     return text
 
 
+def _correction(event: CaseEvent, _: Translate, settings: Settings) -> str:
+    return "✏️ " + _("Reporter asked for a correction:")
+
+
 def _note(event: CaseEvent, _: Translate, settings: Settings) -> str:
     return "📝 " + _("Note by {who}:").format(who=_actor(event, _))
 
@@ -400,12 +404,15 @@ EVENT_LINES: dict[str, EventLine] = {
     "note": _note,
     "relay_out": _relay_out,
     "relay_in": _relay_in,
+    "correction": _correction,
     "relay_read": _simple("👀", N_("The reporter's message was read")),
     "viewed": _viewed,
-    "consent_withdrawn": _simple("🔒", N_("The reporter withdrew consent")),
-    "retention": _simple("🗄", N_("The link to the reporter was removed (retention period)")),
+    "consent_withdrawn": _simple("🔒", N_("The reporter withdrew consent: the story, landmark, "
+                                         "phone, files and messages were deleted")),
+    "retention": _simple("🗄", N_("Retention period over: the story, landmark, phone, files and "
+                                 "messages were deleted, and the link to the reporter")),
 }
-CARRIES_TEXT = {"note", "relay_out", "relay_in"}
+CARRIES_TEXT = {"note", "relay_out", "relay_in", "correction"}
 
 
 def event_entries(event: CaseEvent, settings: Settings, _: Translate) -> list[str]:
@@ -415,8 +422,11 @@ def event_entries(event: CaseEvent, settings: Settings, _: Translate) -> list[st
     local = event.at.astimezone(settings.tz)
     entries = [f"<code>{local:%H.%M}</code> {label}"]
     if event.kind in CARRIES_TEXT and (event.secret or event.kind != "relay_in"):
-        entries += [f"<blockquote>{part}</blockquote>"
-                    for part in escaped_parts(event.secret or "–", HISTORY_BUDGET - 100)]
+        if event.secret is None and event.kind != "note":  # erased (withdrawal, retention)
+            entries.append("<blockquote>" + _("(deleted)") + "</blockquote>")
+        else:
+            entries += [f"<blockquote>{part}</blockquote>"
+                        for part in escaped_parts(event.secret or "–", HISTORY_BUDGET - 100)]
     return entries
 
 
@@ -509,10 +519,17 @@ class CaseView:
                               "<code>{reference}</code>.").format(reference=case.reference))
 
     def from_reporter(self, case: Case, text: str | None, media: dict[str, Any] | None,
-                      blocked: str | None) -> list[tuple[str, dict[str, Any]]]:
+                      blocked: str | None, *,
+                      correction: bool = False) -> list[tuple[str, dict[str, Any]]]:
         _ = translator(RESPONDER_LANGUAGE)
-        head = ["💬 <b>" + _("Message from the reporter") + "</b> · " + case_command(
-            case.reference)]
+        if correction:
+            head = ["✏️ <b>" + _("Correction request from the reporter") + "</b> · "
+                    + case_command(case.reference),
+                    _("The reporter asks to correct what they reported. Check the details and "
+                      "keep the correction in a note.")]
+        else:
+            head = ["💬 <b>" + _("Message from the reporter") + "</b> · " + case_command(
+                case.reference)]
         if case.phone:
             head.append(_("Reporter's phone (they chose to share it): {phone}").format(
                 phone=escape(case.phone)))
@@ -549,6 +566,10 @@ class CaseView:
         messages = [("sendMessage", html(top + ("\n\n" + texts[0] if texts[0] else "")))]
         messages += [("sendMessage", html(part)) for part in texts[1:]]
         return [*messages, (method, params)]
+
+    def correction(self, case: Case, text: str,
+                   blocked: str | None) -> list[tuple[str, dict[str, Any]]]:
+        return self.from_reporter(case, text, None, blocked, correction=True)
 
     def taken_over(self, case: Case, by: str) -> dict[str, Any]:
         _ = translator(RESPONDER_LANGUAGE)

@@ -22,8 +22,9 @@ QUESTIONS = {
                     "numbers above now. Do you want to continue the report?"),
     form.CONSENT: N_("<b>Privacy</b>\nWe store your answers, encrypted, so that protection "
                   "officers of Kabupaten {kabupaten} can help. Village groups see only the type of "
-                  "case and the village, never your story or your name. You can see or delete "
-                  "what we store about you at any time (/dataku). Do you agree?"),
+                  "case and the village, never your story or your name. /dataku shows what we "
+                  "store and who read it; /ubah corrects it; /tarik_persetujuan deletes it (only "
+                  "anonymous figures stay). Do you agree?"),
     form.ROLE: N_("Who is making this report?"),
     form.VICTIM_CATEGORY: N_("Who is the victim?"),
     form.VICTIM_SEX: N_("Is the child a girl or a boy?"),
@@ -185,7 +186,8 @@ def _summary_line(label: str, value: str) -> str:
     return f"<b>{label}:</b> {value}"
 
 
-def summary_lines(answers: dict[str, Any], _: Translate, regions: RegionDirectory) -> list[str]:
+def summary_lines(answers: dict[str, Any], _: Translate, regions: RegionDirectory, *,
+                  with_story: bool = True) -> list[str]:
     def label(step: str) -> str:
         return option_label(step, answers.get(step), answers, _)
 
@@ -206,7 +208,7 @@ def summary_lines(answers: dict[str, Any], _: Translate, regions: RegionDirector
         phone = answers.get(form.PHONE)
         contact += "; " + (escape(phone) if phone else _("no phone number"))
         contact += "; " + label(form.SAFE_TIME)
-    return [
+    lines = [
         _summary_line(_("Reporter"), label(form.ROLE)),
         _summary_line(_("Victim"), victim + (f" × {count}" if count and count > 1 else "")),
         _summary_line(_("Type"), types),
@@ -219,6 +221,7 @@ def summary_lines(answers: dict[str, Any], _: Translate, regions: RegionDirector
             texts=len(story["texts"]), files=len(story["media"]))),
         _summary_line(_("Contact"), contact),
     ]
+    return lines if with_story else lines[:-2] + lines[-1:]
 
 
 EDIT_LABELS = {
