@@ -29,7 +29,7 @@ from unittest import mock
 from sqlalchemy import func, select
 from telegram.ext import Application
 
-from bench.common import Databases, start_bot
+from bench.common import ROOT, Databases, start_bot
 from bot.app import BotApplication
 from models import Draft
 from tests.harness import Person
@@ -51,6 +51,14 @@ async def open_drafts(bot: Any, first_id: int, count: int) -> None:
         await person.presses("No")
         bot.telegram.forget_chat(person.user_id)
         bot.samples.clear()
+
+
+def where(frame: str) -> str:
+    """A traceback frame's file, from the project or from the installed package."""
+    for prefix in (str(ROOT) + "/", "site-packages/", "lib/python3."):
+        if prefix in frame:
+            return frame.split(prefix, 1)[1]
+    return frame
 
 
 def ptb_memory(application: Application) -> tuple[int, int]:
@@ -97,7 +105,7 @@ async def _measure(url: str, drafts: int, *, trace: bool) -> dict[str, Any]:
         tracemalloc.stop()
         growth = after.compare_to(before, "lineno")
         figures["python_kb_per_draft"] = sum(d.size_diff for d in growth) / 1024 / drafts
-        figures["top"] = [(str(d.traceback[0]), d.size_diff / drafts) for d in growth[:4]]
+        figures["top"] = [(where(str(d.traceback[0])), d.size_diff / drafts) for d in growth[:4]]
         figures["ptb_traced_b_per_draft"] = sum(
             d.size_diff for d in growth
             if "telegram/ext/_application.py" in str(d.traceback[0])) / drafts
