@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 FIGURES = {
-    "a": ("step_cost", "a report step vs PTB echo and echo + one commit"),
-    "b": ("throughput", "sustained report steps per second, 1,000 reporters"),
+    "a": ("step_cost", "a report step vs PTB echo and echo + one commit (raw driver); profile"),
+    "b": ("throughput", "sustained report steps per second, 1,000 reporters, double and HTTP"),
     "c": ("alert_latency", "submit -> first alert request"),
     "d": ("sweep", "escalation sweep with 10^2, 10^4, 10^6 cases"),
     "e": ("draft_memory", "memory per open draft at 10,000 drafts"),

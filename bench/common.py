@@ -4,6 +4,7 @@ through the Telegram double with the time spent inside the bot measured, and sma
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import statistics
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Update
+from telegram.request import HTTPXRequest, RequestData
 
 from bot.bootstrap import prepare_database
 from bot.clock import Clock
@@ -24,7 +26,7 @@ from bot.config import Settings, load_settings
 from bot.crypto import Vault, generate_key
 from tests import pg
 from tests.harness import Harness, Person
-from tests.telegram_double import FakeTelegram
+from tests.telegram_double import ChatMessage, FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:BENCH-TOKEN-abcdefghijklmnopqrstuvwxyz"
@@ -105,10 +107,57 @@ def temporary_postgres(workdir: Path) -> Iterator[str | None]:
 
 
 def bench_settings(url: str, **overrides: Any) -> Settings:
-    return load_settings(telegram={"token": TOKEN}, database={"url": url}, **overrides)
+    return load_settings(**{"telegram": {"token": TOKEN}, "database": {"url": url}, **overrides})
 
 
 # ---- the bot, timed ------------------------------------------------------------------------------
+
+class RealClient(HTTPXRequest):
+    """PTB's real HTTP client (``HTTPXRequest``), talking to the fake Bot API server of
+    ``bench/fake_api.py``, which keeps, from the answers, each chat's messages as they stand (what
+    the people of the bench see, to press their buttons). Telegram's answers are read only when a
+    person looks: the client pays for the requests, not for the bench's bookkeeping."""
+
+    def __init__(self) -> None:
+        super().__init__(connection_pool_size=8)
+        self.now = int(time.time())
+        self._chats: dict[int, dict[int, ChatMessage]] = {}
+        self._unread: dict[int, list[bytes]] = {}
+        self._next_id: dict[int, int] = {}
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
+                         *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        code, payload = await super().do_request(url, method, request_data, *args, **kwargs)
+        if code == 200 and request_data is not None \
+                and url.rsplit("/", 1)[-1] in ("sendMessage", "editMessageText"):
+            chat_id = request_data.parameters.get("chat_id")
+            if chat_id is not None:
+                self._unread.setdefault(int(str(chat_id)), []).append(payload)
+        return code, payload
+
+    def messages(self, chat_id: int) -> list[ChatMessage]:
+        chat = self._chats.setdefault(chat_id, {})
+        for payload in self._unread.pop(chat_id, []):
+            result = json.loads(payload)["result"]
+            if isinstance(result, dict):
+                chat[result["message_id"]] = ChatMessage(
+                    result["message_id"], chat_id, result.get("text", ""),
+                    result.get("reply_markup"), "sendMessage", {})
+        return list(chat.values())
+
+    def last_message(self, chat_id: int) -> ChatMessage:
+        return self.messages(chat_id)[-1]
+
+    def next_message_id(self, chat_id: int) -> int:
+        """The person's own messages: numbers of their own, far from the server's."""
+        self._next_id[chat_id] = self._next_id.get(chat_id, 5_000_000) + 1
+        return self._next_id[chat_id]
+
+    def forget_chat(self, chat_id: int) -> None:
+        self._chats.pop(chat_id, None)
+        self._unread.pop(chat_id, None)
+        self._next_id.pop(chat_id, None)
+
 
 class LeanTelegram(FakeTelegram):
     """The Telegram double, keeping only recent calls: long runs must not measure its memory."""
@@ -156,9 +205,13 @@ class TimedHarness(Harness):
         return update
 
 
-async def start_bot(url: str, *, sequential: bool = True, telegram: LeanTelegram | None = None,
-                    **overrides: Any) -> TimedHarness:
-    """The real bot on ``url`` with the real clock, fed through the Telegram double."""
+async def start_bot(url: str, *, sequential: bool = True, telegram: Any = None,
+                    api: str | None = None, **overrides: Any) -> TimedHarness:
+    """The real bot on ``url`` with the real clock, fed through the Telegram double; with
+    ``api`` (a fake Bot API's base URL, ``bench/fake_api.py``), through PTB's real HTTP client."""
+    if api is not None:
+        telegram = RealClient()
+        overrides["telegram"] = {"token": TOKEN, "base_url": api}
     harness = TimedHarness(settings=bench_settings(url, **overrides),
                            clock=Clock(),  # type: ignore[arg-type]
                            vault=Vault([generate_key()]), telegram=telegram or LeanTelegram(),

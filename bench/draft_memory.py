@@ -6,6 +6,11 @@ reporters each start a report and answer the first question; the growth of the p
 by 10,000: Python's own allocations (tracemalloc) and the resident set (RSS, which also holds
 SQLite's page cache). The Telegram double forgets each chat's transcript: its memory is Telegram's,
 not the bot's.
+
+Before and after, in the same run: PTB, given no persistence, still adds every chat and user id to
+two sets "to be persisted" that nothing empties (``telegram/ext/_application.py``); the bot's
+``BotApplication`` (``bot/app.py``) marks nothing without a persistence. The traced run is made
+twice, once with PTB's own marking put back, and the ids PTB keeps are counted.
 """
 
 from __future__ import annotations
@@ -13,14 +18,19 @@ from __future__ import annotations
 import asyncio
 import gc
 import resource
+import sys
 import tracemalloc
 from collections import deque
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from sqlalchemy import func, select
+from telegram.ext import Application
 
-from bench.common import Databases, start_bot
+from bench.common import ROOT, Databases, start_bot
+from bot.app import BotApplication
 from models import Draft
 from tests.harness import Person
 
@@ -43,9 +53,37 @@ async def open_drafts(bot: Any, first_id: int, count: int) -> None:
         bot.samples.clear()
 
 
-async def measure(url: str, drafts: int, *, trace: bool) -> dict[str, Any]:
+def where(frame: str) -> str:
+    """A traceback frame's file, from the project or from the installed package."""
+    for prefix in (str(ROOT) + "/", "site-packages/", "lib/python3."):
+        if prefix in frame:
+            return frame.split(prefix, 1)[1]
+    return frame
+
+
+def ptb_memory(application: Application) -> tuple[int, int]:
+    """Ids PTB keeps per chat and user (its two "to be persisted" sets, ``chat_data`` and
+    ``user_data``), and the bytes they hold."""
+    kept = [application._chat_ids_to_be_updated_in_persistence,
+            application._user_ids_to_be_updated_in_persistence,
+            application.chat_data, application.user_data]
+    count = sum(len(ids) for ids in kept)
+    size = sum(sys.getsizeof(ids) + sum(sys.getsizeof(i) for i in ids) for ids in kept)
+    return count, size
+
+
+async def measure(url: str, drafts: int, *, trace: bool,
+                  ptb_marking: bool = False) -> dict[str, Any]:
     """RSS growth over ``drafts`` new drafts; with ``trace``, Python's allocations too (tracemalloc
-    makes every allocation slow, so it runs on fewer drafts) and where they are."""
+    makes every allocation slow, so it runs on fewer drafts) and where they are. With
+    ``ptb_marking``, PTB's own marking of ids for a persistence, as before ``BotApplication``."""
+    with mock.patch.object(BotApplication, "_mark_for_persistence_update",
+                           Application._mark_for_persistence_update) if ptb_marking \
+            else nullcontext():
+        return await _measure(url, drafts, trace=trace)
+
+
+async def _measure(url: str, drafts: int, *, trace: bool) -> dict[str, Any]:
     bot = await start_bot(url)
     bot.telegram.calls = deque(maxlen=16)  # type: ignore[assignment]  # the double's own record
     await open_drafts(bot, 5_000_000, 300)  # warm-up: imports, caches, pools
@@ -57,14 +95,20 @@ async def measure(url: str, drafts: int, *, trace: bool) -> dict[str, Any]:
     await open_drafts(bot, 6_000_000, drafts)
     gc.collect()
     rss_after = rss_kb()
+    assert bot.app is not None
+    ids, ids_bytes = ptb_memory(bot.app)
     figures: dict[str, Any] = {"drafts": drafts, "rss_mb": rss_after / 1024,
-                               "rss_kb_per_draft": (rss_after - rss_before) / drafts}
+                               "rss_kb_per_draft": (rss_after - rss_before) / drafts,
+                               "ptb_ids": ids, "ptb_kb_per_draft": ids_bytes / 1024 / drafts}
     if trace:
         after = tracemalloc.take_snapshot()
         tracemalloc.stop()
         growth = after.compare_to(before, "lineno")
         figures["python_kb_per_draft"] = sum(d.size_diff for d in growth) / 1024 / drafts
-        figures["top"] = [(str(d.traceback[0]), d.size_diff / drafts) for d in growth[:4]]
+        figures["top"] = [(where(str(d.traceback[0])), d.size_diff / drafts) for d in growth[:4]]
+        figures["ptb_traced_b_per_draft"] = sum(
+            d.size_diff for d in growth
+            if "telegram/ext/_application.py" in str(d.traceback[0])) / drafts
     async with bot.runtime.sessions() as session:
         stored = await session.scalar(select(func.count()).select_from(Draft))
     await bot.stop()
@@ -87,13 +131,20 @@ def run(databases: Databases, *, quick: bool) -> list[dict[str, Any]]:
               f"{figures['rss_kb_per_draft']:.2f} KB/draft (process RSS {figures['rss_mb']:.0f} MB)"
               f" (target <= {TARGET_KB:.0f} KB: {'met' if figures['target_met'] else 'MISSED'})")
         results.append(figures)
-    url = databases.fresh("sqlite")
-    try:
-        traced = asyncio.run(measure(url, 500 if quick else 1_000, trace=True))
-    finally:
-        databases.drop(url)
-    print(f"    Python allocations (tracemalloc, {traced['drafts']:,} drafts, sqlite): "
-          f"{traced['python_kb_per_draft']:.2f} KB/draft; largest: "
-          + "; ".join(f"{where} {size:.0f} B" for where, size in traced["top"]))
-    results.append({"backend": "sqlite", "traced": traced})
+        print(f"    ids PTB keeps for chats and users after {drafts:,} drafts: "
+              f"{figures['ptb_ids']:,} ({figures['ptb_kb_per_draft']:.2f} KB/draft)")
+    for marking in (True, False):
+        url = databases.fresh("sqlite")
+        try:
+            traced = asyncio.run(measure(url, 500 if quick else 1_000, trace=True,
+                                         ptb_marking=marking))
+        finally:
+            databases.drop(url)
+        print(f"    Python allocations (tracemalloc, {traced['drafts']:,} drafts, sqlite, "
+              + ("PTB's own marking for a persistence, as before" if marking
+                 else "BotApplication, as the bot runs") + f"): "
+              f"{traced['python_kb_per_draft']:.2f} KB/draft, of which PTB's sets of ids "
+              f"{traced['ptb_traced_b_per_draft']:.0f} B/draft ({traced['ptb_ids']:,} ids kept); "
+              "largest: " + "; ".join(f"{where} {size:.0f} B" for where, size in traced["top"]))
+        results.append({"backend": "sqlite", "traced": traced, "ptb_marking": marking})
     return results

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Vault, load_key_material
-from bot.db import create_engine, session_factory
+from bot.db import Lane, create_engine, open_lane, session_factory
 from bot.outbox import wake_on_commit
 from bot.outbox.sender import OutboxSender
 from bot.regions import RegionDirectory
@@ -78,6 +78,7 @@ class Runtime:
     clock: Clock
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    lane: Lane  # where the hot units of work run in one call (a report step, a submit, the outbox)
     vault: Vault
     regions: RegionDirectory
     reports: ReportService
@@ -104,19 +105,22 @@ class Runtime:
         install_cipher(vault)
         engine = create_engine(settings.database.url, echo=settings.database.echo)
         sessions = session_factory(engine)
+        lane = open_lane(engine, sessions)
         regions = RegionDirectory()
         # Every message to a reporter after the reference goes through ``phone`` (discreet,
         # in their safe time, never when they refused contact); it also answers "Buka".
         phone = ReporterPhone(sessions, clock, settings, vault, DiscreetView())
         alerts = AlertService(sessions, clock, settings, AlertView(settings, regions), phone=phone)
         router = Router(settings, clock, alerts)
-        reports = ReportService(sessions, clock, vault, settings, regions, phone=phone)
+        reports = ReportService(sessions, clock, vault, settings, regions, lane, phone=phone)
         reports.on_case_created.subscribe(router.on_case_created)
         # Practice cases (/latihan) reach only the training chat; the router above skips them.
         reports.on_case_created.subscribe(PracticeRouter(settings, clock).on_case_created)
         sender = OutboxSender(
-            sessions, clock, group_messages_per_minute=settings.outbox.group_messages_per_minute)
+            sessions, clock, group_messages_per_minute=settings.outbox.group_messages_per_minute,
+            lane=lane)
         wake_on_commit(sessions, sender.wake)  # once per commit that queued a notification
+        lane.wake_on_commit(sender.wake)  # the lane's own commits (a submit) too
         sender.on_sent.subscribe(alerts.on_sent)
         sender.on_chat_migrated.subscribe(alerts.on_chat_migrated)
         # Case handling and the anonymous relay: the relay remembers which sent
@@ -132,7 +136,8 @@ class Runtime:
         alerts.detail_buttons = cases.detail_buttons
         sender.on_sent.subscribe(relay.on_sent)
         sender.on_chat_gone.subscribe(phone.on_chat_gone)  # a reporter who blocked the bot
-        return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, vault=vault,
+        return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, lane=lane,
+                   vault=vault,
                    regions=regions,
                    reports=reports,
                    sender=sender,
@@ -184,4 +189,5 @@ class Runtime:
 
     async def close(self) -> None:
         await self.stop_background()
+        await self.lane.close()
         await self.engine.dispose()

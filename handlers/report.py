@@ -282,7 +282,7 @@ async def submit(update: Update, context: BotContext, pressed: ReportPress) -> N
     await answer(query)
     await show_typing(update)
     try:
-        result = await rt.reports.submit(user.id, update.update_id, pressed.nonce)
+        result = await rt.reports.submit(user.id, pressed.nonce)
     except LimitReached as exc:
         limit_reached(context)
         _ = await translate_for(update, context)

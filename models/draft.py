@@ -25,6 +25,11 @@ class Draft(Base):
     urgent: Mapped[bool] = mapped_column(default=False)
     practice: Mapped[bool] = mapped_column(default=False)
     answers: Mapped[str] = mapped_column(EncryptedText)  # JSON of every answer, encrypted
+    # Bumped by every write of an answer, which is made only if the version is still the one read
+    # (``UPDATE … WHERE version = :read``): two writers can never both apply on the same state.
     version: Mapped[int] = mapped_column(default=0)
+    # The newest update ids applied to this draft (up to ``RECENT_UPDATES``, space-separated):
+    # Telegram delivering one of them again, or any older one, changes nothing twice.
+    recent_updates: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,13 +1,15 @@
 """The outbox sender: sends queued notifications, retries with backoff, honours
 ``retry_after``, keeps Telegram's pace, and marks each row sent exactly once.
 
-Each row is claimed, sent and marked in its own short transaction: ``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL keeps two workers off the same row, and on SQLite the write lock is held only for the
-moment it takes to mark the row (never across a slow request). A crash between Telegram's answer
-and the commit can repeat one message; nothing is ever lost.
+Each row is claimed, sent and marked, the database work on the bot's lane (``bot/db.py``): on
+PostgreSQL in one transaction whose ``FOR UPDATE SKIP LOCKED`` keeps two workers off the same row
+while its request is in flight; on SQLite (one writer, no row locks: this process's rounds take
+turns) the claim and the mark are each one call to the lane's thread, and no lock is held across
+the request. A crash between Telegram's answer and the mark can repeat one message; nothing is ever
+lost.
 
 A row deleted meanwhile (a withdrawal of consent deletes every row about the reporter) is never
-sent: the claimed row is read again before the request and skipped when it is gone. A request
+sent: the claim reads the row as it stands, right before the request. A request
 already on its way when the deletion commits ends before the deleting side goes on: on PostgreSQL
 the DELETE waits for the row lock held across the request; on SQLite (one process, no row locks)
 the deleting side waits in ``settled``. So nothing about a reporter arrives after their withdrawal
@@ -28,9 +30,9 @@ import warnings
 from collections import deque
 from collections.abc import Awaitable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from telegram import Bot
@@ -38,6 +40,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from bot.clock import Clock
+from bot.db import Lane, open_lane
 from bot.events import ChatGone, Event, GroupMigrated, MessageSent
 from bot.outbox.queue import PRIVATE_BUCKET
 from models import Alert, OutboxMessage
@@ -54,6 +57,14 @@ GONE_MARKERS = ("chat not found", "bot was kicked", "bot was blocked", "user is 
 HARMLESS_MARKERS = ("message is not modified",)
 
 
+class Answer(NamedTuple):
+    """Telegram's answer to a row's request: its parameters, and the result or the refusal."""
+
+    params: dict[str, Any]
+    result: Any
+    error: TelegramError | None
+
+
 def backoff(attempts: int) -> float:
     """1, 2, 4, 8 … seconds, at most five minutes: a long outage costs a request every 5 min."""
     return float(min(2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS))
@@ -64,8 +75,9 @@ class OutboxSender:
     in the transaction that marks the row, each in a savepoint of its own."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, *,
-                 group_messages_per_minute: int = 20) -> None:
+                 group_messages_per_minute: int = 20, lane: Lane | None = None) -> None:
         self.sessions = sessions
+        self.lane = lane or open_lane(sessions.kw["bind"], sessions)
         self.clock = clock
         self.bot: Bot | None = None
         self.group_messages_per_minute = group_messages_per_minute
@@ -125,38 +137,65 @@ class OutboxSender:
 
     async def _round_of(self, limit: int) -> int:
         handled = 0
-        while handled < limit:
-            now = self.clock.now()
-            query = (select(OutboxMessage.id)
-                     .where(OutboxMessage.status == PENDING, OutboxMessage.due_at <= now)
-                     .order_by(OutboxMessage.due_at, OutboxMessage.id).limit(1)
-                     .with_for_update(skip_locked=True))
-            held = self._held_back(now)
-            if held:
-                query = query.where(OutboxMessage.bucket.not_in(held))
-            row_id: int | None = None
-            self._idle.clear()
-            try:
-                async with self.sessions.begin() as session:
-                    row_id = await session.scalar(query)
-                    if row_id is None:
-                        break
-                    row = await session.get(OutboxMessage, row_id, populate_existing=True)
-                    # Deleted since the query (a withdrawal of consent) or sent by another round.
-                    if row is not None and row.status == PENDING:
-                        await self._send(session, row)
-            except StaleDataError:
-                # Deleted while its request was on the way (SQLite has no row lock to wait on):
-                # whoever deleted it waits in ``settled`` until this request is over.
-                log.info("outbox message %s was deleted while it was being sent", row_id)
-            except Exception:
-                if row_id is None:
-                    raise
-                await self._set_aside(row_id, now)
-            finally:
-                self._idle.set()
+        while handled < limit and await self._one(self.clock.now()):
             handled += 1
         return handled
+
+    def _next_due(self, now: datetime) -> Select[OutboxMessage]:
+        query = (select(OutboxMessage)
+                 .where(OutboxMessage.status == PENDING, OutboxMessage.due_at <= now)
+                 .order_by(OutboxMessage.due_at, OutboxMessage.id).limit(1)
+                 .with_for_update(skip_locked=True))
+        held = self._held_back(now)
+        if held:
+            query = query.where(OutboxMessage.bucket.not_in(held))
+        return query
+
+    async def _one(self, now: datetime) -> bool:
+        """Claim the next row that is due, send it, mark it; False when none is due."""
+        self._idle.clear()
+        try:
+            if self.lane.backend != "sqlite":
+                return await self._one_locked(now)
+            return await self._one_by_lane(now)
+        finally:
+            self._idle.set()
+
+    async def _one_by_lane(self, now: datetime) -> bool:
+        """SQLite: the claim (the row as it is now: a row deleted meanwhile is not found) and
+        the mark are each one call on the lane; the request between them holds no lock."""
+        row = await self.lane.transaction(lambda session: session.scalar(self._next_due(now)))
+        if row is None:
+            return False
+        try:
+            answer = await self._request(row)
+            await self.lane.transaction(lambda session: self._record_claimed(session, row, answer))
+        except StaleDataError:
+            # Deleted while its request was on the way (SQLite has no row lock to wait on):
+            # whoever deleted it waits in ``settled`` until this request is over.
+            log.info("outbox message %s was deleted while it was being sent", row.id)
+        except Exception:
+            await self._set_aside(row.id, now)
+        return True
+
+    async def _one_locked(self, now: datetime) -> bool:
+        """PostgreSQL: one transaction, the row locked from the claim to the mark (a DELETE of
+        it waits for the request to end; another worker skips it)."""
+        row_id: int | None = None
+        try:
+            async with self.sessions.begin() as session:
+                row = await session.scalar(self._next_due(now))
+                if row is None:
+                    return False
+                row_id = row.id
+                await self._record(session, row, await self._request(row))
+        except StaleDataError:
+            log.info("outbox message %s was deleted while it was being sent", row_id)
+        except Exception:
+            if row_id is None:
+                raise
+            await self._set_aside(row_id, now)
+        return True
 
     async def settled(self) -> None:
         """Return once no row is being sent by this process. After a transaction that deleted
@@ -183,20 +222,34 @@ class OutboxSender:
             if await self.run_once() == 0:
                 return
 
-    async def _send(self, session: AsyncSession, row: OutboxMessage) -> None:
+    async def _request(self, row: OutboxMessage) -> Answer:
+        """The row's Bot API request: its parameters and Telegram's result, or its refusal."""
         assert self.bot is not None
-        now = self.clock.now()
         params: dict[str, Any] = json.loads(row.payload)
-        row.attempts += 1
         try:
             with warnings.catch_warnings():
                 # Rows name their Bot API method: calling it by name is the point here.
                 warnings.simplefilter("ignore", PTBUserWarning)
                 result = await self.bot.do_api_request(row.method, api_kwargs=params)
-        except RetryAfter as exc:
+        except TelegramError as exc:
+            return Answer(params, None, exc)
+        return Answer(params, result, None)
+
+    async def _record_claimed(self, session: AsyncSession, claimed: OutboxMessage,
+                              answer: Answer) -> None:
+        """``_record`` for a row claimed in an earlier transaction (unchanged since)."""
+        await self._record(session, await session.merge(claimed, load=False), answer)
+
+    async def _record(self, session: AsyncSession, row: OutboxMessage, answer: Answer) -> None:
+        """What Telegram's answer means for the row (sent, later, moved, gone, refused), and
+        the events that follow, in the caller's transaction."""
+        now = self.clock.now()
+        params, result, error = answer
+        row.attempts += 1
+        if isinstance(error, RetryAfter):
             with warnings.catch_warnings():  # int now, timedelta in PTB 23: both handled
                 warnings.simplefilter("ignore", PTBDeprecationWarning)
-                wait = exc.retry_after
+                wait = error.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             row.due_at = now + timedelta(seconds=seconds)
             row.last_error = f"retry_after {seconds:.0f}s"
@@ -205,30 +258,30 @@ class OutboxSender:
             log.warning("outbox: Telegram asked to wait %.0fs (bucket %s)", seconds,
                         "private" if row.bucket == PRIVATE_BUCKET else "group")
             return
-        except ChatMigrated as exc:
-            await self._moved(session, row, params, int(exc.new_chat_id))
+        if isinstance(error, ChatMigrated):
+            await self._moved(session, row, params, int(error.new_chat_id))
             return
-        except Forbidden as exc:
-            await self._gone(session, row, str(exc))
+        if isinstance(error, Forbidden):
+            await self._gone(session, row, str(error))
             return
-        except BadRequest as exc:
-            text = str(exc).lower()
+        if isinstance(error, BadRequest):
+            text = str(error).lower()
             if any(marker in text for marker in HARMLESS_MARKERS):
                 self._mark_sent(row, None)
             elif any(marker in text for marker in GONE_MARKERS):
-                await self._gone(session, row, str(exc))
+                await self._gone(session, row, str(error))
             else:
                 row.status = FAILED
-                row.last_error = str(exc)[:200]
+                row.last_error = str(error)[:200]
                 self.failed += 1
-                log.error("outbox message %s (%s) refused: %s", row.id, row.kind, exc)
+                log.error("outbox message %s (%s) refused: %s", row.id, row.kind, error)
             return
-        except TelegramError as exc:  # network errors, timeouts, 5xx
+        if error is not None:  # network errors, timeouts, 5xx
             row.due_at = now + timedelta(seconds=backoff(row.attempts))
-            row.last_error = type(exc).__name__
+            row.last_error = type(error).__name__
             self.retried += 1
             log.warning("outbox message %s (%s) will be retried: %s", row.id, row.kind,
-                        type(exc).__name__)
+                        type(error).__name__)
             return
         self._count(row.bucket, now)
         message_id = result.get("message_id") if isinstance(result, dict) else None

@@ -2,6 +2,12 @@
 
 Every call is one transaction. An answer is committed before the handler sends the next question,
 so a crash at any moment loses nothing; a redelivered update (same key) changes nothing twice.
+
+A step of the report (``apply``) is the hot path: one read (the reporter and the draft, with the
+update ids already applied to it), the form's rules in Python, and one write (the draft, only if
+its version is still the one read), run as one unit on the bot's database lane (``bot/db.py``):
+on SQLite in one call to the lane's thread, on PostgreSQL in two round trips. A submit runs its
+ORM transaction (the case, its routing and alerts) on the lane in one call too.
 """
 
 from __future__ import annotations
@@ -13,15 +19,17 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Boolean, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Vault
+from bot.db import Lane, Row, Types, Write, open_lane
 from bot.domain import form, register, simfoni
 from bot.domain.references import new_reference
+from bot.domain.tiers import police_deadline
 from bot.events import CaseCreated, Event
 from bot.i18n import LANGUAGES, language_for
 from bot.regions import RegionDirectory
@@ -33,10 +41,80 @@ from bot.services.reporters import (
     touch_reporter,
 )
 from bot.services.to_reporter import ReporterPhone, reach_of_draft
-from bot.services.updates import already_processed, mark_processed
+from bot.services.updates import mark_processed
 from models import Case, CaseEvent, Draft, Evidence, Reporter, Responder
+from models.base import UTCDateTime
+from models.encryption import EncryptedText
 from models.region import KECAMATAN, VILLAGE
 from models.responder import OFFICER
+
+# ---- the step's read and write, as one unit on the lane ------------------------------------------
+
+RECENT_UPDATES = 8  # update ids remembered per draft (see ``seen``)
+
+# The reporter and their draft, with nothing decrypted that a step does not show (the answers,
+# yes: the next question is drawn from them; the reporter's chat id, no).
+READ_DRAFT = """\
+SELECT r.id AS reporter_id, r.language AS language,
+       d.id AS draft_id, d.nonce AS nonce, d.step AS step, d.answers AS answers,
+       d.urgent AS urgent, d.editing AS editing, d.practice AS practice,
+       d.version AS version, d.recent_updates AS recent_updates
+FROM reporters AS r LEFT OUTER JOIN drafts AS d ON d.reporter_id = r.id
+WHERE r.tg_hash = :tg_hash
+"""
+WRITE_DRAFT = """\
+UPDATE drafts SET step = :step, answers = :answers, urgent = :urgent, editing = :editing,
+       version = :next_version, updated_at = :now, recent_updates = :recent_updates
+WHERE id = :draft_id AND version = :version
+"""
+DISCARD_DRAFT = "DELETE FROM drafts WHERE id = :draft_id AND version = :version"
+# ``forget_if_unused``: a reporter record is kept only while a draft or a case is theirs.
+FORGET_REPORTER = """\
+DELETE FROM reporters WHERE id = :reporter_id
+AND NOT EXISTS (SELECT 1 FROM cases WHERE cases.reporter_id = :reporter_id)
+AND NOT EXISTS (SELECT 1 FROM drafts WHERE drafts.reporter_id = :reporter_id)
+"""
+STEP_TYPES: Types = {"now": UTCDateTime(), "answers": EncryptedText(), "urgent": Boolean(),
+                     "editing": Boolean(), "practice": Boolean()}
+
+
+def seen(recent: str | None, key: int | None) -> bool:
+    """Whether update ``key`` was applied to the draft already: it is one of the newest ids
+    applied, or older than all of them once ``RECENT_UPDATES`` are kept (Telegram numbers updates
+    in order and redelivers only what was not confirmed, so such an old one is a repeat)."""
+    if key is None or not recent:
+        return False
+    applied = [int(number) for number in recent.split()]
+    return key in applied or (len(applied) >= RECENT_UPDATES and key < applied[0])
+
+
+def remember(recent: str | None, key: int | None) -> str | None:
+    """``recent`` with ``key`` added, the newest ``RECENT_UPDATES`` kept, oldest first."""
+    if key is None:
+        return recent
+    applied = {int(number) for number in (recent or "").split()} | {key}
+    return " ".join(str(number) for number in sorted(applied)[-RECENT_UPDATES:])
+
+
+@dataclass
+class DraftState:
+    """The draft's fields a step changes, as read."""
+
+    id: int
+    nonce: str
+    step: str
+    urgent: bool
+    editing: bool
+    practice: bool
+
+    @classmethod
+    def of(cls, row: Row) -> DraftState:
+        return cls(row["draft_id"], row["nonce"], row["step"], bool(row["urgent"]),
+                   bool(row["editing"]), bool(row["practice"]))
+
+    def view(self, answers: dict[str, Any]) -> DraftView:
+        return DraftView(self.id, self.nonce, self.step, answers, self.urgent, self.editing,
+                         self.practice)
 
 
 @dataclass
@@ -107,7 +185,7 @@ def _view(draft: Draft) -> DraftView:
 
 class ReportService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, vault: Vault,
-                 settings: Settings, regions: RegionDirectory, *,
+                 settings: Settings, regions: RegionDirectory, lane: Lane | None = None, *,
                  phone: ReporterPhone | None = None) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -117,6 +195,7 @@ class ReportService:
         # Every message to a reporter goes through it (the expiry notice of a draft); a service
         # made only to read drafts needs none.
         self.phone = phone
+        self.lane = lane or open_lane(sessions.kw["bind"], sessions)
         self.on_case_created: Event[CaseCreated] = Event("case created")  # routing subscribes
 
     # ---- reporters -------------------------------------------------------------------------
@@ -153,12 +232,13 @@ class ReportService:
 
     async def current(self, telegram_id: int, language_code: str | None = None) -> Outcome:
         """The draft as stored; for someone not seen before, the language Telegram gives."""
-        async with self.sessions() as session:
-            reporter = await find_reporter(session, self.vault, telegram_id)
-            if reporter is None:
-                return Outcome(None, language_for(language_code))
-            draft = await self._draft(session, reporter)
-            return Outcome(_view(draft) if draft else None, reporter.language)
+        row = await self.lane.read(READ_DRAFT, {"tg_hash": self.vault.hash_id(telegram_id)},
+                                   STEP_TYPES)
+        if row is None:
+            return Outcome(None, language_for(language_code))
+        if row["draft_id"] is None:
+            return Outcome(None, row["language"])
+        return Outcome(DraftState.of(row).view(json.loads(row["answers"])), row["language"])
 
     async def start(self, telegram_id: int, language_code: str | None, key: int | None,
                     *, practice: bool = False,
@@ -185,41 +265,51 @@ class ReportService:
 
     async def apply(self, telegram_id: int, key: int | None, given: Input,
                     language_code: str | None = None) -> Outcome:
+        """One answer (a button, typed text, a file): read, decided, written as one unit."""
         now = self.clock.now()
-        async with self.sessions.begin() as session:
-            reporter = await find_reporter(session, self.vault, telegram_id)
-            if reporter is None:  # no report under way: nothing to store about this account
-                return Outcome(None, language_for(language_code))
-            draft = await self._draft(session, reporter, lock=True)
-            if draft is None:
-                return Outcome(None, reporter.language)
-            if await already_processed(session, key):
-                return Outcome(_view(draft), reporter.language, duplicate=True)
-            answers = json.loads(draft.answers)
-            if given.nonce is not None and (given.nonce != draft.nonce or (
-                    given.step != draft.step
-                    and not form.implied_done(draft.step, given.step, answers))):
-                return Outcome(_view(draft), reporter.language, stale=True)
-            outcome = Outcome(None, reporter.language, step_before=draft.step)
-            try:
-                self._transition(draft, answers, given, outcome, reporter.language)
-            except form.InvalidAnswer as exc:
-                outcome.error = exc.reason
-                outcome.draft = _view(draft)
-                return outcome
-            if outcome.discarded:
-                await session.delete(draft)
-                await forget_if_unused(session, reporter)  # "nothing has been stored"
-                mark_processed(session, key, now)
-                return outcome
-            draft.answers = json.dumps(answers, ensure_ascii=False)
-            draft.updated_at = now
-            draft.version += 1
-            mark_processed(session, key, now)
-            await session.flush()
-            outcome.draft = DraftView(draft.id, draft.nonce, draft.step, answers, draft.urgent,
-                                      draft.editing, draft.practice)
-            return outcome
+        outcome = await self.lane.unit(
+            READ_DRAFT, {"tg_hash": self.vault.hash_id(telegram_id)},
+            lambda row: self._step(row, key, given, now), STEP_TYPES)
+        if outcome is None:  # no report under way: nothing to store about this account
+            return Outcome(None, language_for(language_code))
+        return outcome
+
+    def _step(self, row: Row | None, key: int | None, given: Input,
+              now: datetime) -> tuple[Write | None, Outcome | None]:
+        """What one input does to the draft as read: the outcome, and what to write. Pure: the
+        lane calls it again on a fresh read when another writer changed the draft first."""
+        if row is None:
+            return None, None
+        language = row["language"]
+        if row["draft_id"] is None:
+            return None, Outcome(None, language)
+        draft = DraftState.of(row)
+        stored = json.loads(row["answers"])
+        if seen(row["recent_updates"], key):
+            return None, Outcome(draft.view(stored), language, duplicate=True)
+        if given.nonce is not None and (given.nonce != draft.nonce or (
+                given.step != draft.step
+                and not form.implied_done(draft.step, given.step, stored))):
+            return None, Outcome(draft.view(stored), language, stale=True)
+        answers = json.loads(row["answers"])
+        changed = DraftState.of(row)
+        outcome = Outcome(None, language, step_before=draft.step)
+        try:
+            self._transition(changed, answers, given, outcome, language)
+        except form.InvalidAnswer as exc:
+            outcome.error = exc.reason
+            outcome.draft = draft.view(stored)
+            return None, outcome
+        version = {"draft_id": draft.id, "version": row["version"]}
+        if outcome.discarded:  # and the reporter record with it, if nothing else is theirs
+            return Write(((DISCARD_DRAFT, version),
+                          (FORGET_REPORTER, {"reporter_id": row["reporter_id"]}))), outcome
+        written = {**version, "step": changed.step, "urgent": changed.urgent,
+                   "editing": changed.editing, "next_version": row["version"] + 1, "now": now,
+                   "answers": json.dumps(answers, ensure_ascii=False),
+                   "recent_updates": remember(row["recent_updates"], key)}
+        outcome.draft = changed.view(answers)
+        return Write(((WRITE_DRAFT, written),)), outcome
 
     async def cancel(self, telegram_id: int, nonce: str | None = None) -> bool:
         """Discard the draft (after the reporter confirmed); False when there was none."""
@@ -234,8 +324,8 @@ class ReportService:
 
     # ---- the state machine -------------------------------------------------------------------
 
-    def _transition(self, draft: Draft, answers: dict[str, Any], given: Input, outcome: Outcome,
-                    language: str) -> None:
+    def _transition(self, draft: DraftState, answers: dict[str, Any], given: Input,
+                    outcome: Outcome, language: str) -> None:
         step = draft.step
         action = given.action
         if action == "back":
@@ -309,13 +399,13 @@ class ReportService:
         # A typed answer that names a choice ("ya", "gak", "om saya", "kmrn"), in either language.
         return form.validate_choice(step, form.understand(step, text), answers)
 
-    def _answer(self, draft: Draft, answers: dict[str, Any], step: str, value: Any) -> None:
+    def _answer(self, draft: DraftState, answers: dict[str, Any], step: str, value: Any) -> None:
         form.answer(answers, step, value)
         draft.step = form.next_step(step, answers)
         if draft.step == form.REVIEW:
             draft.editing = False
 
-    def _edit(self, draft: Draft, answers: dict[str, Any], section: str) -> None:
+    def _edit(self, draft: DraftState, answers: dict[str, Any], section: str) -> None:
         if draft.step != form.REVIEW or section not in form.SECTIONS:
             raise form.InvalidAnswer("not_an_option")
         if section == form.TYPES:  # the earlier choice stays ticked, to change rather than redo
@@ -330,7 +420,7 @@ class ReportService:
         draft.editing = True
         draft.step = form.SECTIONS[section][0]
 
-    def _types_input(self, draft: Draft, answers: dict[str, Any], given: Input,
+    def _types_input(self, draft: DraftState, answers: dict[str, Any], given: Input,
                      outcome: Outcome, language: str) -> None:
         chosen: list[str] = answers.setdefault("types_pending", [])
         if given.action == "toggle" and given.value in form.option_values(form.TYPES, answers):
@@ -356,7 +446,7 @@ class ReportService:
             return
         raise form.InvalidAnswer("use_buttons")
 
-    def _story_input(self, draft: Draft, answers: dict[str, Any], given: Input,
+    def _story_input(self, draft: DraftState, answers: dict[str, Any], given: Input,
                      outcome: Outcome, language: str) -> None:
         story = answers.setdefault("story_pending", answers.get(form.STORY) or form.empty_story())
         limits = self.settings.evidence
@@ -391,7 +481,7 @@ class ReportService:
             return
         raise form.InvalidAnswer("unsupported")
 
-    def _region_input(self, draft: Draft, answers: dict[str, Any], given: Input,
+    def _region_input(self, draft: DraftState, answers: dict[str, Any], given: Input,
                       outcome: Outcome, language: str) -> None:
         step = draft.step
         if given.action == "choose" and given.value:
@@ -422,7 +512,7 @@ class ReportService:
             raise form.InvalidAnswer("place_not_found")
         outcome.candidates = [p.code for p in found]
 
-    def _location_input(self, draft: Draft, answers: dict[str, Any], given: Input,
+    def _location_input(self, draft: DraftState, answers: dict[str, Any], given: Input,
                         outcome: Outcome) -> None:
         """A shared location where the place is asked: kept (encrypted) for the outreach visit.
         At the landmark question it is the answer; at the kecamatan or village question the
@@ -442,34 +532,14 @@ class ReportService:
 
     # ---- submission --------------------------------------------------------------------------
 
-    async def submit(self, telegram_id: int, key: int | None, nonce: str) -> Submitted | Outcome:
-        """Turn the draft into a case, once. Returns an Outcome when the draft is not ready."""
+    async def submit(self, telegram_id: int, nonce: str) -> Submitted | Outcome:
+        """Turn the draft into a case, once (its submit key, the reporter and the draft's nonce,
+        is unique: a second press or a redelivered update finds the case). Returns an Outcome
+        when the draft is not ready. One transaction on the lane: the case, its routing and
+        alerts (``on_case_created``), the draft gone."""
         now = self.clock.now()
-        async with self.sessions.begin() as session:
-            reporter = await find_reporter(session, self.vault, telegram_id)
-            if reporter is None:
-                return Outcome(None, language_for(None), stale=True)
-            earlier = await session.scalar(
-                select(Case).where(Case.submit_key == f"{reporter.id}:{nonce}"))
-            if earlier is not None:
-                return Submitted(earlier.reference, earlier.priority, reporter.language,
-                                 again=True, practice=earlier.practice)
-            draft = await self._draft(session, reporter, lock=True)
-            if draft is None or draft.nonce != nonce or draft.step != form.REVIEW:
-                view = _view(draft) if draft else None
-                return Outcome(view, reporter.language, stale=True)
-            answers = json.loads(draft.answers)
-            if form.next_step(None, answers) != form.REVIEW:
-                return Outcome(_view(draft), reporter.language, error="incomplete")
-            if not draft.practice:
-                await self._check_daily_limit(session, reporter, now)
-            case = await self._create_case(session, reporter, draft, answers, now)
-            await session.delete(draft)
-            mark_processed(session, key, now)
-            for subscriber in self.on_case_created:
-                await subscriber(session, case)
-            return Submitted(case.reference, case.priority, reporter.language,
-                             practice=case.practice)
+        return await self.lane.transaction(
+            lambda session: self._submit(session, telegram_id, nonce, now))
 
     async def send_now(self, telegram_id: int, key: int | None,
                        nonce: str) -> Submitted | Outcome:
@@ -484,12 +554,14 @@ class ReportService:
             if earlier is not None:
                 return Submitted(earlier.reference, earlier.priority, reporter.language,
                                  again=True, practice=earlier.practice)
-            draft = await self._draft(session, reporter, lock=True)
+            draft = await session.scalar(select(Draft).where(Draft.reporter_id == reporter.id)
+                                         .with_for_update())
             if draft is None or draft.nonce != nonce or not draft.urgent:
                 return Outcome(_view(draft) if draft else None, reporter.language, stale=True)
             answers = form.answered_so_far(json.loads(draft.answers),
                                            self.settings.region.kabupaten_code)
-            case = await self._create_case(session, reporter, draft, answers, now)
+            case = await self._create_case(session, reporter.id, reporter.language, draft,
+                                           answers, now)
             session.add(CaseEvent(case_id=case.id, at=now, actor="reporter",
                                   kind="sent_at_once", detail={}))
             await session.delete(draft)
@@ -499,17 +571,50 @@ class ReportService:
             return Submitted(case.reference, case.priority, reporter.language,
                              practice=case.practice)
 
-    async def _create_case(self, session: AsyncSession, reporter: Reporter, draft: Draft,
-                           answers: dict[str, Any], now: datetime) -> Case:
+    async def _submit(self, session: AsyncSession, telegram_id: int, nonce: str,
+                      now: datetime) -> Submitted | Outcome:
+        sent_today = (select(func.count()).select_from(Case)
+                      .where(Case.reporter_id == Reporter.id, Case.practice.is_(False),
+                             Case.created_at > now - timedelta(days=1))
+                      .scalar_subquery())
+        found = (await session.execute(
+            select(Reporter.id, Reporter.language, Draft, sent_today)
+            .outerjoin(Draft, Draft.reporter_id == Reporter.id)
+            .where(Reporter.tg_hash == self.vault.hash_id(telegram_id)))).one_or_none()
+        if found is None:
+            return Outcome(None, language_for(None), stale=True)
+        reporter_id, language, draft, count = found
+        if draft is None or draft.nonce != nonce or draft.step != form.REVIEW:
+            earlier = (await session.execute(
+                select(Case.reference, Case.priority, Case.practice)
+                .where(Case.submit_key == f"{reporter_id}:{nonce}"))).one_or_none()
+            if earlier is not None:
+                return Submitted(earlier.reference, earlier.priority, language, again=True,
+                                 practice=earlier.practice)
+            return Outcome(_view(draft) if draft else None, language, stale=True)
+        answers = json.loads(draft.answers)
+        if form.next_step(None, answers) != form.REVIEW:
+            return Outcome(_view(draft), language, error="incomplete")
+        limit = self.settings.security.max_reports_per_day
+        if not draft.practice and (count or 0) >= limit:
+            raise LimitReached(limit)
+        case = await self._create_case(session, reporter_id, language, draft, answers, now)
+        await session.delete(draft)
+        for subscriber in self.on_case_created:
+            await subscriber(session, case)
+        return Submitted(case.reference, case.priority, language, practice=case.practice)
+
+    async def _create_case(self, session: AsyncSession, reporter_id: int, language: str,
+                           draft: Draft, answers: dict[str, Any], now: datetime) -> Case:
         story = answers.get(form.STORY) or form.empty_story()
         victim_age = answers[form.VICTIM_AGE]
         local_now = now.astimezone(ZoneInfo(self.settings.region.timezone))
         local_year = local_now.year
         incident = register.incident_from_report(answers[form.WHEN], local_now.date())
         case = Case(
-            reference="", submit_key=f"{reporter.id}:{draft.nonce}", reporter_id=reporter.id,
+            reference="", submit_key=f"{reporter_id}:{draft.nonce}", reporter_id=reporter_id,
             priority=form.priority(answers, draft.urgent), urgent=draft.urgent,
-            practice=draft.practice, language=reporter.language,
+            practice=draft.practice, language=language,
             reporter_role=answers[form.ROLE], victim_category=answers[form.VICTIM_CATEGORY],
             victim_sex=answers[form.VICTIM_SEX], victim_age_band=victim_age["band"],
             victim_age=victim_age["age"], victim_count=answers[form.VICTIM_COUNT],
@@ -525,6 +630,10 @@ class ReportService:
             contact_allowed=answers[form.CONTACT] == form.YES,
             phone=answers.get(form.PHONE), contact_time=answers.get(form.SAFE_TIME),
             created_at=now, updated_at=now,
+            # Routing sets this same deadline; set here, it is inserted with the row rather than
+            # written again by an UPDATE right after the INSERT.
+            police_deadline=None if draft.practice else police_deadline(
+                self.settings, now, answers[form.TYPES]),
         )
         for _attempt in range(10):
             case.reference = new_reference(self.settings.region.reference_prefix, local_year)
@@ -560,12 +669,8 @@ class ReportService:
         if (count or 0) >= limit:
             raise LimitReached(limit)
 
-    async def _draft(self, session: AsyncSession, reporter: Reporter,
-                     lock: bool = False) -> Draft | None:
-        query = select(Draft).where(Draft.reporter_id == reporter.id)
-        if lock:
-            query = query.with_for_update()
-        return await session.scalar(query)
+    async def _draft(self, session: AsyncSession, reporter: Reporter) -> Draft | None:
+        return await session.scalar(select(Draft).where(Draft.reporter_id == reporter.id))
 
     # ---- the reporter's own cases ---------------------------------------------------------------
 

@@ -149,6 +149,7 @@ def upgrade() -> None:
     sa.Column('practice', sa.Boolean(), nullable=False),
     sa.Column('answers', sa.Text(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('recent_updates', sa.String(length=200), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['reporter_id'], ['reporters.id'], name=op.f('fk_drafts_reporter_id_reporters'), ondelete='CASCADE'),
