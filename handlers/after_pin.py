@@ -64,6 +64,8 @@ async def done_after_pin(update: Update, context: BotContext, pending: dict[str,
     elif wanted == "open":
         await discreet.open_message(update, context, int(pending["sealed"]),
                                     int(pending["message"]))
+    elif wanted == "discreet_off":
+        await reporter_info.privacy_screen(update, context, "discreet_off")
     elif wanted == "pin":
         await pin.start_setting(update, context)
     elif wanted == "pin_off":

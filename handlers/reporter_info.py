@@ -118,7 +118,6 @@ async def on_help_button(update: Update, context: BotContext) -> None:
     if pressed is None or update.effective_chat is None \
             or update.effective_chat.type != "private":
         return
-    rt = context.runtime
     if pressed.action == "help":
         await help_command(update, context)
     elif pressed.action == "pin":
@@ -126,14 +125,29 @@ async def on_help_button(update: Update, context: BotContext) -> None:
     elif pressed.action == "pin_off":
         await pin.remove(update, context)
     else:
-        if pressed.action in ("discreet_on", "discreet_off"):
-            await rt.phone.set_discreet(user.id, pressed.action == "discreet_on")
-        _ = await translate_for(update, context)
-        settings = await rt.phone.settings_of(user.id)
-        text, markup = help_views.privacy_settings(
-            _, settings.discreet, await rt.pins.has_pin(user.id), settings.known,
-            settings.reported)
-        if pressed.action == "privacy":
-            await reply(update, text, markup)
-        else:
-            await replace_or_reply(update, text, markup)
+        await privacy_screen(update, context, pressed.action)
+
+
+async def privacy_screen(update: Update, context: BotContext, action: str) -> None:
+    """/bantuan → privacy: shown (``privacy``), or discreet messages turned on or off. Turning
+    them off asks for the PIN first: whoever holds the phone must not make the next message
+    readable at a glance."""
+    user = update.effective_user
+    assert user is not None
+    rt = context.runtime
+    if action == "discreet_off":
+        found = await pin.gate(update, context, {"do": "discreet_off"})
+        if found is Gate.ASK:
+            return
+        if found is Gate.OPEN:
+            await rt.phone.set_discreet(user.id, False)
+    elif action == "discreet_on":
+        await rt.phone.set_discreet(user.id, True)
+    _ = await translate_for(update, context)
+    settings = await rt.phone.settings_of(user.id)
+    text, markup = help_views.privacy_settings(
+        _, settings.discreet, await rt.pins.has_pin(user.id), settings.known, settings.reported)
+    if action == "privacy":
+        await reply(update, text, markup)
+    else:
+        await replace_or_reply(update, text, markup)

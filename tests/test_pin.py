@@ -207,6 +207,32 @@ async def test_while_paused_buka_shows_nothing_and_a_reply_is_not_passed_on(
     assert reference not in reporter.last_text()
 
 
+async def test_turning_discreet_messages_off_asks_for_the_pin(bot: Harness,
+                                                             reporter: Person) -> None:
+    officer = await kecamatan_officer(bot)
+    reference = await report_from_modang(reporter)
+    await reporter.presses("Choose a PIN")
+    await reporter.sends(PIN)
+    await reporter.sends(PIN)
+    bot.clock.advance(minutes=11)
+    await reporter.sends("/bantuan")
+    await reporter.presses("Privacy on this phone")
+    await reporter.presses("Turn discreet messages off")
+    assert ASKED in reporter.last_text()
+    for wrong in ("111111", "222222", "333333"):  # someone else, guessing
+        await reporter.sends(wrong)
+    await officer.sends(f"/balas {reference} Masih tertutup.")
+    await bot.deliver_outbox()
+    assert "Masih tertutup." not in reporter.last_text() and reporter.covers()
+
+    bot.clock.advance(minutes=16)
+    await reporter.sends("/bantuan")
+    await reporter.presses("Privacy on this phone")
+    await reporter.presses("Turn discreet messages off")
+    await reporter.sends(PIN)
+    assert "Discreet messages are off" in reporter.last_text()
+
+
 async def test_the_pin_is_changed_and_removed_from_bantuan_after_giving_it(
         bot: Harness, reporter: Person) -> None:
     await with_pin(bot, reporter)
