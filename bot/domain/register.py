@@ -171,6 +171,8 @@ def people_from_report(answers: dict[str, Any]) -> People:
     category = answers.get(form.VICTIM_CATEGORY)
     is_child = {form.CHILD: True, form.WOMAN: False}.get(category or "")
     sex = "f" if category == form.WOMAN else answers.get(form.VICTIM_SEX)
+    if sex not in ("f", "m"):  # "unknown": a report sent at once, before it was asked
+        sex = None
     age = answers.get(form.VICTIM_AGE) or {}
     count = max(1, int(answers.get(form.VICTIM_COUNT) or 1))
     violence = [code for code in simfoni.VIOLENCE_FORMS.codes()
