@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test test-slow lint typecheck bench i18n-extract i18n-update schema clean
+.PHONY: run test test-slow lint typecheck bench screenshots i18n-extract i18n-update schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ test-slow: $(DEV_STAMP)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
+
+# The guides' pictures (docs/img/*.png), drawn from the bot's real messages in test scenarios.
+# Run again after the bot's texts or buttons change. Colour emoji need a system emoji font
+# (Debian: apt-get install fonts-noto-color-emoji); without one they are drawn plain.
+screenshots: $(DEV_STAMP)
+	$(BIN)/python -m tests.screenshots docs/img
 
 # Translators: extract new messages, then merge them into id and en catalogues.
 i18n-extract: $(DEV_STAMP)

@@ -44,6 +44,7 @@ def _row(number: int, due: bool) -> dict[str, Any]:
     created = NOW - timedelta(days=number % 900, hours=3)
     row: dict[str, Any] = {
         "reference": f"PSR-26-{number:08d}", "submit_key": f"b:{number}", "reporter_id": None,
+        "public_id": f"b{number:011d}",
         "status": "baru", "priority": "normal", "urgent": False, "practice": False,
         "language": "id", "reporter_role": "witness", "victim_category": "child",
         "victim_sex": "f", "victim_age_band": "6-12", "victim_age": None, "victim_count": 1,

@@ -16,6 +16,7 @@ from telegram.request import BaseRequest
 
 from bot import first_steps, jobs, menus
 from bot.context import CONTEXT_TYPES, RUNTIME, runtime_of
+from bot.membership import TelegramMembership
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ def build_application(rt: Runtime, *, request: BaseRequest | None = None,
     application = builder.build()
     application.bot_data[RUNTIME] = rt
     rt.sender.bot = application.bot
+    rt.enrolments.lookup = TelegramMembership(application.bot)
     handlers.register(application)
     return application
 

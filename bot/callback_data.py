@@ -2,7 +2,10 @@
 
 Form: ``<kind><version>|field|field...`` within Telegram's 64 bytes, e.g.
 ``r1|9f2c61ab|vcat|choose|child``.
-Every press is authorised again by the service that acts on it; this only checks the shape.
+Each kind also declares where it may be pressed (``WHERE``: a private chat, a group chat) and by
+whom (``BY``: anyone, staff, officers, admins; ``bot/domain/access.py``): the registry
+(``handlers/__init__.py``) refuses any other press silently before a handler runs. Every press is
+then authorised again, for its case or request, by the service that acts on it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from bot.domain import form, workflow
+from bot.domain.access import ADMINS, ANYONE, IN_GROUP, IN_PRIVATE, OFFICERS, STAFF
 
 VERSION = "1"
 _NONCE = re.compile(r"^[0-9a-f]{8}$")
@@ -26,12 +30,19 @@ class BadCallback(ValueError):
     """Callback data that is not ours, or not of this version."""
 
 
+PRIVATE_ONLY = frozenset({IN_PRIVATE})
+GROUP_ONLY = frozenset({IN_GROUP})
+
+
 class Press:
     """A kind of button: ``HEADS`` declares its prefix(es), the dataclass its fields, ``pack``
     writes it and ``parse`` below reads it back. ``handlers/__init__.py`` maps each kind to the
-    one handler its presses go to (``pattern``)."""
+    one handler its presses go to (``pattern``). ``WHERE`` and ``BY``: where it may be pressed and
+    by whom; a kind that declares nothing may be pressed nowhere."""
 
     HEADS: ClassVar[tuple[str, ...]] = ()
+    WHERE: ClassVar[frozenset[str]] = frozenset()
+    BY: ClassVar[str] = ADMINS
 
     @classmethod
     def heads(cls) -> tuple[str, ...]:
@@ -51,6 +62,8 @@ class Press:
 @dataclass(frozen=True)
 class ReportPress(Press):
     HEADS: ClassVar[tuple[str, ...]] = ("r",)
+    WHERE: ClassVar[frozenset[str]] = PRIVATE_ONLY
+    BY: ClassVar[str] = ANYONE
 
     nonce: str
     step: str
@@ -64,6 +77,8 @@ class ReportPress(Press):
 @dataclass(frozen=True)
 class CancelPress(Press):
     HEADS: ClassVar[tuple[str, ...]] = ("x",)
+    WHERE: ClassVar[frozenset[str]] = PRIVATE_ONLY
+    BY: ClassVar[str] = ANYONE
 
     nonce: str
     confirm: bool
@@ -75,6 +90,8 @@ class CancelPress(Press):
 @dataclass(frozen=True)
 class LanguagePress(Press):
     HEADS: ClassVar[tuple[str, ...]] = ("l",)
+    WHERE: ClassVar[frozenset[str]] = PRIVATE_ONLY
+    BY: ClassVar[str] = ANYONE
 
     language: str
 
@@ -87,6 +104,8 @@ class StartPress(Press):
     """The "start a report" button under the greeting."""
 
     HEADS: ClassVar[tuple[str, ...]] = ("s",)
+    WHERE: ClassVar[frozenset[str]] = PRIVATE_ONLY
+    BY: ClassVar[str] = ANYONE
     def pack(self) -> str:
         return self.head()
 
@@ -96,6 +115,8 @@ class PrivacyPress(Press):
     """Confirmations for /tarik_persetujuan ("withdraw") and wiping the chat ("wipe")."""
 
     HEADS: ClassVar[tuple[str, ...]] = ("p",)
+    WHERE: ClassVar[frozenset[str]] = PRIVATE_ONLY
+    BY: ClassVar[str] = ANYONE
     action: str
 
     def pack(self) -> str:
@@ -109,21 +130,24 @@ PRIVACY_ACTIONS = {"withdraw", "wipe", "keep"}
 class AlertPress(Press):
     """A button under an alert: ``ack`` (Terima), ``detail``, ``help`` (ask the next tier: without
     a ``value`` it asks why; with one of ``workflow.HELP_REASONS`` it passes the case up),
-    ``nohelp`` (the reasons were not needed after all)."""
+    ``nohelp`` (the reasons were not needed after all). ``case``: the case's ``public_id``
+    (random), never its row id, which would tell how many cases exist."""
 
     HEADS: ClassVar[tuple[str, ...]] = ("a",)
-    case_id: int
+    WHERE: ClassVar[frozenset[str]] = frozenset({IN_PRIVATE, IN_GROUP})
+    BY: ClassVar[str] = ANYONE  # who_is decides, for the case and the chat
+    case: str
     action: str
     value: str = ""
 
     def pack(self) -> str:
-        fields = (self.head(), str(self.case_id), self.action)
+        fields = (self.head(), self.case, self.action)
         return "|".join((*fields, self.value) if self.value else fields)
 
 
 ALERT_ACTIONS = {"ack": {""}, "detail": {""}, "help": {"", *workflow.HELP_REASONS},
                  "nohelp": {""}}
-_CASE_ID = re.compile(r"^[1-9][0-9]{0,15}$")
+_CASE_KEY = re.compile(r"^[A-Za-z0-9_\-]{8,16}$")  # ``Case.public_id``
 
 
 # ---- administration: group requests, village picker, invitations, staff, practice ----
@@ -137,6 +161,23 @@ class GroupRequestPress(Press):
     """Setujui / Tolak under a group's registration request, in an admin's chat."""
 
     HEADS: ClassVar[tuple[str, ...]] = ("g",)
+    WHERE: ClassVar[frozenset[str]] = PRIVATE_ONLY
+    BY: ClassVar[str] = ADMINS
+    request_id: int
+    approve: bool
+
+    def pack(self) -> str:
+        return "|".join((self.head(), str(self.request_id), "y" if self.approve else "n"))
+
+
+@dataclass(frozen=True)
+class EnrolmentPress(Press):
+    """Setujui / Tolak under a person's request to enrol in a village group (``/gabung``), in the
+    private chat of an officer or admin of the area."""
+
+    HEADS: ClassVar[tuple[str, ...]] = ("e",)
+    WHERE: ClassVar[frozenset[str]] = PRIVATE_ONLY
+    BY: ClassVar[str] = OFFICERS  # of the area: ``enrolment.decide``
     request_id: int
     approve: bool
 
@@ -151,6 +192,8 @@ class VillagePickPress(Press):
     ``b``: back to the kecamatan list."""
 
     HEADS: ClassVar[tuple[str, ...]] = ("d",)
+    WHERE: ClassVar[frozenset[str]] = GROUP_ONLY
+    BY: ClassVar[str] = ANYONE  # the one who sent /daftar: the handler checks
     user_id: int
     action: str
     code: str
@@ -166,6 +209,8 @@ class InvitePress(Press):
     """``/undang``: make a link for role ``o`` (officer) or ``a`` (admin) in a region."""
 
     HEADS: ClassVar[tuple[str, ...]] = ("u",)
+    WHERE: ClassVar[frozenset[str]] = PRIVATE_ONLY
+    BY: ClassVar[str] = ADMINS
     role: str
     region_code: str
 
@@ -175,9 +220,13 @@ class InvitePress(Press):
 
 @dataclass(frozen=True)
 class StaffPress(Press):
-    """``/petugas`` (kind ``officer``, head ``o``) and ``/grup`` (kind ``group``, head ``q``)."""
+    """``/petugas`` (kind ``officer``, head ``o``) and ``/grup`` (kind ``group``, head ``q``).
+    A group's members: ``members`` (page ``value``), ``member`` / ``unenrol`` (member id
+    ``value``), ``mhistory`` (its enrolment history), ``minvite`` (a one-time link to enrol)."""
 
     HEADS: ClassVar[tuple[str, ...]] = ("o", "q")  # officers, groups
+    WHERE: ClassVar[frozenset[str]] = PRIVATE_ONLY
+    BY: ClassVar[str] = OFFICERS  # admins, or officers of the group's area
     kind: str
     action: str
     responder_id: int = 0
@@ -193,6 +242,8 @@ class PurgePress(Press):
     """Confirmation of ``/hapus_latihan`` (delete every practice case)."""
 
     HEADS: ClassVar[tuple[str, ...]] = ("h",)
+    WHERE: ClassVar[frozenset[str]] = PRIVATE_ONLY
+    BY: ClassVar[str] = ADMINS
     confirm: bool
 
     def pack(self) -> str:
@@ -205,6 +256,8 @@ class PosterPress(Press):
     (page ``page``), ``v`` the poster of village ``code``, ``b`` back to the kecamatan list."""
 
     HEADS: ClassVar[tuple[str, ...]] = ("t",)
+    WHERE: ClassVar[frozenset[str]] = PRIVATE_ONLY
+    BY: ClassVar[str] = ADMINS
     action: str
     code: str
     page: int = 0
@@ -213,16 +266,20 @@ class PosterPress(Press):
         return "|".join((self.head(), self.action, self.code, str(self.page)))
 
 
-STAFF_ACTIONS = {"list", "show", "revoke", "restore", "admin", "region", "move"}
+STAFF_ACTIONS = {"list", "show", "revoke", "restore", "admin", "region", "move",
+                 "members", "member", "unenrol", "mhistory", "minvite"}
 PICK_ACTIONS = {"k", "v", "b"}
-AdminPress = (GroupRequestPress | VillagePickPress | InvitePress | StaffPress | PurgePress
-              | PosterPress)
+AdminPress = (GroupRequestPress | EnrolmentPress | VillagePickPress | InvitePress | StaffPress
+              | PurgePress | PosterPress)
 
 
 def _parse_admin(head: str, fields: list[str]) -> AdminPress | None:
     if head == GroupRequestPress.head() and len(fields) == 2 and _ID.match(fields[0]) \
             and fields[1] in ("y", "n"):
         return GroupRequestPress(int(fields[0]), fields[1] == "y")
+    if head == EnrolmentPress.head() and len(fields) == 2 and _ID.match(fields[0]) \
+            and fields[1] in ("y", "n"):
+        return EnrolmentPress(int(fields[0]), fields[1] == "y")
     if head == VillagePickPress.head() and len(fields) == 4 and _ID.match(fields[0]) \
             and fields[1] in PICK_ACTIONS and (fields[2] == "" or _REGION.match(fields[2])) \
             and fields[3].isdigit() and len(fields[3]) <= 3:
@@ -251,16 +308,18 @@ class CasePress(Press):
     """A button on a case card (``c1``). ``seen``: the status the card showed, so that a button
     left over from before the case moved on is recognised as stale. ``value``: the target status
     (``set``), referral target (``refer``), reason for closing (``close``), submenu (``menu``) or
-    page (``history``)."""
+    page (``history``). ``case``: the case's ``public_id``, never its row id."""
 
     HEADS: ClassVar[tuple[str, ...]] = ("c",)
-    case_id: int
+    WHERE: ClassVar[frozenset[str]] = PRIVATE_ONLY
+    BY: ClassVar[str] = STAFF  # who_is decides, for the case
+    case: str
     action: str
     value: str = ""
     seen: str = ""
 
     def pack(self) -> str:
-        return "|".join((self.head(), str(self.case_id), self.action, self.value, self.seen))
+        return "|".join((self.head(), self.case, self.action, self.value, self.seen))
 
 
 @dataclass(frozen=True)
@@ -268,6 +327,8 @@ class CaseListPress(Press):
     """``/kasus`` filters and pages (``k1``): status filter, kecamatan (``*``: choose one)."""
 
     HEADS: ClassVar[tuple[str, ...]] = ("k",)
+    WHERE: ClassVar[frozenset[str]] = PRIVATE_ONLY
+    BY: ClassVar[str] = STAFF
     status: str = "open"
     kecamatan: str = ""
     page: int = 0
@@ -281,6 +342,8 @@ class NewsPress(Press):
     """Under a status message to the reporter: stop (``off``) or resume (``on``) status news."""
 
     HEADS: ClassVar[tuple[str, ...]] = ("n",)
+    WHERE: ClassVar[frozenset[str]] = PRIVATE_ONLY
+    BY: ClassVar[str] = ANYONE  # a reporter: the service finds their reports
     wanted: bool
 
     def pack(self) -> str:
@@ -290,6 +353,7 @@ class NewsPress(Press):
 CASE_VALUES = {
     "card": {""}, "detail": {""}, "note": {""}, "reply": {""}, "take": {""},
     "takeover": {""}, "help": {"", *workflow.HELP_REASONS}, "cancel": {""},
+    "share": {str(number) for number in range(1, 1000)},  # a note's number on its case
     "menu": {"", "refer", "close"},
     "set": set(workflow.STATUSES),
     "refer": set(workflow.REFERRAL_TARGETS),
@@ -301,13 +365,13 @@ CasePresses = CasePress | CaseListPress | NewsPress
 
 
 def _parse_case(head: str, fields: list[str]) -> CasePresses | None:
-    if head == CasePress.head() and len(fields) == 4 and _ID.match(fields[0]) \
+    if head == CasePress.head() and len(fields) == 4 and _CASE_KEY.match(fields[0]) \
             and fields[1] in CASE_ACTIONS and fields[3] in ("", *workflow.STATUSES):
         action, value = fields[1], fields[2]
         valid = (value.isdigit() and len(value) <= 3) if action == "history" \
             else value in CASE_VALUES[action]
         if valid:
-            return CasePress(int(fields[0]), action, value, fields[3])
+            return CasePress(fields[0], action, value, fields[3])
     if head == CaseListPress.head() and len(fields) == 3 and fields[0] in LIST_FILTERS \
             and (fields[1] in ("", "*") or _REGION.match(fields[1])) \
             and fields[2].isdigit() and len(fields[2]) <= 3:
@@ -325,6 +389,8 @@ class OpenPress(Press):
     never in the button: ``sealed_id`` names it), ``hide`` covers it again."""
 
     HEADS: ClassVar[tuple[str, ...]] = ("m",)
+    WHERE: ClassVar[frozenset[str]] = PRIVATE_ONLY
+    BY: ClassVar[str] = ANYONE  # the reporter whose message it is: the service checks
     sealed_id: int
     action: str
 
@@ -342,6 +408,8 @@ class HelpPress(Press):
     ``pin_off`` removes it."""
 
     HEADS: ClassVar[tuple[str, ...]] = ("b",)
+    WHERE: ClassVar[frozenset[str]] = PRIVATE_ONLY
+    BY: ClassVar[str] = ANYONE
     action: str
 
     def pack(self) -> str:
@@ -381,9 +449,9 @@ def parse(data: str | None) -> (ReportPress | CancelPress | LanguagePress | Star
         return StartPress()
     elif head == PrivacyPress.head() and len(fields) == 1 and fields[0] in PRIVACY_ACTIONS:
         return PrivacyPress(fields[0])
-    elif head == AlertPress.head() and len(fields) in (2, 3) and _CASE_ID.match(fields[0]) \
+    elif head == AlertPress.head() and len(fields) in (2, 3) and _CASE_KEY.match(fields[0]) \
             and fields[1] in ALERT_ACTIONS and (fields[2:] or [""])[0] in ALERT_ACTIONS[fields[1]]:
-        return AlertPress(int(fields[0]), fields[1], (fields[2:] or [""])[0])
+        return AlertPress(fields[0], fields[1], (fields[2:] or [""])[0])
     elif (admin_press := _parse_admin(head, fields)) is not None:
         return admin_press
     elif (case_press := _parse_case(head, fields)) is not None:

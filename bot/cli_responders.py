@@ -1,4 +1,5 @@
-"""``ppa-bot responders …``: the district's IT staff register who receives alerts.
+"""``ppa-bot responders …``: the district's IT staff register who receives alerts, and enrol
+village group members who may read their village's cases.
 
 Works while the bot runs: the bot reads responders from the database for every alert, so a group
 added here receives the very next one, and a revoked one is skipped from then on (its open cases
@@ -15,8 +16,11 @@ from typing import TYPE_CHECKING, TypeVar
 
 from bot.config import Settings
 from bot.domain.tiers import tier_of
+from bot.services import enrolment
+from bot.services.enrolment import EnrolmentError
 from bot.services.responders import Overview, ResponderError, add_group, add_officer, overview
-from models import Responder
+from models import GroupMember, Responder
+from models.responder import GROUP
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -57,10 +61,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                               "reached")
     officer.set_defaults(func=cmd_add_officer)
 
+    member = actions.add_parser(
+        "add-member", help="enrol a person in a village group (reads that village's cases)",
+        description="Enrol a member of a registered village group: while they stay in the "
+                    "group, they may read the details of that village's cases in private chat. "
+                    "Recorded in the group's enrolment history; the person is told by the "
+                    "running bot.")
+    member.add_argument("chat_id", type=int, metavar="GROUP_CHAT_ID",
+                        help="the village group's chat id (negative)")
+    member.add_argument("user_id", type=int, help="the person's Telegram user id")
+    member.add_argument("--name", required=True, help="their name, shown to officers")
+    member.set_defaults(func=cmd_add_member)
+
+    unenrol = actions.add_parser(
+        "remove-member", help="end a person's enrolment in a village group",
+        description="End a member's enrolment at once (recorded; the person is told).")
+    unenrol.add_argument("chat_id", type=int, metavar="GROUP_CHAT_ID")
+    unenrol.add_argument("user_id", type=int)
+    unenrol.set_defaults(func=cmd_remove_member)
+
     listing = actions.add_parser(
         "list", help="responders, villages with an active group, unrouted cases",
-        description="Show every responder, which villages have an active group, and every case "
-                    "that nobody receives.")
+        description="Show every responder (with the enrolled members of each village group), "
+                    "which villages have an active group, and every case that nobody receives.")
     listing.set_defaults(func=cmd_list)
 
     revoke = actions.add_parser(
@@ -119,6 +142,43 @@ def cmd_add_officer(args: argparse.Namespace, settings: Settings) -> int:
     return _report(settings, work)
 
 
+def cmd_add_member(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(rt: Runtime) -> str:
+        async with rt.sessions.begin() as session:
+            member, group = await enrolment.add_member(session, rt.vault, args.chat_id,
+                                                       args.user_id, args.name, rt.clock.now())
+            names = {code: place.name for code, place in rt.regions.places.items()}
+            return (f"member {member.user_id} “{member.name}” of group {group.chat_id} "
+                    f"“{group.name}”, village {group.region_code} "
+                    f"{names.get(group.region_code, '?')}")
+
+    try:
+        description = _run(settings, work)
+    except EnrolmentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"enrolled: {description}")
+    print("They read the details of that village's cases in private chat while they are in the "
+          "group; the running bot tells them.")
+    return 0
+
+
+def cmd_remove_member(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(rt: Runtime) -> str:
+        async with rt.sessions.begin() as session:
+            member = await enrolment.remove_member(session, rt.vault, args.chat_id,
+                                                   args.user_id, rt.clock.now())
+            return f"member {member.user_id} “{member.name}” of group {args.chat_id}"
+
+    try:
+        description = _run(settings, work)
+    except EnrolmentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"removed: {description}")
+    return 0
+
+
 def _report(settings: Settings, work: Callable[[Runtime], Awaitable[tuple[str, str]]]) -> int:
     try:
         what, description = _run(settings, work)
@@ -154,15 +214,20 @@ def cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
-    async def work(rt: Runtime) -> Overview:
+    async def work(rt: Runtime) -> tuple[Overview, dict[int, list[GroupMember]]]:
         async with rt.sessions() as session:
-            return await overview(session)
+            found = await overview(session)
+            members = {group.id: await enrolment.active_members(session, group.id)
+                       for group in found.responders if group.kind == GROUP}
+            return found, members
 
-    print(render_overview(_run(settings, work), settings))
+    found, members = _run(settings, work)
+    print(render_overview(found, settings, members))
     return 0
 
 
-def render_overview(view: Overview, settings: Settings) -> str:
+def render_overview(view: Overview, settings: Settings,
+                    members: dict[int, list[GroupMember]] | None = None) -> str:
     tz = settings.tz
     lines: list[str] = []
     if view.unrouted:
@@ -179,6 +244,8 @@ def render_overview(view: Overview, settings: Settings) -> str:
     lines.append(f"Responders: {len(active)} active, {len(inactive)} inactive")
     for responder in active:
         lines.append("  active    " + _describe(responder, view.region_names))
+        for member in (members or {}).get(responder.id, []):
+            lines.append(f"              member {member.user_id} “{member.name}”")
     for responder in inactive:
         since = responder.changed_at.astimezone(tz)
         lines.append("  INACTIVE  " + _describe(responder, view.region_names)

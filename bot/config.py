@@ -168,6 +168,11 @@ class SecuritySettings(Section):
     key_file: str = ""
     max_reports_per_day: int = Field(default=5, ge=1)
     max_messages_per_minute: int = Field(default=30, ge=1)
+    # /daftar and /gabung in groups, per hour: per person, and per group chat.
+    group_commands_per_hour_per_user: int = Field(default=6, ge=1)
+    group_commands_per_hour_per_group: int = Field(default=60, ge=1)
+    # How long Telegram's "this member is still in the group" is trusted before asking again.
+    membership_check_seconds: float = Field(default=60, ge=0)
 
 
 class PrivacySettings(Section):

@@ -189,6 +189,7 @@ def write_key_file(path: Path, material: KeyMaterial, *, create: bool = False) -
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
+        os.fchmod(fh.fileno(), 0o600)  # a leftover .tmp keeps its old mode otherwise
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import re
 import sqlite3
 import threading
@@ -30,6 +32,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.types import TypeEngine
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "models" / "migrations"
+PRIVATE_MODE = 0o600
+log = logging.getLogger(__name__)
 
 
 def is_sqlite(url: str) -> bool:
@@ -37,9 +41,32 @@ def is_sqlite(url: str) -> bool:
 
 
 def ensure_sqlite_dir(url: str) -> None:
+    """The SQLite file's directory, and the file itself, private (see ``private_database``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(parsed.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        private_database(path)
+
+
+def private_database(path: Path) -> None:
+    """Readable by its owner only from the first byte: the file is created empty with mode 0600
+    before SQLite opens it (SQLite gives its -wal and -shm files the database file's mode). A file
+    an older version left readable to others is tightened, with a warning."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
+    except FileExistsError:
+        loose = [p for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"))
+                 if p.exists() and p.stat().st_mode & 0o077]
+        for found in loose:
+            try:
+                os.chmod(found, PRIVATE_MODE)
+                log.warning("%s was readable by other users; it is now private (0600)", found)
+            except OSError as exc:
+                log.warning("%s is readable by other users and cannot be made private: %s",
+                            found, type(exc).__name__)
+        return
+    os.close(fd)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

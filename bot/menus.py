@@ -61,7 +61,7 @@ REPORTER = [
 ]
 GROUP_MENU = [
     ("daftar", N_("Register this group as a village's PAPTBM group")),
-    ("gabung", N_("Enrol as a member, to receive case details in private")),
+    ("gabung", N_("Ask to be enrolled as a member (an officer approves it)")),
 ]
 # What every member of staff may also do as anyone may.
 BASICS = [
@@ -84,12 +84,12 @@ OFFICER_COMMANDS = [
     *CASE_WORK,
     ("statistik", N_("Case figures for a year, with a chart")),
     ("latihan", N_("Practice report (for trainings)")),
+    ("grup", N_("Village groups and their members")),
 ]
 ADMIN_COMMANDS = [
     ("ekspor", N_("Export a year's cases (xlsx)")),
     ("undang", N_("Invite an officer with a one-time link")),
     ("petugas", N_("Officers: list, change, revoke")),
-    ("grup", N_("Village groups: list, move, revoke")),
     ("hapus_latihan", N_("Delete every practice report")),
     ("poster", N_("A village's poster with the bot's QR code (PDF)")),
 ]

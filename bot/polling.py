@@ -29,7 +29,9 @@ from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+# "chat_member" arrives only where the bot is a group admin: members who leave (enrolments end).
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member",
+                   "chat_member"]
 LONG_POLL_SECONDS = 10
 MAX_BACKOFF_SECONDS = 30.0
 T = TypeVar("T")

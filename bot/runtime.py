@@ -23,6 +23,7 @@ from bot.outbox.sender import OutboxSender
 from bot.regions import RegionDirectory
 from bot.services.alerts import AlertService
 from bot.services.cases import CaseService
+from bot.services.enrolment import EnrolmentService
 from bot.services.escalation import Escalation
 from bot.services.incidents import IncidentNotifier
 from bot.services.pin import PinService
@@ -90,6 +91,7 @@ class Runtime:
     cases: CaseService
     relay: RelayService
     incidents: IncidentNotifier
+    enrolments: EnrolmentService
     phone: ReporterPhone
     pins: PinService
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -107,10 +109,14 @@ class Runtime:
         sessions = session_factory(engine)
         lane = open_lane(engine, sessions)
         regions = RegionDirectory()
+        # "Is this person enrolled for this village right now": Telegram is asked through the
+        # bot once the application exists (``bot/app.py``).
+        enrolments = EnrolmentService(sessions, clock, settings, vault)
         # Every message to a reporter after the reference goes through ``phone`` (discreet,
         # in their safe time, never when they refused contact); it also answers "Buka".
         phone = ReporterPhone(sessions, clock, settings, vault, DiscreetView())
-        alerts = AlertService(sessions, clock, settings, AlertView(settings, regions), phone=phone)
+        alerts = AlertService(sessions, clock, settings, AlertView(settings, regions), vault,
+                              enrolments, phone=phone)
         router = Router(settings, clock, alerts)
         reports = ReportService(sessions, clock, vault, settings, regions, lane, phone=phone)
         reports.on_case_created.subscribe(router.on_case_created)
@@ -145,7 +151,7 @@ class Runtime:
                    alerts=alerts, router=router,
                    escalation=escalation,
                    cases=cases, relay=relay, metrics=metrics,
-                   incidents=IncidentNotifier(sessions),
+                   incidents=IncidentNotifier(sessions), enrolments=enrolments,
                    phone=phone, pins=PinService(sessions, clock, vault))
 
     async def load_regions(self) -> None:

@@ -91,7 +91,8 @@ async def serve(application: Application, rt: Runtime,
     server.listen(settings.webhook.port, address=settings.webhook.listen)
     await application.bot.set_webhook(
         settings.webhook.url, secret_token=settings.webhook.secret_token, max_connections=4,
-        allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"])
+        allowed_updates=["message", "edited_message", "callback_query", "my_chat_member",
+                         "chat_member"])
     log.info("webhook server listening on %s:%s", settings.webhook.listen, settings.webhook.port)
     try:
         await stop.wait()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import (
     Application,
     BaseHandler,
@@ -24,6 +25,7 @@ from bot.callback_data import (
     CancelPress,
     CaseListPress,
     CasePress,
+    EnrolmentPress,
     GroupRequestPress,
     HelpPress,
     InvitePress,
@@ -39,6 +41,8 @@ from bot.callback_data import (
     StartPress,
     VillagePickPress,
 )
+from bot.context import BotContext
+from bot.domain.access import ANYONE, IN_GROUP, IN_PRIVATE
 from handlers import (
     after_pin,
     alerts,
@@ -47,6 +51,7 @@ from handlers import (
     discreet,
     errors,
     limits,
+    membership,
     onboarding,
     poster,
     practice,
@@ -58,6 +63,7 @@ from handlers import (
     staff,
     stats,
 )
+from handlers.common import answer
 
 PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
@@ -108,6 +114,7 @@ BUTTONS: tuple[tuple[type[Press], Any], ...] = (
     (CasePress, cases.on_case_button),
     (CaseListPress, cases.on_list_button),
     (GroupRequestPress, onboarding.on_request_decision),
+    (EnrolmentPress, onboarding.on_enrolment_decision),
     (VillagePickPress, onboarding.on_village_pick),
     (InvitePress, onboarding.on_invite_button),
     (StaffPress, staff.on_staff_button),
@@ -116,9 +123,39 @@ BUTTONS: tuple[tuple[type[Press], Any], ...] = (
 )
 
 
+def guarded(kind: type[Press], callback: Any) -> Any:
+    """A kind of button's handler, run only for a press where the kind may be pressed, by someone
+    it may be pressed by (``Press.WHERE``, ``Press.BY``). Any other press is answered without a
+    word and changes nothing: data replayed in another chat, or by someone else, does nothing."""
+    async def guard(update: Update, context: BotContext) -> None:
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        chat = query.message.chat if query.message is not None else None
+        where = None if chat is None else IN_PRIVATE if chat.type == ChatType.PRIVATE \
+            else IN_GROUP if chat.type in (ChatType.GROUP, ChatType.SUPERGROUP) else None
+        rt = context.runtime
+        if where not in kind.WHERE or (kind.BY != ANYONE
+                                       and kind.BY not in await rt.cases.pressers(user.id)):
+            rt.metrics["press_refused"] += 1
+            await answer(query)
+            return
+        await callback(update, context)
+
+    guard.__name__ = getattr(callback, "__name__", "guard")
+    guard.__doc__ = callback.__doc__
+    return guard
+
+
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     """Group 0, in the order PTB tries them: the first that matches handles the update."""
     return [
+        # An edit is never a new command or answer: first, so that no command handler sees it.
+        MessageHandler(filters.UpdateType.EDITED, report.on_edited),
+        # Who is in a village group (enrolments end when someone leaves); groups that migrate.
+        MessageHandler(GROUPS & filters.StatusUpdate.LEFT_CHAT_MEMBER, membership.on_member_left),
+        MessageHandler(filters.StatusUpdate.MIGRATE, membership.on_migration),
+        ChatMemberHandler(membership.on_chat_member, ChatMemberHandler.CHAT_MEMBER),
         # An invitation link opens as "/start inv_<token>": before the reporter's /start.
         CommandHandler("start", onboarding.start_from_invitation,
                        filters=PRIVATE & filters.Regex(r"^/start(@\w+)?\s+inv_")),
@@ -126,7 +163,8 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         *(CommandHandler(name, callback, filters=PRIVATE)
           for name, callback in OFFICER_COMMANDS.items()),
         CommandHandler(list(OFFICER_COMMANDS), onboarding.in_private_only, filters=GROUPS),
-        *(CommandHandler(name, callback, filters=GROUPS)
+        # Limited per person and per group (a flood neither fills the group nor the officers').
+        *(CommandHandler(name, limits.group_limited(callback), filters=GROUPS)
           for name, callback in GROUP_COMMANDS.items()),
         CommandHandler(list(GROUP_COMMANDS), onboarding.in_groups_only, filters=PRIVATE),
         # Case handling, with references one can tap (/kasus_PSR_26_K7Q3XM).
@@ -141,7 +179,9 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler(["batal", "cancel"], relay.cancel, filters=PRIVATE),
         *(CommandHandler(name, callback, filters=PRIVATE)
           for name, callback in REPORTER_COMMANDS.items()),
-        *(CallbackQueryHandler(callback, pattern=kind.pattern()) for kind, callback in BUTTONS),
+        # Each kind of button, where and by whom it may be pressed (refused silently otherwise).
+        *(CallbackQueryHandler(guarded(kind, callback), pattern=kind.pattern())
+          for kind, callback in BUTTONS),
         ChatMemberHandler(alerts.on_membership, ChatMemberHandler.MY_CHAT_MEMBER),
         MessageHandler(PRIVATE & MESSAGE & ((filters.TEXT & ~filters.COMMAND) | MEDIA),
                        on_private_message),

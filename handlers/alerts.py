@@ -1,5 +1,6 @@
 """The buttons under an alert (Terima / Detail / Butuh bantuan) and the bot's own membership in
-groups. Every press is authorised again by ``bot.services.alerts`` at press time."""
+groups. Every press is authorised again at press time by the one access rule (``who_is``, through
+``bot.services.alerts``), for the case and for the chat it was pressed in."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot import menus
 from bot.callback_data import AlertPress
 from bot.config import Settings
 from bot.context import BotContext
+from bot.domain import access
 from bot.domain.workflow import HELP_REASONS
 from bot.i18n import Translate, translator
 from bot.services.alerts import Presser, PressOutcome, PressResult
@@ -34,26 +36,37 @@ async def on_alert_button(update: Update, context: BotContext) -> None:
     presser = Presser(user_id=user.id, name=user.full_name, chat_id=chat.id,
                       in_group=chat.type in GROUP_TYPES)
     rt = context.runtime
+    case_id = await rt.alerts.case_id_of(pressed.case)  # buttons carry the case's public id
+    if case_id is None:
+        await answer(query, answer_text(pressed.action, PressResult(PressOutcome.MISSING),
+                                        rt.settings), show_alert=True)
+        return
     if pressed.action == "help" and not pressed.value:
+        # Only someone who may ask for help is asked why (nothing is said in the chat otherwise).
+        refused = await rt.alerts.may_press(case_id, presser, access.HELP)
+        if refused is not None:
+            await answer(query, answer_text(pressed.action, refused, rt.settings),
+                         show_alert=True)
+            return
         await answer(query)
         if rt.answered.first_time(update.update_id):  # delivered again: asked already
-            await ask_why(update, pressed.case_id, _)
+            await ask_why(update, pressed.case, _)
         return
     if pressed.action == "nohelp":
         await answer(query)
         await replace_or_reply(update, _("No help was asked for."))
         return
     if pressed.action == "ack":
-        result = await rt.alerts.acknowledge(pressed.case_id, presser)
+        result = await rt.alerts.acknowledge(case_id, presser)
     elif pressed.action == "detail":
-        result = await rt.alerts.detail(pressed.case_id, presser, update.update_id)
+        result = await rt.alerts.detail(case_id, presser, update.update_id)
     else:
-        result = await rt.escalation.ask_next_tier(pressed.case_id, presser, update.update_id,
+        result = await rt.escalation.ask_next_tier(case_id, presser, update.update_id,
                                                    reason=pressed.value)
     # A refusal or "already taken" needs reading: a pop-up; the rest is a passing note.
     await answer(query, answer_text(pressed.action, result, rt.settings),
                  show_alert=result.outcome in (PressOutcome.REFUSED, PressOutcome.ALREADY,
-                                               PressOutcome.MISSING))
+                                               PressOutcome.MISSING, PressOutcome.TRY_AGAIN))
     if pressed.action == "help" and result.outcome in (PressOutcome.CLIMBED,
                                                        PressOutcome.AT_TOP):
         # The question "why?" becomes the record of the answer, for everyone in the chat.
@@ -63,16 +76,16 @@ async def on_alert_button(update: Update, context: BotContext) -> None:
                                        outcome=answer_text(pressed.action, result, rt.settings)))
 
 
-async def ask_why(update: Update, case_id: int, _: Translate) -> None:
+async def ask_why(update: Update, case: str, _: Translate) -> None:
     """"Butuh bantuan": the reasons, as a reply to the alert; the next tier's alert shows the one
     chosen."""
     message = update.callback_query.message if update.callback_query else None
-    buttons = [InlineKeyboardButton(_(label), callback_data=AlertPress(case_id, "help",
+    buttons = [InlineKeyboardButton(_(label), callback_data=AlertPress(case, "help",
                                                                        reason).pack())
                for reason, label in HELP_REASONS.items()]
     markup = InlineKeyboardMarkup([buttons[:2], buttons[2:],
                                    [InlineKeyboardButton("« " + _("Cancel"), callback_data=(
-                                       AlertPress(case_id, "nohelp").pack()))]])
+                                       AlertPress(case, "nohelp").pack()))]])
     chat = update.effective_chat
     if chat is None:
         return
@@ -87,11 +100,16 @@ def answer_text(action: str, result: PressResult, settings: Settings) -> str:
     _ = translator(RESPONDER_LANGUAGE)
     if result.outcome == PressOutcome.MISSING:
         return _("This report no longer exists.")
+    if result.outcome == PressOutcome.TRY_AGAIN:
+        return _("Sorry, Telegram cannot confirm right now that you are still in the group, so "
+                 "nothing was done. Please try again in a moment.")
     if result.outcome == PressOutcome.REFUSED:
         if action == "detail":
             return _("Sorry, details are sent in private only to registered officers and "
                      "enrolled group members of this area.")
-        return _("Sorry, only the responders this report was sent to can do that.")
+        # Nothing changed: the report keeps climbing and the reporter hears nothing.
+        return _("Sorry, only officers of this area and PAPTBM members enrolled by the district "
+                 "can do this. To be enrolled, send /gabung in your village's group.")
     if result.outcome == PressOutcome.TAKEN:
         return _("You have taken report {reference}.").format(reference=result.reference)
     if result.outcome == PressOutcome.ALREADY:

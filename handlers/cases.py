@@ -17,12 +17,13 @@ from telegram.ext import (
 
 from bot.callback_data import CaseListPress, CasePress
 from bot.context import BotContext
-from bot.domain import workflow
+from bot.domain import access, workflow
 from bot.domain.references import normalise_reference
 from bot.i18n import Translate, translator
 from bot.runtime import Runtime
 from bot.services import cases as service
 from bot.services.cases import MAX_TEXT, Card, CaseList, CaseOutcome, History, Result
+from bot.views import access as access_view
 from bot.views import cases as view
 from bot.views.alerts import TIER_NAMES, local_time
 from handlers.common import answer, language_of, pressed_as, replace_or_reply, reply
@@ -64,10 +65,12 @@ def problem_text(result: Result, _: Translate) -> str:
                  "area.").format(reference=reference)
     if outcome == CaseOutcome.OUT_OF_SCOPE:
         if result.actor is not None and result.actor.in_scope:
-            return _("Sorry, only kecamatan and district officers can close a case. Ask your "
-                     "kecamatan officer.")
+            return in_scope_refusal(result.action, _)
         return _("Report {reference} is outside your area, so you cannot open it. The attempt "
                  "is recorded.").format(reference=reference)
+    if outcome == CaseOutcome.CLOSED_FOR_VILLAGE:
+        return _("Report {reference} is closed: from now on only the officers of the area handle "
+                 "it.").format(reference=reference)
     if outcome == CaseOutcome.STALE and result.case is not None:
         return _("This button is out of date: report {reference} is now at {stage}. Here is the "
                  "current card.").format(reference=reference,
@@ -87,7 +90,23 @@ def problem_text(result: Result, _: Translate) -> str:
         return _("Take the case first (“Take the case” on the card).")
     if outcome == CaseOutcome.NO_INPUT:
         return _("That input has expired. Open the case again and press the button once more.")
+    if outcome == CaseOutcome.TRY_AGAIN:
+        return _("Sorry, Telegram cannot confirm right now that you are still in your "
+                 "village's group, so nothing was done. Please try again in a moment.")
     return _("That could not be done.")
+
+
+def in_scope_refusal(action: str | None, _: Translate) -> str:
+    """Someone of the case's area asked for what their role does not do (the access table)."""
+    if action == access.CLOSE:
+        return _("Sorry, only kecamatan and district officers can close a case. Ask your "
+                 "kecamatan officer.")
+    if action == access.SHARE:
+        return _("Only officers decide which of their notes the village team reads.")
+    if action in (access.STATUS, access.REPLY):
+        return _("Only the person handling the case and the officers of the area can do that. "
+                 "Take the case first if you handle it.")
+    return _("Sorry, your role does not allow that.")
 
 
 async def tell(update: Update, text: str) -> None:
@@ -229,7 +248,7 @@ async def _write(update: Update, context: BotContext, kind: str) -> None:
                                          reference=reference)
     else:
         result = await rt.cases.reply(user_id, name, text, update.update_id, reference=reference)
-    await reply(update, written_text(kind, result, rt, _))
+    await reply(update, written_text(kind, result, rt, _), written_markup(kind, result, _))
 
 
 def written_text(kind: str, result: Result, rt: Runtime, _: Translate) -> str:
@@ -238,24 +257,37 @@ def written_text(kind: str, result: Result, rt: Runtime, _: Translate) -> str:
     if not result.ok:
         return problem_text(result, _)
     if kind == service.NOTE_KIND:
-        return "📝 " + _("Note saved on report {reference}. Only officers see it.").format(
-            reference=result.reference)
+        return "📝 " + _("Note saved on report {reference}. It is read by {readers}.").format(
+            reference=result.reference, readers=access_view.note_readers(result.team, _))
     signed = view.signature(result.actor.village if result.actor else None, rt.regions, _)
+    history = _("In the case's history it is read by {readers}.").format(
+        readers=access_view.reply_readers(_))
     if result.due is not None:
         return "🕗 " + _("Your message to the reporter of {reference} waits for their safe time: "
                         "it goes out {time}, signed “{signature}”.").format(
             reference=result.reference, time=local_time(result.due, rt.settings),
-            signature=signed)
+            signature=signed) + " " + history
     return "💬 " + _("Sent to the reporter of {reference}, signed “{signature}”.").format(
-        reference=result.reference, signature=signed)
+        reference=result.reference, signature=signed) + " " + history
+
+
+def written_markup(kind: str, result: Result, _: Translate) -> InlineKeyboardMarkup | None:
+    """Under an officer's new note: the button that shares it with the village team."""
+    if kind != service.NOTE_KIND or not result.ok or result.team or result.note is None \
+            or result.case is None or result.actor is None or not result.actor.may(access.SHARE):
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(
+        "👥 " + _("Share with the village team"),
+        callback_data=CasePress(result.case.public_id, "share", str(result.note)).pack())]])
 
 
 async def prompt_input(update: Update, started: Result, kind: str, settings: Any,
                        _: Translate) -> None:
     if kind == service.NOTE_KIND:
-        text = "📝 " + _("Write your note on report {reference} now, in one message. Only "
-                         "officers will see it. /batal cancels.").format(
-            reference=started.reference)
+        team = started.actor is not None and not started.actor.reads(access.NOTES)
+        text = "📝 " + _("Write your note on report {reference} now, in one message. It will be "
+                         "read by {readers}. /batal cancels.").format(
+            reference=started.reference, readers=access_view.note_readers(team, _))
         placeholder = _("Your note")
     else:
         text = "💬 " + _("Write your message to the reporter of {reference} now, in one "
@@ -325,8 +357,12 @@ async def on_case_button(update: Update, context: BotContext) -> None:
     user_id, name = person(update)
     action = pressed.action
     key = update.update_id
+    case_id = await rt.cases.resolve(pressed.case)  # buttons carry the case's public id
+    if case_id is None:
+        await tell(update, problem_text(Result(CaseOutcome.UNKNOWN), _))
+        return
     if action in ("card", "menu"):
-        card = await rt.cases.card(user_id, name, case_id=pressed.case_id)
+        card = await rt.cases.card(user_id, name, case_id=case_id)
         if isinstance(card, Result):
             await tell(update, problem_text(card, _))
             return
@@ -338,33 +374,43 @@ async def on_case_button(update: Update, context: BotContext) -> None:
             await show_card(update, card, rt.settings, _, edit=_is_card(query.message))
         return
     if action == "history":
-        await _history_page(update, context, pressed, _)
+        await _history_page(update, context, pressed, case_id, _)
         return
     if action in ("note", "reply"):
         kind = service.NOTE_KIND if action == "note" else service.REPLY_KIND
-        started = await rt.cases.begin_input(user_id, name, kind, case_id=pressed.case_id)
+        started = await rt.cases.begin_input(user_id, name, kind, case_id=case_id)
         if not started.ok:
             await tell(update, problem_text(started, _))
             return
         await answer(query)
         await prompt_input(update, started, kind, rt.settings, _)
         return
+    if action == "share":
+        result = await rt.cases.share_note(user_id, name, case_id, int(pressed.value), key)
+        if result.ok or result.outcome == CaseOutcome.DUPLICATE:
+            await tell(update, _("The note is now also read by {readers}.").format(
+                readers=access_view.team_words(_)))
+            if query.message is not None and isinstance(query.message, Message):
+                await replace_or_reply(update, query.message.text_html or "")
+        else:
+            await tell(update, problem_text(result, _))
+        return
     if action == "cancel":
         await rt.cases.cancel_input(user_id)
         await answer(query, _("Cancelled."))
         return
     if action == "detail":
-        result = await rt.cases.details(user_id, name, pressed.case_id, key)
+        result = await rt.cases.details(user_id, name, case_id, key)
         await tell(update, _("The full report was queued for this chat.") if result.ok
                    or result.outcome == CaseOutcome.DUPLICATE else problem_text(result, _))
         return
     if action in ("take", "takeover"):
-        result = await rt.cases.take(user_id, name, pressed.case_id, key,
+        result = await rt.cases.take(user_id, name, case_id, key,
                                      takeover=action == "takeover")
-        await _after_take(update, context, pressed, result, _)
+        await _after_take(update, context, pressed, case_id, result, _)
         return
     if action == "help" and not pressed.value:  # why? the next tier will see it
-        card = await rt.cases.card(user_id, name, case_id=pressed.case_id)
+        card = await rt.cases.card(user_id, name, case_id=case_id)
         if isinstance(card, Result):
             await tell(update, problem_text(card, _))
             return
@@ -377,21 +423,21 @@ async def on_case_button(update: Update, context: BotContext) -> None:
         await in_place(update, text, markup)
         return
     if action == "help":
-        result = await rt.cases.ask_next_tier(user_id, name, pressed.case_id, key,
+        result = await rt.cases.ask_next_tier(user_id, name, case_id, key,
                                               reason=pressed.value)
         await tell(update, help_text(result, _))
         if result.ok or result.outcome in (CaseOutcome.AT_TOP, CaseOutcome.DUPLICATE):
-            await refresh_card(update, context, pressed.case_id, _)
+            await refresh_card(update, context, case_id, _)
         return
     # set / refer / close: a move along the workflow
     target = {"refer": workflow.DIRUJUK, "close": workflow.DITUTUP}.get(action, pressed.value)
     result = await rt.cases.change_status(
-        user_id, name, pressed.case_id, target, seen=pressed.seen or None, key=key,
+        user_id, name, case_id, target, seen=pressed.seen or None, key=key,
         referral=pressed.value if action == "refer" else None,
         close_reason=pressed.value if action == "close" else None)
     if result.outcome == CaseOutcome.NEEDS_TAKE:
-        result = await rt.cases.take(user_id, name, pressed.case_id, key)
-        await _after_take(update, context, pressed, result, _)
+        result = await rt.cases.take(user_id, name, case_id, key)
+        await _after_take(update, context, pressed, case_id, result, _)
         return
     if result.ok:
         assert result.case is not None
@@ -404,18 +450,18 @@ async def on_case_button(update: Update, context: BotContext) -> None:
         await tell(update, problem_text(result, _))
     if result.outcome in (CaseOutcome.OK, CaseOutcome.STALE, CaseOutcome.REFUSED,
                           CaseOutcome.DUPLICATE):
-        await refresh_card(update, context, pressed.case_id, _)
+        await refresh_card(update, context, case_id, _)
 
 
 async def _after_take(update: Update, context: BotContext, pressed: CasePress,
-                      result: Result, _: Translate) -> None:
+                      case_id: int, result: Result, _: Translate) -> None:
     if result.outcome == CaseOutcome.TAKEN_BY_OTHER:
         if update.callback_query is not None:
             await answer(update.callback_query)
         markup = InlineKeyboardMarkup([[
             InlineKeyboardButton("🙋 " + _("Yes, take it over"), callback_data=CasePress(
-                pressed.case_id, "takeover").pack()),
-            InlineKeyboardButton(_("No"), callback_data=CasePress(pressed.case_id,
+                pressed.case, "takeover").pack()),
+            InlineKeyboardButton(_("No"), callback_data=CasePress(pressed.case,
                                                                   "card").pack())]])
         await in_place(update, _("Report {reference} is handled by {name}. Take it over? "
                                          "They will be told.").format(
@@ -429,7 +475,7 @@ async def _after_take(update: Update, context: BotContext, pressed: CasePress,
     elif result.outcome != CaseOutcome.DUPLICATE:
         await tell(update, problem_text(result, _))
         return
-    await refresh_card(update, context, pressed.case_id, _)
+    await refresh_card(update, context, case_id, _)
 
 
 def help_text(result: Result, _: Translate) -> str:
@@ -442,13 +488,13 @@ def help_text(result: Result, _: Translate) -> str:
 
 
 async def _history_page(update: Update, context: BotContext, pressed: CasePress,
-                        _: Translate) -> None:
+                        case_id: int, _: Translate) -> None:
     query = update.callback_query
     assert query is not None and query.message is not None
     rt = context.runtime
     user_id, name = person(update)
     in_history = _is_history(query.message)
-    found = await rt.cases.history(user_id, name, case_id=pressed.case_id,
+    found = await rt.cases.history(user_id, name, case_id=case_id,
                                    record=not in_history)
     if isinstance(found, Result):
         await tell(update, problem_text(found, _))
@@ -519,7 +565,7 @@ async def finish_input(update: Update, context: BotContext, text: str) -> None:
     _ = await _translate(update, context)
     user_id, name = person(update)
     kind, result = await rt.cases.finish_input(user_id, name, text, update.update_id)
-    await reply(update, written_text(kind, result, rt, _))
+    await reply(update, written_text(kind, result, rt, _), written_markup(kind, result, _))
 
 
 async def reply_by_relay(update: Update, context: BotContext, case_id: int,

@@ -10,6 +10,11 @@ few seconds later (``release``). The sender is told once to wait, never to send 
 a minute's worth of messages is held per person; what comes beyond that is a flood and is not
 read. A press of any other button over the limit is refused with a pop-up.
 
+In groups, the group commands (``/daftar``, ``/gabung``) are limited per person and per group chat
+an hour (``security.group_commands_per_hour_per_user`` / ``..._per_group``); past a limit the
+person is told once, in the group, and the command is not run, so a flood can neither fill the
+group nor send the officers a request per message.
+
 The windows live in memory (a restart only forgives a burst); held messages are rows, released
 after a restart too.
 """
@@ -19,7 +24,9 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict, deque
+from collections.abc import Callable, Coroutine, Hashable
 from datetime import datetime, timedelta
+from html import escape
 from typing import Any
 
 from telegram import Update
@@ -30,14 +37,17 @@ from bot.context import BotContext, runtime_of
 from bot.domain import form
 from bot.i18n import language_for, translator
 from bot.services import updates as held_updates
+from bot.services.enrolment import clean_name
 from bot.services.reports import DraftView
-from handlers.common import answer, language_hint, parsed_as
+from handlers.common import answer, language_hint, parsed_as, reply
 
 log = logging.getLogger(__name__)
 WINDOW = timedelta(minutes=1)
 PRESS_FACTOR = 4  # presses of the current question: a cap this many times the limit
 RELEASE_SECONDS = 5  # how often the release job looks for held messages whose minute cleared
 GATE = "flood_gate"  # the application's bot_data key that holds the FloodGate
+GROUP_WINDOW = timedelta(hours=1)
+GROUP_LANGUAGE = "id"
 
 
 class FloodGate:
@@ -237,3 +247,92 @@ async def release(application: Application[Any, Any, Any, Any, Any, Any], *,
 async def release_job(context: BotContext) -> None:
     """Every few seconds: held messages whose sender's minute has cleared are answered."""
     await release(context.application)
+
+
+class SlidingWindow:
+    """At most ``limit`` events per key within ``window``; memory stays bounded by forgetting
+    keys that went quiet."""
+
+    def __init__(self, window: timedelta) -> None:
+        self.window = window
+        self._seen: dict[Hashable, deque[datetime]] = defaultdict(deque)
+        self._last_sweep: datetime | None = None
+
+    def allow(self, key: Hashable, now: datetime, limit: int) -> bool:
+        if self._last_sweep is None or now - self._last_sweep >= self.window:
+            for idle in [k for k, seen in self._seen.items()
+                         if not seen or now - seen[-1] >= self.window]:
+                del self._seen[idle]
+            self._last_sweep = now
+        seen = self._seen[key]
+        while seen and now - seen[0] >= self.window:
+            seen.popleft()
+        if len(seen) >= limit:
+            return False
+        seen.append(now)
+        return True
+
+    def retry_in(self, key: Hashable, now: datetime) -> timedelta:
+        seen = self._seen.get(key)
+        return self.window - (now - seen[0]) if seen else timedelta(0)
+
+
+class GroupCommandGate:
+    """Group commands per person and per group chat; a refused person is told once per window."""
+
+    def __init__(self) -> None:
+        self.people = SlidingWindow(GROUP_WINDOW)
+        self.groups = SlidingWindow(GROUP_WINDOW)
+        self._told: dict[tuple[int, int], datetime] = {}
+
+    def allow(self, chat_id: int, user_id: int, now: datetime, per_user: int,
+              per_group: int) -> bool:
+        if not self.people.allow((chat_id, user_id), now, per_user):
+            return False
+        return self.groups.allow(chat_id, now, per_group)
+
+    def should_tell(self, chat_id: int, user_id: int, now: datetime) -> bool:
+        if len(self._told) > 10_000:
+            self._told = {k: at for k, at in self._told.items() if now - at < GROUP_WINDOW}
+        told = self._told.get((chat_id, user_id))
+        if told is not None and now - told < GROUP_WINDOW:
+            return False
+        self._told[(chat_id, user_id)] = now
+        return True
+
+    def retry_in(self, chat_id: int, user_id: int, now: datetime) -> timedelta:
+        return max(self.people.retry_in((chat_id, user_id), now),
+                   self.groups.retry_in(chat_id, now), timedelta(minutes=1))
+
+
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+
+
+def group_limited(callback: Handler) -> Handler:
+    """A group command run only within the group limits; past them, the person is told once."""
+    async def limited(update: Update, context: BotContext) -> None:
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
+            return
+        rt = context.runtime
+        gate: GroupCommandGate = context.application.bot_data.setdefault(
+            "group_command_gate", GroupCommandGate())
+        now = rt.clock.now()
+        limits = rt.settings.security
+        if gate.allow(chat.id, user.id, now, limits.group_commands_per_hour_per_user,
+                      limits.group_commands_per_hour_per_group):
+            await callback(update, context)
+            return
+        rt.metrics["group_command_limited"] += 1
+        if gate.should_tell(chat.id, user.id, now):
+            log.info("group command limit reached in one group")
+            minutes = max(1, round(gate.retry_in(chat.id, user.id, now).total_seconds() / 60))
+            _ = translator(GROUP_LANGUAGE)
+            await reply(update, _("{name}, too many requests were sent here in a short time, so "
+                                  "I did not do this one. Please try again in {minutes} "
+                                  "minutes.").format(name=escape(clean_name(user.first_name, 60)),
+                                                     minutes=minutes))
+
+    limited.__name__ = getattr(callback, "__name__", "limited")
+    limited.__doc__ = callback.__doc__
+    return limited

@@ -1,6 +1,7 @@
 """Onboarding in chat: a village group asks to be registered (``/daftar``), an admin approves it
-(Setujui / Tolak), members enrol (``/gabung``); an admin invites an officer by a one-time link
-(``/undang``), which registers them when opened (``/start inv_...``).
+(Setujui / Tolak); a member asks to enrol (``/gabung``) and an officer of the area or an admin
+approves it (Setujui / Tolak); an admin invites an officer by a one-time link (``/undang``), or a
+village member (``/grup`` → the group), which registers them when opened (``/start inv_...``).
 
 Group-facing texts are Indonesian (a village group reads Indonesian); private texts follow the
 person's language. Every button is authorised again when pressed.
@@ -15,14 +16,16 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
 from bot import l10n, menus
-from bot.callback_data import GroupRequestPress, InvitePress, VillagePickPress
+from bot.callback_data import EnrolmentPress, GroupRequestPress, InvitePress, VillagePickPress
 from bot.context import BotContext
 from bot.i18n import Translate, translator
+from bot.services import enrolment
 from bot.services import onboarding as service
+from bot.services.enrolment import DecisionOutcome, RequestStatus
 from bot.services.onboarding import OnboardingError
 from handlers.common import answer, language_of, pressed_as, replace_or_reply, reply
 from handlers.staff import admin_or_refuse, refresh_menu
-from models.onboarding import ADMIN_ROLE, OFFICER_ROLE, REPLACED
+from models.onboarding import ADMIN_ROLE, APPROVED, OFFICER_ROLE, REPLACED
 from models.region import VILLAGE
 
 log = logging.getLogger(__name__)
@@ -209,32 +212,91 @@ async def on_request_decision(update: Update, context: BotContext) -> None:
     await replace_or_reply(update, text)
 
 
-# ---- /gabung in a group ----
+# ---- /gabung in a group, and the officers' decision ----
 
 async def join_group(update: Update, context: BotContext) -> None:
+    """/gabung: ask the officers of the area to enrol this person; nothing opens before they
+    approve."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
     _ = translator(GROUP_LANGUAGE)
     rt = context.runtime
     async with rt.sessions.begin() as session:
-        enrolment = await service.enrol_member(session, chat.id, user.id, user.full_name,
-                                               rt.clock.now())
-    if enrolment.status == "not_registered":
+        outcome = await enrolment.request_enrolment(
+            session, rt.vault, chat_id=chat.id, title=chat.title or "", user_id=user.id,
+            name=user.full_name, username=user.username, now=rt.clock.now())
+    name, village = escape(enrolment.clean_name(user.first_name, 60)), escape(outcome.village)
+    link = f"https://t.me/{context.bot.username}"
+    status = outcome.status
+    if status == RequestStatus.NOT_REGISTERED:
         await reply(update, _("This group is not registered yet. Send /daftar first; a district "
                               "admin approves it."))
         return
-    await menus.refresh(context.bot, rt.sessions, user.id)  # the activist's own menu, at once
-    name = escape(user.first_name)
-    link = f"https://t.me/{context.bot.username}"
-    if enrolment.status == "already":
+    if status == RequestStatus.NO_APPROVER:
+        await reply(update, _("No officer or admin can approve members of this group yet. Please "
+                              "contact DP2KBP3A."))
+        return
+    if status == RequestStatus.REFUSED_RECENTLY:
+        await reply(update, _("{name}, your recent request was not approved. If you think this "
+                              "is a mistake, please contact your kecamatan officer or "
+                              "DP2KBP3A.").format(name=name))
+        return
+    if status == RequestStatus.ALREADY:
         text = _("{name}, you are already a member of the PAPTBM group of {village}.")
+    elif status == RequestStatus.PENDING:
+        text = _("{name}, your request to become a member of PAPTBM {village} is still waiting "
+                 "for an officer's decision.")
     else:
-        text = "✅ " + _("{name}, you are now a member of the PAPTBM group of {village}.")
-    text = text.format(name=name, village=escape(enrolment.village))
+        text = "📨 " + _("{name}, your request to become a member of PAPTBM {village} was sent to "
+                        "the officers of the area. Until one of them approves it, you receive no "
+                        "case details.")
+    text = text.format(name=name, village=village)
     text += "\n" + _("Open {link} and press Start, so that the bot can send you case details in "
                      "private.").format(link=link)
     await reply(update, text)
+
+
+async def on_enrolment_decision(update: Update, context: BotContext) -> None:
+    """Setujui / Tolak under a request to enrol, in an officer's or admin's private chat."""
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None
+    _ = translator(await language_of(update, context))
+    private = query.message is not None and query.message.chat.type == ChatType.PRIVATE
+    pressed = await pressed_as(query, EnrolmentPress, _, usable=private)
+    if pressed is None or user is None:
+        return
+    rt = context.runtime
+    async with rt.sessions.begin() as session:
+        decision = await enrolment.decide(session, rt.vault, pressed.request_id, user.id,
+                                          pressed.approve, rt.clock.now())
+    request = decision.request
+    if decision.outcome == DecisionOutcome.UNKNOWN or request is None:
+        await answer(query, _("This request no longer exists."), show_alert=True)
+        return
+    if decision.outcome == DecisionOutcome.NOT_ALLOWED:
+        await answer(query, _("Only the officers of this area and the district admins can "
+                              "decide this."), show_alert=True)
+        return
+    await answer(query)
+    name, village = escape(request.name), escape(decision.village)
+    if request.status == enrolment.CANCELLED:
+        text = _("The request of {name} for PAPTBM {village} is no longer open: they left the "
+                 "group, were enrolled another way, or the group no longer receives alerts.")
+    elif decision.outcome == DecisionOutcome.ALREADY_DECIDED:
+        word = _("approved") if request.status == APPROVED else _("refused")
+        text = _("The request of {name} for PAPTBM {village} was already {decision} by "
+                 "{by}.").format(name=name, village=village, decision=word,
+                                 by=escape(request.decided_by or "?"))
+    elif request.status == APPROVED:
+        await menus.refresh(context.bot, rt.sessions, request.user_id)  # their menu, at once
+        text = "✅ " + _("Approved: {name} is now a member of PAPTBM {village} and can read the "
+                        "details of its cases in private.")
+    else:
+        text = "✖️ " + _("Refused: {name} was not enrolled in PAPTBM {village}. They have been "
+                        "told.")
+    await replace_or_reply(update, text.format(name=name, village=village))
 
 
 # ---- /undang and the invitation link ----
@@ -310,11 +372,14 @@ async def start_from_invitation(update: Update, context: BotContext) -> None:
     payload = (context.args or [""])[0]
     try:
         async with rt.sessions.begin() as session:
-            officer, invitation = await service.accept_invitation(
+            accepted = await service.accept_invitation(
                 session, rt.vault, payload, user.id, user.full_name, rt.clock.now())
+            invitation = accepted.invitation
             region = await service.region_name(session, invitation.region_code)
     except OnboardingError as exc:
         texts = {
+            "invite_group_gone": _("This invitation is for a village group that no longer "
+                                   "receives alerts. Ask the admin for a new one."),
             "invite_used": _("This invitation link was already used. Ask the admin for a new "
                              "one."),
             "invite_expired": _("This invitation link has expired. Ask the admin for a new one."),
@@ -324,6 +389,16 @@ async def start_from_invitation(update: Update, context: BotContext) -> None:
         await reply(update, texts.get(exc.reason, _("This invitation link is not valid. Ask the "
                                                     "admin for a new one.")))
         return
+    if accepted.group is not None:
+        await menus.refresh(context.bot, rt.sessions, user.id)  # the activist's menu, at once
+        await reply(update, "✅ " + _(
+            "Welcome. You are now a member of PAPTBM {village}. When a report from {village} "
+            "arrives in the village's group, press Details under it: the full report comes here, "
+            "in private, as long as you are in that group. Never discuss a case's details in the "
+            "group.").format(village=escape(region)))
+        return
+    officer = accepted.officer
+    assert officer is not None
     await refresh_menu(context, officer)
     lines = ["✅ " + _("Welcome, {name}. You are registered as {role} for {region}.").format(
         name=escape(officer.name), role=service.role_name(invitation.role, language),

@@ -479,6 +479,21 @@ async def on_location(update: Update, context: BotContext) -> None:
         message.location.latitude, message.location.longitude)))
 
 
+async def on_edited(update: Update, context: BotContext) -> None:
+    """An edited message is never read again, as a command or as an answer (editing ``/catat REF
+    text`` must not add a second note): in a private chat the person is told so; in a group,
+    nothing happens."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.type != "private":
+        return
+    current = await context.runtime.reports.current(user.id, user.language_code)
+    if current.draft is not None:  # said, then the question asked again
+        await on_unsupported(update, context)
+        return
+    _ = translator(current.language)
+    await reply(update, "⚠️ " + _(view.REASONS["edited"]))
+
+
 async def on_unsupported(update: Update, context: BotContext) -> None:
     """Stickers, locations, polls, edits, unknown commands...: a kind word, nothing changes."""
     user = update.effective_user

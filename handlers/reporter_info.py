@@ -12,6 +12,7 @@ from bot.context import BotContext
 from bot.domain.workflow import STATUS_WORDS
 from bot.i18n import Translate, translator
 from bot.services.pin import Gate
+from bot.views import access as access_view
 from bot.views import help as help_views
 from bot.views import report as view
 from handlers import pin
@@ -43,6 +44,8 @@ async def help_command(update: Update, context: BotContext) -> None:
         "",
         _("Your commands:") if role in menus.STAFF else _("What you can do here:"),
         *menus.command_lines(role, _),
+        "",
+        *access_view.help_lines(_),  # who reads what, as the access table says
         "",
         view.hotlines(rt.settings, _),
     ])

@@ -4,7 +4,13 @@ from models.base import Base
 from models.case import Case, CaseEvent, Evidence, Perpetrator, Victim, VictimPerpetrator
 from models.draft import Draft
 from models.key_canary import KeyCanary
-from models.onboarding import GroupMember, GroupRequest, Invitation
+from models.onboarding import (
+    EnrolmentEvent,
+    EnrolmentRequest,
+    GroupMember,
+    GroupRequest,
+    Invitation,
+)
 from models.outbox import OutboxMessage
 from models.phone import ReporterPin, SealedMessage
 from models.region import Region, RegionAlias
@@ -19,6 +25,8 @@ __all__ = [
     "Case",
     "CaseEvent",
     "Draft",
+    "EnrolmentEvent",
+    "EnrolmentRequest",
     "Evidence",
     "GroupMember",
     "GroupRequest",

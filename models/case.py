@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from typing import Any
 
@@ -13,6 +14,12 @@ from models.base import Base, BigId
 from models.encryption import EncryptedText
 
 __all__ = ["HIGH", "NORMAL", "URGENT", "Case", "CaseEvent", "Evidence"]
+
+
+def new_public_id() -> str:
+    """What buttons carry instead of the row id: random, so it tells nobody how many cases exist
+    or which one came before another (12 characters of ``[A-Za-z0-9_-]``)."""
+    return secrets.token_urlsafe(9)
 
 
 class Case(Base):
@@ -34,6 +41,8 @@ class Case(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     # ``PSR-26-K7Q3XM`` for a case made in ppa-bot; an imported case keeps its register's own.
     reference: Mapped[str] = mapped_column(String(40), unique=True)
+    # Callback data names the case by this, never by ``id`` (sequential, so countable).
+    public_id: Mapped[str] = mapped_column(String(16), unique=True, default=new_public_id)
     # Makes a double submit (two presses, a redelivered update) land on the same case.
     submit_key: Mapped[str] = mapped_column(String(40), unique=True)
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("reporters.id", ondelete="SET NULL"))
@@ -111,6 +120,9 @@ class Evidence(Base):
     file_unique_id: Mapped[str] = mapped_column(String(64))
     size: Mapped[int | None]
     caption: Mapped[str | None] = mapped_column(EncryptedText)
+    # Sent later by the reporter, as a message about their report (not with the report itself):
+    # read only by whoever handles the case and the officers of the area.
+    from_message: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
 
 

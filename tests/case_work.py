@@ -1,9 +1,9 @@
 """People who handle a case, and a reporter who talks with them through the bot.
 
-The report is made through the bot (every question answered as a reporter would); officers and
-village groups are registered as the CLI and ``/gabung`` register them; buttons are pressed the way
-Telegram delivers them. Cases written straight into the database (``seeded_case``) are for tests
-that need many cases or one in a given state quickly.
+The report is made through the bot (every question answered as a reporter would); officers,
+village groups and their members are registered as the CLI registers them; buttons are pressed
+the way Telegram delivers them. Cases written straight into the database (``seeded_case``) are
+for tests that need many cases or one in a given state quickly.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from sqlalchemy import select
 from bot.callback_data import BadCallback, CasePress, parse
 from bot.domain import form
 from bot.domain.references import new_reference
+from bot.services import enrolment
 from bot.services.reporters import touch_reporter
 from models import Case, CaseEvent, OutboxMessage
 from tests.case_factory import new_case
-from tests.group_chat import GroupChat
 from tests.harness import Harness, Person, new_update_id, reference_in
 from tests.responder_people import register_group, register_officer
 from tests.telegram_double import BOT_USER, ChatMessage
@@ -65,11 +65,17 @@ async def kecamatan_officer(bot: Harness, user_id: int = 7_700_001,
 
 async def village_member(bot: Harness, user_id: int = 6_600_001,
                          first_name: str = "Sri") -> Person:
-    """An activist of Modang's PAPTBM group, enrolled with /gabung in the group."""
+    """An activist of Modang's PAPTBM group, enrolled by the district (as
+    ``ppa-bot responders add-member`` enrols one) and in the group chat."""
     await register_group(bot, VILLAGE_GROUP_ID, MODANG, "PAPTBM Modang")
-    group = GroupChat(bot, VILLAGE_GROUP_ID, "PAPTBM Modang")
-    await group.activist(user_id, first_name).sends("/gabung")
+    await enrol(bot, VILLAGE_GROUP_ID, user_id, first_name)
     return Person(bot, user_id=user_id, first_name=first_name, language_code="id")
+
+
+async def enrol(bot: Harness, chat_id: int, user_id: int, name: str) -> None:
+    """What ``ppa-bot responders add-member CHAT_ID USER_ID --name NAME`` does."""
+    async with bot.runtime.sessions.begin() as session:
+        await enrolment.add_member(session, bot.vault, chat_id, user_id, name, bot.clock.now())
 
 
 def case_command(reference: str) -> str:

@@ -30,8 +30,24 @@ class GroupChat:
                 return message
         raise AssertionError(f"no message with buttons in {self.title}")
 
-    def activist(self, user_id: int, first_name: str) -> Activist:
-        return Activist(self, user_id, first_name)
+    def activist(self, user_id: int, first_name: str, username: str | None = None) -> Activist:
+        return Activist(self, user_id, first_name, username)
+
+    async def becomes_a_supergroup(self, new_chat_id: int) -> None:
+        """Telegram's two service messages when a group is upgraded: "migrated to" in the old
+        chat, "migrated from" in the new one; from then on the group has the new id."""
+        telegram = self.harness.telegram
+        old = self.chat_id
+        bot_user = {"id": 777000111, "is_bot": True, "first_name": "Layanan PPA"}
+        await self.harness.feed({"update_id": new_update_id(), "message": {
+            "message_id": telegram.next_message_id(old), "date": telegram.now,
+            "chat": {"id": old, "type": "group", "title": self.title}, "from": bot_user,
+            "migrate_to_chat_id": new_chat_id}})
+        await self.harness.feed({"update_id": new_update_id(), "message": {
+            "message_id": telegram.next_message_id(new_chat_id), "date": telegram.now,
+            "chat": {"id": new_chat_id, "type": "supergroup", "title": self.title},
+            "from": bot_user, "migrate_from_chat_id": old}})
+        self.chat_id = new_chat_id
 
 
 @dataclass
@@ -39,15 +55,19 @@ class Activist:
     group: GroupChat
     user_id: int
     first_name: str
+    username: str | None = None
 
     def _user(self) -> dict[str, Any]:
-        return {"id": self.user_id, "is_bot": False, "first_name": self.first_name,
+        user = {"id": self.user_id, "is_bot": False, "first_name": self.first_name,
                 "language_code": "id"}
+        if self.username:
+            user["username"] = self.username
+        return user
 
     def _chat(self) -> dict[str, Any]:
         return {"id": self.group.chat_id, "type": "supergroup", "title": self.group.title}
 
-    async def sends(self, text: str) -> None:
+    def _message(self, text: str) -> dict[str, Any]:
         telegram = self.group.harness.telegram
         message: dict[str, Any] = {
             "message_id": telegram.next_message_id(self.group.chat_id), "date": telegram.now,
@@ -55,7 +75,30 @@ class Activist:
         if text.startswith("/"):
             message["entities"] = [{"type": "bot_command", "offset": 0,
                                     "length": len(text.split()[0])}]
-        await self.group.harness.feed({"update_id": new_update_id(), "message": message})
+        return message
+
+    async def sends(self, text: str) -> None:
+        await self.group.harness.feed({"update_id": new_update_id(),
+                                       "message": self._message(text)})
+
+    async def edits_last_message_to(self, text: str) -> None:
+        """Telegram delivers an edit of an earlier message as an ``edited_message`` update."""
+        message = self._message(text) | {"edit_date": self.group.harness.telegram.now}
+        await self.group.harness.feed({"update_id": new_update_id(),
+                                       "edited_message": message})
+
+    async def leaves(self, *, removed_by: Activist | None = None) -> None:
+        """The service message the bot receives (also in privacy mode) when someone leaves the
+        group, or is removed from it by one of its admins; Telegram then answers getChatMember
+        with "left" (or "kicked")."""
+        telegram = self.group.harness.telegram
+        telegram.set_member_status(self.group.chat_id, self.user_id,
+                                   "left" if removed_by is None else "kicked")
+        sender = removed_by or self
+        await self.group.harness.feed({"update_id": new_update_id(), "message": {
+            "message_id": telegram.next_message_id(self.group.chat_id), "date": telegram.now,
+            "chat": self._chat(), "from": sender._user(),
+            "left_chat_member": self._user()}})
 
     async def presses(self, label: str) -> None:
         message = self.group.last_with_buttons()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.domain import form
+from bot.services import enrolment
 from bot.services import responders as registry
 from tests.harness import Harness, Person, new_update_id, reference_in
 from tests.telegram_double import ChatMessage
@@ -56,6 +57,16 @@ class Group:
         return [m for m in self.messages() if replied_to(m) == message.message_id]
 
     def member(self, user_id: int, first_name: str) -> Member:
+        """Someone in the group chat (not enrolled: they see the alerts, nothing more)."""
+        return Member(self, user_id, first_name)
+
+    async def enrolled_member(self, user_id: int, first_name: str) -> Member:
+        """A member of this village group whom the district enrolled (as ``ppa-bot responders
+        add-member`` does)."""
+        bot = self.harness
+        async with bot.runtime.sessions.begin() as session:
+            await enrolment.add_member(session, bot.vault, self.chat_id, user_id, first_name,
+                                       bot.clock.now())
         return Member(self, user_id, first_name)
 
 

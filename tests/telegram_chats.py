@@ -197,6 +197,10 @@ class Chats:
     migrated: dict[int, int] = field(default_factory=dict)  # old group id → supergroup id
     blocked: set[int] = field(default_factory=set)  # people who blocked the bot
     kicked: set[int] = field(default_factory=set)  # groups that removed the bot
+    # getChatMember: (chat, user) → "member" | "left" | "kicked" | "administrator". Anyone a
+    # test does not mention is taken to be in the group (the people of a scenario are in their
+    # group chat); a test that needs someone gone says so.
+    members: dict[tuple[int, int], str] = field(default_factory=dict)
     _next_id: dict[int, int] = field(default_factory=lambda: defaultdict(lambda: 100))
     _queries: dict[str, _Query] = field(default_factory=dict)
     _forget_at: int = 10_000
@@ -264,6 +268,10 @@ class Chats:
         assert not is_supergroup(group_id) and is_supergroup(supergroup_id)
         self.migrated[group_id] = supergroup_id
 
+    def set_member_status(self, chat_id: int, user_id: int, status: str) -> None:
+        """Someone joins, leaves or is removed from a group, as ``getChatMember`` will say."""
+        self.members[(chat_id, user_id)] = status
+
     def someone_deletes(self, chat_id: int, message_id: int) -> None:
         """A person deletes a message in the chat (their own, or the bot's as a group admin)."""
         message = self._find(chat_id, message_id)
@@ -301,6 +309,8 @@ class Chats:
                     "accent_color_id": 0, "max_reaction_count": 11,
                     "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
                                             "unique_gifts": False, "premium_subscription": False}}
+        if method == "getChatMember":
+            return self._member(_chat_of(params), int(params["user_id"]))
         if method == "getFile":
             return {"file_id": params["file_id"], "file_unique_id": "u", "file_size": 10,
                     "file_path": "photos/file.jpg"}
@@ -318,6 +328,20 @@ class Chats:
             raise ApiError(403, BLOCKED)
         if chat_id in self.kicked:
             raise kicked(chat_id)
+
+    def _member(self, chat_id: int, user_id: int) -> dict[str, Any]:
+        status = self.members.get((chat_id, user_id), "member")
+        member: dict[str, Any] = {"status": status, "user": {
+            "id": user_id, "is_bot": False, "first_name": "Anggota"}}
+        if status == "kicked":
+            member["until_date"] = 0
+        if status == "administrator":
+            member |= {name: False for name in (
+                "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+                "can_manage_video_chats", "can_restrict_members", "can_promote_members",
+                "can_change_info", "can_invite_users", "can_post_stories",
+                "can_edit_stories", "can_delete_stories")}
+        return member
 
     def _answer_query(self, query_id: str) -> bool:
         query = self._queries.get(query_id)

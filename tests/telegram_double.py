@@ -104,6 +104,10 @@ class FakeTelegram(BaseRequest):
     def forget_chat(self, chat_id: int) -> None:
         self.chats.forget(chat_id)
 
+    def set_member_status(self, chat_id: int, user_id: int, status: str) -> None:
+        """What ``getChatMember`` answers for this person in this group from now on."""
+        self.chats.set_member_status(chat_id, user_id, status)
+
     # --- reading what happened ---------------------------------------------------------------
     def messages(self, chat_id: int) -> list[ChatMessage]:
         """The bot's messages in the chat, as the person sees them now."""

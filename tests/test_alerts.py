@@ -57,8 +57,8 @@ async def test_a_press_answered_too_late_still_takes_the_case_and_pages_nobody(
     reference = await full_report(reporter_id)
     await bot.deliver_outbox()
     bot.telegram.inject("400-query-old", method="answerCallbackQuery")
-    await village_group.member(6_600_001, "Budi").presses("Terima",
-                                                          village_group.alert_about(reference))
+    budi = await village_group.enrolled_member(6_600_001, "Budi")
+    await budi.presses("Terima", village_group.alert_about(reference))
     await bot.deliver_outbox()
     assert "Budi" in village_group.alert_about(reference).text  # taken, and shown as taken
     assert bot.runtime.metrics["errors"] == 0  # a harmless "query is too old" pages no admin
@@ -69,7 +69,7 @@ async def test_no_message_to_any_group_carries_the_story_a_file_the_phone_or_the
     await register_group(bot, -1002000000002, PASER, "UPTD PPA Paser")
     reference = await full_report(reporter_id, types=("seksual",), danger=True)
     await bot.deliver_outbox()
-    member = village_group.member(6_600_001, "Budi")
+    member = await village_group.enrolled_member(6_600_001, "Budi")
     await member.presses("Detail", village_group.alert_about(reference))
     await member.presses("Terima", village_group.alert_about(reference))
     await bot.deliver_outbox()
@@ -129,7 +129,7 @@ async def test_a_member_who_enrolled_in_the_village_group_gets_details_in_privat
     assert reference in private and NARRATIVE in private
     async with bot.runtime.sessions() as session:
         viewed = list(await session.scalars(select(CaseEvent).where(CaseEvent.kind == "viewed")))
-    assert [e.actor_name for e in viewed] == ["Budi"]
+    assert [e.actor_name for e in viewed] == ["Budi (PAPTBM Pondong Baru)"]
 
 
 async def test_details_are_refused_politely_to_a_member_and_to_an_officer_of_another_kecamatan(
@@ -157,10 +157,10 @@ async def test_a_forged_button_for_a_case_the_group_never_received_is_refused(
     other_group = await register_group(bot, -1003000000003, JANJU, "PAPTBM Janju")
     reference = await full_report(reporter_id)
     await bot.deliver_outbox()
-    case_id = (await bot.cases())[0].id
+    case_key = (await bot.cases())[0].public_id
     intruder = other_group.member(6_600_009, "Iwan")
     # Janju's group has no alert about this case; it crafts the button data itself.
-    await intruder.presses_data(AlertPress(case_id, "ack").pack(),
+    await intruder.presses_data(AlertPress(case_key, "ack").pack(),
                                 village_group.alert_about(reference))
     assert "Maaf" in intruder.popups()[-1]
     assert (await bot.cases())[0].acknowledged_at is None
@@ -171,8 +171,8 @@ async def test_two_members_press_terima_together_one_wins_the_other_is_told_who(
     reference = await full_report(reporter_id)
     await bot.deliver_outbox()
     alert = village_group.alert_about(reference)
-    budi = village_group.member(6_600_001, "Budi")
-    sari = village_group.member(6_600_002, "Sari")
+    budi = await village_group.enrolled_member(6_600_001, "Budi")
+    sari = await village_group.enrolled_member(6_600_002, "Sari")
     await asyncio.gather(budi.presses("Terima", alert), sari.presses("Terima", alert))
 
     cases = await bot.cases()
@@ -193,7 +193,7 @@ async def test_terima_updates_every_alert_in_every_chat_and_tells_the_reporter_g
     await bot.deliver_outbox()
     # Urgent sexual violence: the village group and the kabupaten at once; the kecamatan officer
     # gets it too when "Butuh bantuan" is pressed in the village.
-    member = village_group.member(6_600_001, "Budi")
+    member = await village_group.enrolled_member(6_600_001, "Budi")
     await member.presses("Butuh bantuan", village_group.alert_about(reference))
     await member.presses("Lainnya", village_group.messages()[-1])  # why: another reason
     await bot.deliver_outbox()

@@ -32,6 +32,7 @@ from tests.case_work import (
     case_command,
     case_row,
     events,
+    has_card_button,
     heard,
     kecamatan_officer,
     messages_with,
@@ -247,7 +248,7 @@ async def test_a_move_the_table_does_not_allow_is_refused_with_the_reason(
     case = await seeded_case(bot, reporter=reporter, status=DITERIMA,
                              acknowledged_at=bot.clock.now())
     # Straight from "diterima" to "selesai" (a forged but well-formed button).
-    await press(officer, CasePress(case.id, "set", SELESAI, DITERIMA).pack())
+    await press(officer, CasePress(case.public_id, "set", SELESAI, DITERIMA).pack())
     assert "tidak bisa diubah ke Selesai" in heard(bot, officer)
     assert (await case_row(bot, case.reference)).status == DITERIMA
 
@@ -289,18 +290,22 @@ async def test_a_button_left_over_from_before_the_status_moved_on_is_refused_as_
     assert "Ditutup" in refreshed.text  # the card was redrawn as it is now
 
 
-async def test_a_village_member_moves_a_case_along_but_cannot_close_it(
+async def test_a_village_member_moves_a_case_along_once_they_take_it_but_cannot_close_it(
         bot: Harness, reporter: Person) -> None:
     member = await village_member(bot)
     case = await seeded_case(bot, reporter=reporter, status=DITERIMA,
-                             acknowledged_at=bot.clock.now())
+                             acknowledged_at=bot.clock.now(), handler_user_id=7_700_001,
+                             handler_name="Bu Rina Kuaro")
     await member.sends(case_command(case.reference))
+    assert not has_card_button(member, "set")  # the handler's (and the officers') to move on
+    await presses_case(member, "take")
+    await presses_case(member, "takeover")
     await presses_case(member, "set", PENJANGKAUAN)
     assert (await case_row(bot, case.reference)).status == PENJANGKAUAN
     await presses_case(member, "menu")
     with pytest.raises(AssertionError):
         await presses_case(member, "menu", "close")  # not offered
-    await press(member, CasePress(case.id, "close", "not_a_case", PENJANGKAUAN).pack())
+    await press(member, CasePress(case.public_id, "close", "not_a_case", PENJANGKAUAN).pack())
     assert any("hanya petugas kecamatan" in p.lower() for p in popups(bot))
     assert (await case_row(bot, case.reference)).status == PENJANGKAUAN
     refused = await events(bot, case.reference, "refused")

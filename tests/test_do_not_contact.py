@@ -50,7 +50,7 @@ async def test_a_reporter_who_refused_contact_is_sent_nothing_at_all(
     assert "Pelapor meminta tidak dihubungi" in officer.last_text()
     case = await case_row(bot, reference)  # a reply button kept from an older card
     told = heard(bot, officer).count("Pelapor meminta tidak dihubungi")
-    await press(officer, CasePress(case.id, "reply").pack(), officer.last_message())
+    await press(officer, CasePress(case.public_id, "reply").pack(), officer.last_message())
     assert heard(bot, officer).count("Pelapor meminta tidak dihubungi") == told + 1
     bot.clock.advance(hours=2)
     await bot.deliver_outbox()

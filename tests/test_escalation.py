@@ -93,7 +93,8 @@ async def test_an_alert_nobody_takes_climbs_every_tier_and_the_top_is_reminded_u
     assert reminders(bot, KABUPATEN_GROUP) == [kabupaten_alert, kabupaten_alert]
     assert "Pengingat" in kabupaten.last_message().text
 
-    await kabupaten.member(6_600_010, "Dewi").presses("Terima", kabupaten.alert_about(reference))
+    dewi = await register_officer(bot, 6_600_010, PASER, "Dewi UPTD")  # UPTD PPA staff
+    await kabupaten.member(dewi.user_id, "Dewi").presses("Terima", kabupaten.alert_about(reference))
     await bot.deliver_outbox()
     sent = len(bot.telegram.calls)
     bot.clock.advance(hours=5)
@@ -143,7 +144,8 @@ async def test_a_sexual_violence_case_reminds_its_holders_of_the_police_deadline
     village, _officer, kabupaten = chain
     reference = await full_report(reporter_id, types=("seksual",))
     await bot.deliver_outbox()
-    await village.member(6_600_001, "Budi").presses("Terima", village.alert_about(reference))
+    budi = await village.enrolled_member(6_600_001, "Budi")
+    await budi.presses("Terima", village.alert_about(reference))
     await bot.deliver_outbox()
     case = (await bot.cases())[0]
     assert case.police_deadline == case.created_at + timedelta(hours=72)
@@ -213,7 +215,7 @@ async def test_butuh_bantuan_asks_the_next_tier_now(
     village, officer, _kabupaten = chain
     reference = await full_report(reporter_id)
     await bot.deliver_outbox()
-    budi = village.member(6_600_001, "Budi")
+    budi = await village.enrolled_member(6_600_001, "Budi")
     await budi.presses("Butuh bantuan", village.alert_about(reference))
     await budi.presses("Di luar kemampuan", village.messages()[-1])  # the reason asked for
     await bot.deliver_outbox()

@@ -54,7 +54,7 @@ async def test_riwayat_shows_escalation_acknowledgement_views_changes_notes_and_
         "Diambil oleh Bu Rina Kuaro",
         "Bu Rina Kuaro melihat detail",
         "Bu Rina Kuaro: Diterima → Penjangkauan",
-        "Catatan Bu Rina Kuaro:",
+        "Catatan Bu Rina Kuaro, untuk petugas:",
         "Rumah korban sudah dikunjungi.",
         "Bu Rina Kuaro ke pelapor:",
         "Kami sudah datang, terima kasih.",
@@ -122,7 +122,7 @@ async def test_riwayat_outside_ones_area_is_refused_and_recorded(
     assert "di luar wilayah Anda" in officer.last_text()
     assert [e.detail["action"] for e in await events(bot, case.reference, "refused")] == [
         "history"]
-    await press(officer, CasePress(case.id, "history", "0").pack())
+    await press(officer, CasePress(case.public_id, "history", "0").pack())
     assert "di luar wilayah Anda" in heard(bot, officer)
 
 

@@ -29,7 +29,6 @@ from bot.clock import FakeClock
 from bot.config import Settings, TrainingSettings
 from bot.crypto import Vault
 from bot.domain import form as report_form
-from bot.services.onboarding import member_in_scope
 from models import GroupMember, GroupRequest, Invitation, Responder
 from models.responder import GROUP, OFFICER
 from tests.case_factory import add_group, add_officer
@@ -211,7 +210,9 @@ async def test_someone_who_is_not_an_admin_cannot_approve(
     await officer.presses_data(GroupRequestPress(request.id, True).pack())
     await reporter.sends("/start")
     await reporter.presses_data(GroupRequestPress(request.id, True).pack())
-    assert officer.callback_answers().count("Only district admins can do this.") == 2
+    # A button only admins are given: refused before anything runs, without a word.
+    assert officer.callback_answers() == ["", ""]
+    assert bot.runtime.metrics["press_refused"] == 2
     assert await responders(bot, GROUP) == []
     assert [r.status for r in await requests(bot)] == ["pending"]
 
@@ -238,22 +239,7 @@ async def test_group_commands_in_a_private_chat_are_explained(reporter_id: Perso
     assert "grup desa Anda" in reporter_id.last_text()
 
 
-# ---- members enrol ----
-
-async def test_members_of_an_approved_group_enrol_with_gabung(
-        bot: Harness, village_group: GroupChat) -> None:
-    await add_group(bot.runtime.sessions, "Modang", village_group.chat_id)
-    member = village_group.activist(6_000_011, "Wati")
-    await member.sends("/gabung")
-    assert "Wati, Anda sekarang anggota grup PAPTBM Modang" in village_group.last_text()
-    assert "https://t.me/ppa_paser_bot" in village_group.last_text()
-    await member.sends("/gabung")
-    assert "sudah menjadi anggota" in village_group.last_text()
-    async with bot.runtime.sessions() as session:
-        assert await member_in_scope(session, 6_000_011, MODANG) is not None
-        assert await member_in_scope(session, 6_000_011, "64.01.05.2002") is None
-        assert len(list(await session.scalars(select(GroupMember)))) == 1
-
+# ---- members (the rest is tests/test_enrolment.py) ----
 
 async def test_gabung_in_a_group_that_is_not_registered_is_refused(
         bot: Harness, village_group: GroupChat) -> None:
@@ -435,11 +421,13 @@ async def test_officer_lists_and_buttons_are_for_admins_only(
         bot: Harness, admin: Person, reporter: Person) -> None:
     target = await add_officer(bot.runtime.sessions, 4_700_200, KUARO, name="Dedi")
     officer = Person(bot, user_id=4_700_200, first_name="Dedi", language_code="en")
+    await officer.sends("/petugas")
+    assert officer.last_text() == "Only district admins can do this."
     for command in ("/petugas", "/grup"):
-        await officer.sends(command)
-        assert officer.last_text() == "Only district admins can do this."
         await reporter.sends(command)
         assert reporter.last_text() == "Only district admins can do this."
+    await officer.sends("/grup")  # a kecamatan officer sees the groups of their area only
+    assert officer.last_text().startswith("<b>Village groups</b> (0)")
     await officer.sends("/start")  # a message with a button to press under
     await officer.presses_data(StaffPress("officer", "admin", target.id, "y").pack())
     assert officer.callback_answers()[-1] == "Only district admins can do this."

@@ -21,6 +21,7 @@ from tests.case_work import (
     VILLAGE_GROUP_ID,
     card_button,
     case_command,
+    enrol,
     events,
     press,
     presses_case,
@@ -61,9 +62,16 @@ async def admin(bot: Harness) -> Person:
 # ---- menus per role -----------------------------------------------------------------------------
 
 async def test_an_activist_gets_the_activist_menu_on_enrolment(bot: Harness) -> None:
-    member = await village_member(bot)
+    officer = await register_officer(bot, 7_700_001, KUARO, "Bu Rina Kuaro")
+    await officer.sends("/start")
+    await register_group(bot, VILLAGE_GROUP_ID, "64.01.05.2006", "PAPTBM Modang")
+    await GroupChat(bot, VILLAGE_GROUP_ID, "PAPTBM Modang").activist(6_600_001, "Sri").sends(
+        "/gabung")
+    assert menus_of(bot, 6_600_001) == {}  # asking opens nothing, not even a menu
+    await bot.deliver_outbox()
+    await officer.presses("Setujui")  # the officer of the area enrols her
 
-    menu = menus_of(bot, member.user_id)
+    menu = menus_of(bot, 6_600_001)
     assert menu[None] == menu["en"] == [name for name, _ in menus.MENUS[menus.ACTIVIST_ROLE]]
     assert "kasus" in menu[None] and "statistik" not in menu[None] and "ekspor" not in menu[None]
 
@@ -271,6 +279,7 @@ async def test_butuh_bantuan_in_the_group_asks_why_and_the_next_tier_sees_it(
     officer = await register_officer(bot, 7_700_001, KUARO, "Bu Rina Kuaro")
     reference = await report_from_modang(reporter)
     await bot.deliver_outbox()
+    await enrol(bot, VILLAGE_GROUP_ID, 6_600_001, "Sri")
     sri = village.activist(6_600_001, "Sri")
 
     await sri.presses("Butuh bantuan")
@@ -292,6 +301,7 @@ async def test_the_reasons_can_be_put_away(bot: Harness, reporter: Person) -> No
     await register_group(bot, VILLAGE_GROUP_ID, "64.01.05.2006", "PAPTBM Modang")
     reference = await report_from_modang(reporter)
     await bot.deliver_outbox()
+    await enrol(bot, VILLAGE_GROUP_ID, 6_600_001, "Sri")
     sri = village.activist(6_600_001, "Sri")
     await sri.presses("Butuh bantuan")
     await sri.presses("Batal")
@@ -308,6 +318,7 @@ async def test_the_terima_popup_does_not_say_the_reporter_was_told(bot: Harness,
     reference = await report_from_modang(reporter)
     await bot.deliver_outbox()
     before = len(reporter.inbox())
+    await enrol(bot, VILLAGE_GROUP_ID, 6_600_001, "Sri")
 
     await village.activist(6_600_001, "Sri").presses("Terima")
 

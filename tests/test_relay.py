@@ -67,6 +67,8 @@ async def test_a_village_member_writes_as_the_paptbm_of_the_village(
         bot: Harness, reporter_id: Person) -> None:
     member = await village_member(bot)
     reference = await report_from_modang(reporter_id)
+    await member.sends(case_command(reference))
+    await presses_case(member, "take")  # the reporter is written to by whoever handles it
     await member.sends(f"/balas {reference} Saya dari PAPTBM, bisa kita bertemu di posyandu?")
     await bot.deliver_outbox()
     relayed = await reporter_id.reads_last()
@@ -77,6 +79,8 @@ async def test_a_paptbm_officer_registered_for_the_village_also_signs_for_the_vi
         bot: Harness, reporter_id: Person) -> None:
     officer = await register_officer(bot, 6_700_001, MODANG, "Pak Hasan PAPTBM")
     reference = await report_from_modang(reporter_id)
+    await officer.sends(case_command(reference))
+    await presses_case(officer, "take")
     await officer.sends(f"/balas {reference} Bisa bertemu di balai desa?")
     await bot.deliver_outbox()
     relayed = await reporter_id.reads_last()

@@ -78,6 +78,7 @@ async def responder(bot: Harness, chat_id: int) -> Responder | None:
 async def test_an_alert_to_a_group_upgraded_to_a_supergroup_goes_to_its_new_id_and_stays_there(
         bot: Harness, reporter_id: Person, reporter: Person, admin: Person) -> None:
     group = await register_group(bot, BASIC_GROUP, PONDONG_BARU, "PAPTBM Pondong Baru")
+    await group.enrolled_member(6_600_001, "Rina")  # enrolled before the upgrade
     bot.telegram.chats.migrate(BASIC_GROUP, SUPERGROUP)
     reference = await full_report(reporter_id)
     await bot.deliver_outbox()
@@ -111,7 +112,7 @@ async def test_an_edit_telegram_already_made_is_not_modified_done_once_and_nobod
         caplog: pytest.LogCaptureFixture) -> None:
     reference = await full_report(reporter_id)
     await bot.deliver_outbox()
-    member = village_group.member(6_600_001, "Rina")
+    member = await village_group.enrolled_member(6_600_001, "Rina")
     # Telegram makes the edit "Diterima oleh Rina", but its answer never reaches the bot.
     bot.telegram.inject("lost", method="editMessageText", chat_id=VILLAGE_GROUP)
     await member.presses("Terima", village_group.alert_about(reference))
@@ -156,7 +157,7 @@ async def test_a_press_answered_too_late_still_takes_the_case_and_pages_nobody(
         caplog: pytest.LogCaptureFixture) -> None:
     reference = await full_report(reporter_id)
     await bot.deliver_outbox()
-    member = village_group.member(6_600_001, "Rina")
+    member = await village_group.enrolled_member(6_600_001, "Rina")
     press = member.press_payload("Terima", village_group.alert_about(reference))
     bot.telegram.sees(press)  # Rina presses; the bot gets the press 20 s later (it was down)
     bot.clock.advance(seconds=20)
@@ -178,7 +179,7 @@ async def test_an_alert_button_press_delivered_twice_counts_once_and_pages_nobod
     await register_officer(bot, 7_700_001, KUARO, "Bu Rina Kuaro")
     reference = await full_report(reporter_id)
     await bot.deliver_outbox()
-    member = village_group.member(6_600_001, "Rina")
+    member = await village_group.enrolled_member(6_600_001, "Rina")
     press = member.press_payload(label, village_group.alert_about(reference))
     await bot.feed(press)
     await bot.deliver_outbox()
@@ -199,7 +200,7 @@ async def test_a_stale_alert_button_delivered_twice_pages_nobody(
         bot: Harness, reporter_id: Person, village_group: Group, admin: Person) -> None:
     reference = await full_report(reporter_id)
     await bot.deliver_outbox()
-    member = village_group.member(6_600_001, "Rina")
+    member = await village_group.enrolled_member(6_600_001, "Rina")
     press = member.payload("a1|", village_group.alert_about(reference))  # no longer parses
     await bot.feed(press)
     await bot.feed(press)
@@ -251,7 +252,7 @@ async def test_a_reporter_who_blocked_the_bot_is_not_written_to_again_and_the_re
     reference = await full_report(reporter_id)
     await bot.deliver_outbox()
     bot.telegram.chats.block(reporter_id.user_id)
-    member = village_group.member(6_600_001, "Rina")
+    member = await village_group.enrolled_member(6_600_001, "Rina")
     await member.presses("Terima", village_group.alert_about(reference))
     await bot.deliver_outbox()  # the reporter's notice: refused
     bot.clock.advance(hours=2)

@@ -24,16 +24,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.crypto import Vault
 from bot.domain import access
+from bot.domain.access import Standing
 from bot.domain.tiers import tier_of
 from bot.outbox import PRIVATE_BUCKET, enqueue
+from bot.services import enrolment
+from bot.services.case_access import Actor, actor_for, anonymous_key, chat_facts
 from bot.services.responders import (
     admins,
-    alerted_group,
     bucket_for,
-    enrolled_member,
     find_responder,
-    officer_in_scope,
 )
 from bot.services.to_reporter import ReporterPhone
 from bot.services.updates import already_processed, mark_processed
@@ -58,6 +59,7 @@ class PressOutcome(StrEnum):
     ALREADY = "already"
     REFUSED = "refused"
     MISSING = "missing"
+    TRY_AGAIN = "try_again"  # Telegram could not confirm that a member is still in their group
     SENT = "sent"
     CLIMBED = "climbed"
     AT_TOP = "at_top"
@@ -81,9 +83,10 @@ class Presser:
 
 @dataclass(frozen=True)
 class Authority:
-    actor: str  # for the case history: "officer:<responder id>" or "group:<responder id>:<user>"
+    actor: str  # for the case history: "officer:<responder id>" or "member:<member id>"
     name: str  # shown to everyone: "Diterima oleh <name>"
     officer: Responder | None
+    reader: Actor | None = None  # who they are for the case (what they read)
 
 
 @dataclass
@@ -110,7 +113,8 @@ class AlertViews(Protocol):
 
     def reporter_acknowledged(self, case: Case, language: str) -> dict[str, Any]: ...
 
-    def detail(self, case: Case, evidence: list[Evidence]) -> list[tuple[str, dict[str, Any]]]: ...
+    def detail(self, case: Case, evidence: list[Evidence], *,
+               phone: bool) -> list[tuple[str, dict[str, Any]]]: ...
 
     def responder_gone(self, responder: Responder, reason: str,
                        rerouted: list[str]) -> dict[str, Any]: ...
@@ -118,7 +122,7 @@ class AlertViews(Protocol):
     def group_joined(self, chat_id: int, title: str) -> dict[str, Any]: ...
 
 
-DetailButtons = Callable[[AsyncSession, Case, int, str], Awaitable[dict[str, Any] | None]]
+DetailButtons = Callable[[AsyncSession, Case, Actor], Awaitable[dict[str, Any] | None]]
 
 
 def bucket_of(chat_id: int) -> str:
@@ -127,11 +131,16 @@ def bucket_of(chat_id: int) -> str:
 
 class AlertService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, settings: Settings,
-                 views: AlertViews, *, phone: ReporterPhone) -> None:
+                 views: AlertViews, vault: Vault,
+                 enrolments: enrolment.EnrolmentService | None = None, *,
+                 phone: ReporterPhone) -> None:
         self.sessions = sessions
         self.clock = clock
         self.settings = settings
         self.views = views
+        self.vault = vault
+        self.enrolments = enrolments or enrolment.EnrolmentService(sessions, clock, settings,
+                                                                   vault)
         self.phone = phone  # every message to a reporter goes through it
         # The case card's buttons for one person (``CaseService.detail_buttons``), put under the
         # details sent to them: set at start-up.
@@ -172,37 +181,64 @@ class AlertService:
 
     # ---- button presses -------------------------------------------------------------------------
 
-    async def authorise(self, session: AsyncSession, case: Case,
-                        presser: Presser) -> Authority | None:
-        """At press time, the rule of ``bot/domain/access.py`` (the buttons under an alert)."""
-        officer = await officer_in_scope(session, presser.user_id, case.village_code)
-        group = None
-        if officer is None and presser.in_group:
-            group = await alerted_group(session, presser.chat_id, case.id)
-        who = access.alert_presser(officer_in_scope=officer is not None,
-                                   in_alerted_group=group is not None)
-        if who == access.ALERT_OFFICER and officer is not None:
-            return Authority(f"officer:{officer.id}", officer.name, officer)
-        if who == access.ALERTED_GROUP_MEMBER and group is not None:
-            return Authority(f"group:{group.id}:{presser.user_id}",
-                             f"{presser.name} ({group.name})"[:120], None)
-        return None
+    async def standing(self, user_id: int, case_id: int) -> Standing | None:
+        """Whether this person, if enrolled for the case's village, is still in its group: asked
+        of Telegram before any transaction (``EnrolmentService.enrolled_now``)."""
+        async with self.sessions() as session:
+            village = await session.scalar(select(Case.village_code).where(Case.id == case_id))
+        if village is None:
+            return None
+        return await self.enrolments.enrolled_now(user_id, village)
 
-    async def acknowledge(self, case_id: int, presser: Presser,
-                          authority: Authority | None = None) -> PressResult:
-        """The first press wins: a conditional UPDATE, so two presses together cannot both win.
-        The winner's transaction also queues every alert's edit and the reporter's notice.
-        ``authority``: already decided by the caller at press time (the case card's "take",
-        ``bot/services/cases.py``, which also admits enrolled village group members)."""
+    async def authorise(self, session: AsyncSession, case: Case, presser: Presser, action: str,
+                        standing: Standing | None, now: datetime) -> Authority | PressOutcome:
+        """A press under an alert, decided at press time by ``who_is`` (``bot/domain/access.py``)
+        for this person, this case and the chat the button was pressed in: the authority to act,
+        or why not (a refusal is recorded; "try again" when only Telegram's word is missing)."""
+        chat = await chat_facts(session, presser.chat_id, presser.in_group, case)
+        actor = await actor_for(session, self.vault, presser.user_id, presser.name, case,
+                                standing=standing or Standing.NOT_ENROLLED, chat=chat)
+        if actor.may(action):
+            return Authority(actor.key, actor.name, actor.officer, actor)
+        if actor.who.may_once_confirmed(action):
+            return PressOutcome.TRY_AGAIN
+        self.refused(session, case, presser, action, now)
+        return PressOutcome.REFUSED
+
+    async def may_press(self, case_id: int, presser: Presser, action: str) -> PressResult | None:
+        """None when this press may act (``who_is``); else why not (a refusal is recorded).
+        For a button that first asks a question ("Butuh bantuan": why?)."""
+        standing = await self.standing(presser.user_id, case_id)
         now = self.clock.now()
         async with self.sessions.begin() as session:
             case = await session.get(Case, case_id)
             if case is None:
                 return PressResult(PressOutcome.MISSING)
-            authority = authority or await self.authorise(session, case, presser)
+            decided = await self.authorise(session, case, presser, action, standing, now)
+            return PressResult(decided, case.reference) if isinstance(decided, PressOutcome) \
+                else None
+
+    async def acknowledge(self, case_id: int, presser: Presser,
+                          authority: Authority | None = None) -> PressResult:
+        """"Terima": the first press wins, by a conditional UPDATE, so two presses together
+        cannot both win. The winner's transaction also queues every alert's edit and the
+        reporter's notice. Only someone who may take the case (``who_is``) wins anything; anyone
+        else changes nothing: the case keeps climbing and the reporter hears nothing.
+        ``authority``: already decided by the caller (the case card's "take",
+        ``bot/services/cases.py``)."""
+        standing = None if authority is not None else await self.standing(presser.user_id,
+                                                                          case_id)
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            case = await session.get(Case, case_id)
+            if case is None:
+                return PressResult(PressOutcome.MISSING)
             if authority is None:
-                self.refused(session, case, presser, "acknowledge", now)
-                return PressResult(PressOutcome.REFUSED, case.reference)
+                decided = await self.authorise(session, case, presser, access.TAKE, standing,
+                                               now)
+                if isinstance(decided, PressOutcome):
+                    return PressResult(decided, case.reference)
+                authority = decided
             won: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
                 update(Case).where(Case.id == case_id, Case.acknowledged_at.is_(None))
                 .values(acknowledged_at=now, acknowledged_by=authority.name, ack_deadline=None,
@@ -265,19 +301,31 @@ class AlertService:
 
     def refused(self, session: AsyncSession, case: Case, presser: Presser, action: str,
                  now: datetime) -> None:
-        session.add(CaseEvent(case_id=case.id, at=now, actor=f"tg:{presser.user_id}",
-                              actor_name=presser.name[:120], kind="refused",
+        """Recorded by a keyed hash: the same presser is recognisable, never identifiable (no
+        Telegram id, no name)."""
+        session.add(CaseEvent(case_id=case.id, at=now,
+                              actor=anonymous_key(self.vault, presser.user_id), kind="refused",
                               detail={"action": action, "in_group": presser.in_group}))
 
-    async def send_details(self, session: AsyncSession, case: Case, user_id: int, actor: str,
-                           name: str, via: str, now: datetime) -> None:
-        """The full case, evidence included, to ``user_id`` in private, and the view recorded in
-        the case's history (``via``: the alert's "Detail" or the case card's). The caller has
-        decided that this person may see it."""
+    async def case_id_of(self, public_id: str) -> int | None:
+        """The case a button names (buttons carry ``Case.public_id``, never the row id)."""
+        async with self.sessions() as session:
+            found: int | None = await session.scalar(select(Case.id).where(
+                Case.public_id == public_id))
+            return found
+
+    async def send_details(self, session: AsyncSession, case: Case, reader: Actor, via: str,
+                           now: datetime) -> None:
+        """The full case to ``reader`` in private, as much of it as they read (``who_is``): the
+        phone number and the files the reporter sent later only to whoever handles the case and
+        the officers of the area; and the view recorded in the case's history (``via``: the
+        alert's "Detail" or the case card's). The caller has decided that they may see it."""
         evidence = list(await session.scalars(select(Evidence).where(
             Evidence.case_id == case.id).order_by(Evidence.id)))
-        messages = self.views.detail(case, evidence)
-        buttons = await self.detail_buttons(session, case, user_id, name) \
+        if not reader.reads(access.MESSAGES):
+            evidence = [item for item in evidence if not item.from_message]
+        messages = self.views.detail(case, evidence, phone=reader.reads(access.PHONE))
+        buttons = await self.detail_buttons(session, case, reader) \
             if self.detail_buttons is not None else None
         text_parts = 0  # the text comes first, in one or more messages, then the evidence
         while text_parts < len(messages) and messages[text_parts][0] == "sendMessage":
@@ -290,31 +338,27 @@ class AlertService:
         for method, params in messages:
             enqueue(session, kind=DETAIL, method=method, now=now, case_id=case.id,
                     reporter_id=case.reporter_id,  # carries their story and phone
-                    params={"chat_id": user_id, **params})
-        session.add(CaseEvent(case_id=case.id, at=now, actor=actor, actor_name=name,
+                    params={"chat_id": reader.user_id, **params})
+        session.add(CaseEvent(case_id=case.id, at=now, actor=reader.key, actor_name=reader.name,
                               kind="viewed", detail={"evidence": len(evidence), "via": via}))
 
     async def detail(self, case_id: int, presser: Presser, key: int | None) -> PressResult:
-        """The full case, evidence included, in private to an officer in scope or an enrolled
-        member of a group of that area (``/gabung``); recorded."""
+        """"Detail" under an alert: the full case in private to whoever may read it
+        (``who_is``: an officer in scope, or a member the district enrolled in the village's
+        group who is still in it, asked of Telegram now); recorded."""
+        standing = await self.standing(presser.user_id, case_id)
         now = self.clock.now()
         async with self.sessions.begin() as session:
             case = await session.get(Case, case_id)
             if case is None:
                 return PressResult(PressOutcome.MISSING)
-            officer = await officer_in_scope(session, presser.user_id, case.village_code)
-            member = None if officer is not None else await enrolled_member(
-                session, presser.user_id, case.village_code)
-            if officer is not None:
-                actor, name = f"officer:{officer.id}", officer.name
-            elif member is not None:
-                actor, name = f"member:{member.id}", member.name
-            else:
-                self.refused(session, case, presser, "detail", now)
-                return PressResult(PressOutcome.REFUSED, case.reference)
+            decided = await self.authorise(session, case, presser, access.DETAILS, standing, now)
+            if isinstance(decided, PressOutcome):
+                return PressResult(decided, case.reference)
             if await already_processed(session, key):
                 return PressResult(PressOutcome.SENT, case.reference)
-            await self.send_details(session, case, presser.user_id, actor, name, "alert", now)
+            assert decided.reader is not None
+            await self.send_details(session, case, decided.reader, "alert", now)
             mark_processed(session, key, now)
             return PressResult(PressOutcome.SENT, case.reference)
 

@@ -1,52 +1,71 @@
-"""Who someone is for one case (DESIGN §5, §6), read from the database at every command and
-every button press; what each role may do is the table in ``bot/domain/access.py``.
-Telegram-free.
+"""Who someone is for one case (DESIGN §5, §6): the facts ``who_is`` needs, read from the database
+at every command and every button press. The rule itself, and the table of what each role may do
+and read, are ``bot/domain/access.py``. Telegram-free: whether an enrolled member is still in the
+village's group is asked just before (``EnrolmentService.enrolled_now``, outside any transaction)
+and given here as ``standing``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.crypto import Vault
 from bot.domain.access import (
     ADMIN,
+    ADMINS,
+    ANYONE,
     KABUPATEN_OFFICER,
+    OFFICERS,
+    PRIVATE_CHAT,
     RANK,
-    REPORTER,
-    STAFF_ROLES,
-    STRANGER,
+    STAFF,
     VILLAGE_MEMBER,
-    allowed,
+    CaseFacts,
+    ChatFacts,
+    PersonFacts,
+    Standing,
+    Who,
+    who_is,
 )
 from bot.domain.access import officer_role as domain_officer_role
 from bot.domain.tiers import covers
 from bot.services.reporters import find_reporter
 from bot.services.responders import active_officer
-from models import Case, GroupMember, Region, Responder
+from models import Alert, Case, GroupMember, Region, Responder
 from models.responder import GROUP
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Someone as one case sees them."""
+    """Someone as one case sees them: who they are (``who``) and how the history names them."""
 
-    role: str
+    who: Who
     user_id: int
     name: str  # shown to other officers (the case history, "taken by"); never to the reporter
     key: str  # the history's ``actor``: "officer:<id>", "member:<id>", "reporter", "tg#<hash>"
-    in_scope: bool  # the case is in their area (for staff); False: staff of another area
     village: str | None = None  # a village member's village: signs their replies
     officer: Responder | None = None
 
     @property
+    def role(self) -> str:
+        return self.who.role
+
+    @property
+    def in_scope(self) -> bool:
+        return self.who.in_scope
+
+    @property
     def staff(self) -> bool:
-        return self.role in STAFF_ROLES
+        return self.who.staff
 
     def may(self, action: str) -> bool:
-        return self.in_scope and allowed(self.role, action)
+        return self.who.may(action)
+
+    def reads(self, item: str) -> bool:
+        return self.who.reads(item)
 
 
 def officer_role(officer: Responder) -> str:
@@ -74,31 +93,69 @@ def anonymous_key(vault: Vault, user_id: int) -> str:
     return "tg#" + vault.hash_id(user_id)[:16]
 
 
+async def chat_facts(session: AsyncSession, chat_id: int, in_group: bool,
+                     case: Case) -> ChatFacts:
+    """A private chat, or a group chat and whether it received this case's alert."""
+    if not in_group:
+        return PRIVATE_CHAT
+    alerted = await session.scalar(select(Alert.id).where(
+        Alert.case_id == case.id, Alert.chat_id == chat_id).limit(1))
+    return ChatFacts(private=False, got_alert=alerted is not None)
+
+
 async def actor_for(session: AsyncSession, vault: Vault, user_id: int, name: str,
-                    case: Case) -> Actor:
-    """Who this Telegram user is for this case, read from the database now."""
+                    case: Case, *, standing: Standing | None = None,
+                    chat: ChatFacts = PRIVATE_CHAT) -> Actor:
+    """Who this Telegram user is for this case, asked in ``chat``: the facts read from the
+    database now, then ``who_is``. ``standing``: what ``EnrolmentService.enrolled_now`` said of
+    this person and the case's village just before; None: not asked, an enrolment in the
+    database counts (for deciding who receives a message, never for a press)."""
     officer = await active_officer(session, user_id)
+    enrolled = await memberships(session, user_id)
+    here = [member for member, village in enrolled if village == case.village_code]
+    if standing is None:
+        standing = Standing.ENROLLED if here else Standing.NOT_ENROLLED
+    elif not here:
+        standing = Standing.NOT_ENROLLED  # ended meanwhile
+    reported = False
+    if officer is None and not enrolled and case.reporter_id is not None:
+        reporter = await find_reporter(session, vault, user_id)
+        reported = reporter is not None and reporter.id == case.reporter_id
+    facts = PersonFacts(
+        officer_region=officer.region_code if officer is not None else None,
+        admin=officer is not None and officer.is_admin, standing=standing,
+        enrolled_elsewhere=bool(enrolled) and not here,
+        handles=case.handler_user_id == user_id, reported=reported)
+    who = who_is(facts, chat, CaseFacts(case.village_code, case.closed_at is None))
     if officer is not None and (officer.is_admin or covers(officer.region_code,
                                                            case.village_code)):
-        role = officer_role(officer)
-        return Actor(role, user_id, officer.name, f"officer:{officer.id}", True,
-                     village=officer.region_code if role == VILLAGE_MEMBER else None,
+        village = officer.region_code if officer_role(officer) == VILLAGE_MEMBER else None
+        return Actor(who, user_id, officer.name, f"officer:{officer.id}", village=village,
                      officer=officer)
-    for member, village in await memberships(session, user_id):
-        if village == case.village_code:
-            label = f"{member.name or name} (PAPTBM {await _village_name(session, village)})"
-            return Actor(VILLAGE_MEMBER, user_id, label[:120], f"member:{member.id}", True,
-                         village=village)
+    if here and who.in_scope:
+        label = f"{here[0].name or name} (PAPTBM {await _village_name(session, case.village_code)})"
+        return Actor(who, user_id, label[:120], f"member:{here[0].id}",
+                     village=case.village_code)
     if officer is not None:
-        return Actor(officer_role(officer), user_id, officer.name, f"officer:{officer.id}",
-                     False, officer=officer)
-    if case.reporter_id is not None:
-        reporter = await find_reporter(session, vault, user_id)
-        if reporter is not None and reporter.id == case.reporter_id:
-            return Actor(REPORTER, user_id, "", "reporter", True)
-    if await memberships(session, user_id):
-        return Actor(VILLAGE_MEMBER, user_id, name[:120], anonymous_key(vault, user_id), False)
-    return Actor(STRANGER, user_id, "", anonymous_key(vault, user_id), False)
+        return Actor(who, user_id, officer.name, f"officer:{officer.id}", officer=officer)
+    if reported:
+        return Actor(who, user_id, "", "reporter")
+    return Actor(who, user_id, name[:120] if enrolled else "", anonymous_key(vault, user_id))
+
+
+async def pressers_of(session: AsyncSession, user_id: int) -> frozenset[str]:
+    """Who this person is before any case: anyone; staff (an active officer, or a member
+    enrolled in an active village group); an officer; an admin. What a kind of button needs is
+    declared with it (``bot/callback_data.py``) and checked before any handler runs."""
+    found = {ANYONE}
+    officer = await active_officer(session, user_id)
+    if officer is not None:
+        found |= {STAFF, OFFICERS}
+        if officer.is_admin:
+            found.add(ADMINS)
+    elif await memberships(session, user_id):
+        found.add(STAFF)
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -109,7 +166,7 @@ class Area:
     name: str
     everything: bool  # an admin: every case
     regions: tuple[str, ...]  # officers' regions (a case in any village they cover)
-    villages: tuple[str, ...]  # villages whose group they are enrolled in
+    villages: tuple[str, ...]  # villages whose group they are enrolled in: open cases only
     kecamatan_choice: bool  # whether a kecamatan filter makes sense (kabupaten, admins)
 
     def condition(self) -> ColumnElement[bool]:
@@ -119,19 +176,27 @@ class Area:
         for code in self.regions:
             parts += [Case.village_code == code, Case.village_code.like(code + ".%")]
         if self.villages:
-            parts.append(Case.village_code.in_(self.villages))
+            parts.append(and_(Case.village_code.in_(self.villages), Case.closed_at.is_(None)))
         return or_(*parts) if parts else false()
 
 
-async def area_of(session: AsyncSession, user_id: int) -> Area | None:
-    """None when this person is neither an officer nor an enrolled village group member."""
+async def area_of(session: AsyncSession, user_id: int,
+                  villages: list[str] | None = None) -> Area | None:
+    """None when this person is neither an officer nor an enrolled village group member.
+    ``villages``: the villages their enrolments were just confirmed for (None: every enrolment
+    in the database counts)."""
     officer = await active_officer(session, user_id)
-    enrolled = await memberships(session, user_id)
+    enrolled = [(member, village) for member, village in await memberships(session, user_id)
+                if villages is None or village in villages]
     if officer is None and not enrolled:
         return None
     role = officer_role(officer) if officer is not None else VILLAGE_MEMBER
     name = officer.name if officer is not None else (enrolled[0][0].name or "")
-    regions = (officer.region_code,) if officer is not None else ()
+    # An officer registered for a village sees that village's cases as its members do.
+    regions = (officer.region_code,) if officer is not None and role != VILLAGE_MEMBER else ()
+    village_codes = tuple(village for _member, village in enrolled)
+    if officer is not None and role == VILLAGE_MEMBER:
+        village_codes += (officer.region_code,)
     return Area(role=role, name=name, everything=role == ADMIN, regions=regions,
-                villages=tuple(village for _member, village in enrolled),
+                villages=village_codes,
                 kecamatan_choice=RANK[role] >= RANK[KABUPATEN_OFFICER])

@@ -26,10 +26,25 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Vault
 from bot.domain import form, workflow
-from bot.domain.access import CARD, CLOSE, DETAILS, HELP, HISTORY, NOTE, REPLY, STATUS, TAKE
+from bot.domain.access import (
+    CARD,
+    CLOSE,
+    DETAILS,
+    HELP,
+    HISTORY,
+    MESSAGES,
+    NOTE,
+    NOTES,
+    REPLY,
+    SHARE,
+    STATUS,
+    TAKE,
+    TEAM_NOTES,
+    Standing,
+)
 from bot.outbox import enqueue
 from bot.services.alerts import AlertService, Authority, Presser, PressOutcome
-from bot.services.case_access import Actor, Area, actor_for, area_of
+from bot.services.case_access import Actor, Area, actor_for, area_of, pressers_of
 from bot.services.escalation import Escalation
 from bot.services.relay import RelayService, reporter_unreachable
 from bot.services.updates import already_processed, mark_processed
@@ -59,6 +74,8 @@ class CaseOutcome(StrEnum):
     AT_TOP = "at_top"
     NO_INPUT = "no_input"
     NEEDS_TAKE = "needs_take"
+    TRY_AGAIN = "try_again"  # Telegram could not confirm that a member is still in the group
+    CLOSED_FOR_VILLAGE = "closed_for_village"  # a closed case is the officers' alone
 
 
 NOTE_KIND = "note"
@@ -79,6 +96,9 @@ class Result:
     by: str | None = None  # who holds the case
     tier: str | None = None
     told_reporter: bool = False
+    action: str | None = None  # what was refused
+    note: int | None = None  # a note's number on its case (1, 2, ...)
+    team: bool = False  # the note is read by the village team too
 
     @property
     def ok(self) -> bool:
@@ -116,6 +136,7 @@ class CaseList:
 class History:
     case: Case
     events: list[CaseEvent]
+    reader: Actor  # what of the history they read (``who_is``)
 
 
 class CaseService:
@@ -134,16 +155,41 @@ class CaseService:
         # message: set at start-up.
         self.card_buttons: Callable[[Card], dict[str, Any]] | None = None
 
-    async def detail_buttons(self, session: AsyncSession, case: Case, user_id: int,
-                             name: str) -> dict[str, Any] | None:
+    async def detail_buttons(self, session: AsyncSession, case: Case,
+                             reader: Actor) -> dict[str, Any] | None:
         """The card's buttons for this person, under the details sent to them (the alert's
-        "Detail" and the card's): they act on the case from there."""
+        "Detail" and the card's): they act on the case from there, as far as ``who_is`` lets
+        them."""
         if self.card_buttons is None:
             return None
-        actor = await actor_for(session, self.vault, user_id, name, case)
-        return self.card_buttons(await self._card(session, case, actor))
+        return self.card_buttons(await self._card(session, case, reader))
 
     # ---- who may --------------------------------------------------------------------------------
+
+    async def pressers(self, user_id: int) -> frozenset[str]:
+        """Who this person is before any case (anyone, staff, officers, admins), for the buttons'
+        declarations (``bot/callback_data.py``)."""
+        async with self.sessions() as session:
+            return await pressers_of(session, user_id)
+
+    async def resolve(self, public_id: str) -> int | None:
+        """The case a button names (buttons carry ``Case.public_id``, never the row id)."""
+        return await self.alerts.case_id_of(public_id)
+
+    async def _standing(self, user_id: int, *, case_id: int | None = None,
+                        reference: str | None = None) -> Standing | None:
+        """Whether this person is enrolled for the case's village right now (Telegram is asked
+        whether they are still in the group); None when there is no such case."""
+        async with self.sessions() as session:
+            if case_id is not None:
+                village = await session.scalar(select(Case.village_code).where(
+                    Case.id == case_id))
+            else:
+                village = await session.scalar(select(Case.village_code).where(
+                    Case.reference == reference))
+        if village is None:
+            return None
+        return await self.alerts.enrolments.enrolled_now(user_id, village)
 
     async def _find(self, session: AsyncSession, *, case_id: int | None = None,
                     reference: str | None = None, lock: bool = False) -> Case | None:
@@ -158,28 +204,38 @@ class CaseService:
         return await session.scalar(query.execution_options(populate_existing=True))
 
     async def _authorise(self, session: AsyncSession, case: Case, user_id: int, name: str,
-                         action: str, now: datetime) -> Result | Actor:
-        """The actor, when allowed; else the refusal (and it is recorded on the case)."""
-        actor = await actor_for(session, self.vault, user_id, name, case)
+                         action: str, now: datetime,
+                         standing: Standing | None = None) -> Result | Actor:
+        """The actor, when ``who_is`` allows it; else the refusal (and it is recorded on the case).
+        A village member whose presence in the group Telegram could not confirm is asked to try
+        again: never granted, and not refused either."""
+        actor = await actor_for(session, self.vault, user_id, name, case,
+                                standing=standing or Standing.NOT_ENROLLED)
         if actor.may(action):
             return actor
+        if actor.who.may_once_confirmed(action):
+            return Result(CaseOutcome.TRY_AGAIN, case, None, case.reference, action=action)
         session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key,
                               actor_name=actor.name or None, kind="refused",
                               detail={"action": action, "role": actor.role}))
         self.metrics["case_refused"] += 1
-        outcome = CaseOutcome.OUT_OF_SCOPE if actor.staff else CaseOutcome.NOT_STAFF
-        return Result(outcome, case, actor, case.reference)
+        if actor.who.closed_to_them and action in actor.who.row.does:
+            outcome = CaseOutcome.CLOSED_FOR_VILLAGE
+        else:
+            outcome = CaseOutcome.OUT_OF_SCOPE if actor.staff else CaseOutcome.NOT_STAFF
+        return Result(outcome, case, actor, case.reference, action=action)
 
     async def _open(self, session: AsyncSession, user_id: int, name: str, action: str,
                     now: datetime, *, case_id: int | None = None, reference: str | None = None,
-                    lock: bool = False) -> Result | tuple[Case, Actor]:
+                    lock: bool = False,
+                    standing: Standing | None = None) -> Result | tuple[Case, Actor]:
         case = await self._find(session, case_id=case_id, reference=reference, lock=lock)
         if case is None:
             if await area_of(session, user_id) is None:
                 self.metrics["case_refused"] += 1
                 return Result(CaseOutcome.NOT_STAFF, reference=reference or "")
             return Result(CaseOutcome.UNKNOWN, reference=reference or "")
-        authorised = await self._authorise(session, case, user_id, name, action, now)
+        authorised = await self._authorise(session, case, user_id, name, action, now, standing)
         if isinstance(authorised, Result):
             return authorised
         return case, authorised
@@ -189,11 +245,13 @@ class CaseService:
                       case_id: int | None = None, reference: str | None = None,
                       lock: bool = False) -> T | Result:
         """One transaction: the case opened for this person and ``action`` (else the refusal),
-        then ``work(session, case, actor, now)``."""
+        then ``work(session, case, actor, now)``. Before it, an enrolled village member's
+        presence in the group is confirmed with Telegram (outside the transaction)."""
+        standing = await self._standing(user_id, case_id=case_id, reference=reference)
         now = self.clock.now()
         async with self.sessions.begin() as session:
             opened = await self._open(session, user_id, name, action, now, case_id=case_id,
-                                      reference=reference, lock=lock)
+                                      reference=reference, lock=lock, standing=standing)
             if isinstance(opened, Result):
                 return opened
             case, actor = opened
@@ -203,8 +261,11 @@ class CaseService:
 
     async def list_cases(self, user_id: int, *, status: str = "open", kecamatan: str = "",
                          page: int = 0) -> CaseList | Result:
+        villages, unconfirmed = await self.alerts.enrolments.villages_now(user_id)
         async with self.sessions() as session:
-            area = await area_of(session, user_id)
+            area = await area_of(session, user_id, villages)
+            if area is None and unconfirmed:
+                return Result(CaseOutcome.TRY_AGAIN)
             if area is None:
                 self.metrics["case_list_refused"] += 1
                 return Result(CaseOutcome.NOT_STAFF)
@@ -240,17 +301,20 @@ class CaseService:
                                   reference=reference)
 
     async def _card(self, session: AsyncSession, case: Case, actor: Actor) -> Card:
-        counts = dict((await session.execute(
-            select(CaseEvent.kind, func.count()).where(
-                CaseEvent.case_id == case.id, CaseEvent.kind.in_(("note", "relay_out",
-                                                                  "relay_in")))
-            .group_by(CaseEvent.kind))).all())
+        """The card shows what this person reads: the notes and messages they may open."""
+        visible = await session.scalars(select(CaseEvent).where(
+            CaseEvent.case_id == case.id, CaseEvent.kind.in_(("note", "relay_out", "relay_in"))))
+        notes = messages = 0
+        for event in visible:
+            if event.kind == "note":
+                notes += reads_event(actor, event)
+            else:
+                messages += reads_event(actor, event)
         village = await session.get(Region, case.village_code)
         kecamatan = await session.get(Region, case.kecamatan_code)
         return Card(case, actor, village.name if village else case.village_code,
                     kecamatan.name if kecamatan else case.kecamatan_code,
-                    notes=counts.get("note", 0),
-                    messages=counts.get("relay_out", 0) + counts.get("relay_in", 0),
+                    notes=notes, messages=messages,
                     police_referred=await self._police_referred(session, case),
                     unreachable=await reporter_unreachable(session, case))
 
@@ -269,8 +333,7 @@ class CaseService:
             if await already_processed(session, key):
                 return Result(CaseOutcome.DUPLICATE, case, actor, case.reference)
             mark_processed(session, key, now)
-            await self.alerts.send_details(session, case, user_id, actor.key, actor.name, "card",
-                                           now)
+            await self.alerts.send_details(session, case, actor, "card", now)
             return Result(CaseOutcome.OK, case, actor, case.reference)
         return await self._acting(user_id, name, DETAILS, work, case_id=case_id)
 
@@ -298,10 +361,36 @@ class CaseService:
         if await already_processed(session, key):
             return Result(CaseOutcome.DUPLICATE, case, actor, case.reference)
         mark_processed(session, key, now)
+        # An officer's note is the officers' alone until they mark it for the village team; a
+        # village member writes for the team (``bot/domain/access.py``).
+        team = not actor.reads(NOTES)
+        number = 1 + int(await session.scalar(select(func.count()).select_from(CaseEvent).where(
+            CaseEvent.case_id == case.id, CaseEvent.kind == "note")) or 0)
         session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key, actor_name=actor.name,
-                              kind="note", secret=text.strip()))
+                              kind="note", secret=text.strip(), detail={"team": team}))
         case.updated_at = now
-        return Result(CaseOutcome.OK, case, actor, case.reference)
+        return Result(CaseOutcome.OK, case, actor, case.reference, note=number, team=team)
+
+    async def share_note(self, user_id: int, name: str, case_id: int, number: int,
+                         key: int | None) -> Result:
+        """An officer marks a note for the village team: from now on the enrolled members of the
+        village read it too (in the history); recorded."""
+        async def work(session: AsyncSession, case: Case, actor: Actor, now: datetime) -> Result:
+            notes = list(await session.scalars(select(CaseEvent).where(
+                CaseEvent.case_id == case.id, CaseEvent.kind == "note").order_by(CaseEvent.id)))
+            if not 1 <= number <= len(notes):
+                return Result(CaseOutcome.UNKNOWN, case, actor, case.reference)
+            note = notes[number - 1]
+            if (note.detail or {}).get("team") or await already_processed(session, key):
+                return Result(CaseOutcome.DUPLICATE, case, actor, case.reference, note=number,
+                              team=True)
+            mark_processed(session, key, now)
+            note.detail = {**(note.detail or {}), "team": True}
+            session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key,
+                                  actor_name=actor.name, kind="note_shared",
+                                  detail={"note": number}))
+            return Result(CaseOutcome.OK, case, actor, case.reference, note=number, team=True)
+        return await self._acting(user_id, name, SHARE, work, case_id=case_id, lock=True)
 
     # ---- replies to the reporter ----------------------------------------------------------------
 
@@ -372,6 +461,9 @@ class CaseService:
                            key: int | None) -> tuple[str, Result]:
         """The text typed after a note or reply button: saved or relayed, re-authorised now.
         Returns the input's kind and the result; a text that is too long keeps the mode."""
+        waiting = await self.pending_input(user_id)
+        standing = None if waiting is None else await self._standing(user_id,
+                                                                     case_id=waiting.case_id)
         now = self.clock.now()
         async with self.sessions.begin() as session:
             pending = await session.get(PendingInput, user_id, with_for_update=True)
@@ -383,8 +475,10 @@ class CaseService:
                 return NOTE_KIND, Result(CaseOutcome.NO_INPUT)
             kind = pending.kind
             action = NOTE if kind == NOTE_KIND else REPLY
-            opened = await self._open(session, user_id, name, action, now,
-                                      case_id=pending.case_id)
+            opened = await self._open(
+                session, user_id, name, action, now, case_id=pending.case_id,
+                standing=standing if waiting is not None and waiting.case_id == pending.case_id
+                else None)
             if isinstance(opened, Result):
                 await session.delete(pending)
                 return kind, opened
@@ -524,6 +618,17 @@ class CaseService:
                 await session.flush()
             events = list(await session.scalars(select(CaseEvent).where(
                 CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id)))
-            return History(case, events)
+            return History(case, events, actor)
         return await self._acting(user_id, name, HISTORY, work, case_id=case_id,
                                   reference=reference)
+
+
+def reads_event(reader: Actor, event: CaseEvent) -> bool:
+    """Whether this person reads what a history event carries (``bot/domain/access.py``): a note
+    for officers, a note for the village team, the messages exchanged with the reporter."""
+    if event.kind == "note":
+        return reader.reads(NOTES) or (reader.reads(TEAM_NOTES)
+                                       and bool((event.detail or {}).get("team")))
+    if event.kind in ("relay_in", "relay_out"):
+        return reader.reads(MESSAGES)
+    return True

@@ -29,8 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain import access
 from bot.domain.tiers import Why, ack_timeout, next_tier, tier_of, tier_rank
 from bot.outbox import enqueue
+from bot.services import enrolment
 from bot.services.alerts import (
     ADMIN_NOTICE,
     REMINDER,
@@ -200,16 +202,18 @@ class Escalation:
 
     async def ask_next_tier(self, case_id: int, presser: Presser, key: int | None,
                             reason: str | None = None) -> PressResult:
-        """"Butuh bantuan" under an alert, with its reason, authorised at press time."""
+        """"Butuh bantuan" under an alert, with its reason, authorised at press time
+        (``who_is``, as the card's "Minta bantuan")."""
+        standing = await self.alerts.standing(presser.user_id, case_id)
         now = self.clock.now()
         async with self.sessions.begin() as session:
             case = await session.scalar(select(Case).where(Case.id == case_id).with_for_update())
             if case is None:
                 return PressResult(PressOutcome.MISSING)
-            authority = await self.alerts.authorise(session, case, presser)
-            if authority is None:
-                self.alerts.refused(session, case, presser, "help", now)
-                return PressResult(PressOutcome.REFUSED, case.reference)
+            authority = await self.alerts.authorise(session, case, presser, access.HELP,
+                                                    standing, now)
+            if isinstance(authority, PressOutcome):
+                return PressResult(authority, case.reference)
             if await already_processed(session, key):
                 return PressResult(PressOutcome.CLIMBED, case.reference, tier=case.tier)
             mark_processed(session, key, now)
@@ -231,6 +235,8 @@ class Escalation:
         responder.active = False
         responder.inactive_reason = reason
         responder.changed_at = now
+        # The enrolments of its members end with it.
+        await enrolment.end_group(session, self.alerts.vault, responder, now)
         await session.execute(
             update(OutboxMessage).where(OutboxMessage.responder_id == responder.id,
                                         OutboxMessage.status == PENDING)

@@ -1,6 +1,7 @@
 """Onboarding and administration: the first admin, village groups that ask to be
-registered, members who enrol in an approved group, officers invited by a one-time link, and the
-admin's changes to officers and groups. Telegram-free: notifications go through the outbox.
+registered, officers and village members invited by a one-time link, and the admin's changes to
+officers and groups. Members' enrolment itself (requests, grants, ends) is
+``bot/services/enrolment.py``. Telegram-free: notifications go through the outbox.
 
 Every action that needs a right takes the acting ``Responder`` and checks it again here, so a
 button pressed after its presser lost the right does nothing.
@@ -23,6 +24,7 @@ from bot.crypto import Vault
 from bot.domain.tiers import tier_of
 from bot.i18n import LANGUAGES, translator
 from bot.outbox import enqueue
+from bot.services import enrolment
 from bot.services.reporters import find_reporter
 from bot.services.responders import (
     REVOKED,
@@ -33,10 +35,18 @@ from bot.services.responders import (
     find_responder,
 )
 from bot.services.stats import Scope
-from models import GroupMember, GroupRequest, Invitation, Region, Responder
-from models.onboarding import ADMIN_ROLE, APPROVED, OFFICER_ROLE, PENDING, REJECTED, REPLACED
+from models import GroupRequest, Invitation, Region, Responder
+from models.onboarding import (
+    ADMIN_ROLE,
+    APPROVED,
+    MEMBER_ROLE,
+    OFFICER_ROLE,
+    PENDING,
+    REJECTED,
+    REPLACED,
+)
 from models.region import KABUPATEN, KECAMATAN, VILLAGE
-from models.responder import GROUP, KABUPATEN_TIER, OFFICER
+from models.responder import DESA, GROUP, KABUPATEN_TIER, OFFICER
 
 INVITE_PREFIX = "inv_"
 PAGE_SIZE = 8
@@ -79,16 +89,6 @@ async def add_admin(session: AsyncSession, settings: Settings, user_id: int, nam
                     now: datetime) -> tuple[Responder, str]:
     """``ppa-bot admin add``: a kabupaten admin, bound to the whole kabupaten."""
     return await add_officer(session, user_id, settings.region.kabupaten_code, name, True, now)
-
-
-async def member_in_scope(session: AsyncSession, user_id: int,
-                          village_code: str) -> GroupMember | None:
-    """An enrolled member of an active group of this village (for "Detail" in private chat)."""
-    return await session.scalar(
-        select(GroupMember).join(Responder, Responder.id == GroupMember.responder_id)
-        .where(GroupMember.user_id == user_id, GroupMember.active.is_(True),
-               Responder.kind == GROUP, Responder.active.is_(True),
-               Responder.region_code == village_code))
 
 
 # ---- village groups ---------------------------------------------------------------------------
@@ -218,43 +218,16 @@ def group_welcome(language: str, village: str) -> str:
         "• " + _("Each new report from {village} appears here at once, without the story, "
                  "names or anything about the reporter: only the reference, priority, type, "
                  "victim category, place and time.").format(village=escape(village)),
-        "• " + _("Press <b>Terima</b> to take the case: the first to press handles it, and "
-                 "everyone sees who took it."),
-        "• " + _("Details are sent only in private chat, to enrolled members: send /gabung here, "
-                 "then open the bot and press Start."),
+        "• " + _("Members the district enrolled, and the officers of the area, press "
+                 "<b>Terima</b> to take the case: the first to press handles it, and everyone sees "
+                 "who took it. A press by anyone else changes nothing."),
+        "• " + _("Details are sent only in private chat, to members the district enrolled: send "
+                 "/gabung here to ask (an officer of the area approves it), then open the bot and "
+                 "press Start."),
         "• " + _("If nobody takes a case in time, it goes to the kecamatan and district "
                  "officers. Sexual violence and urgent cases also go to the district at once."),
         "• " + _("Never discuss a case's details in this group."),
     ])
-
-
-@dataclass
-class Enrolment:
-    member: GroupMember | None
-    status: str  # enrolled | already | not_registered
-    village: str = ""
-
-
-async def enrol_member(session: AsyncSession, chat_id: int, user_id: int, name: str,
-                       now: datetime) -> Enrolment:
-    """``/gabung`` sent in an approved group: that person becomes a member of the group."""
-    group = await find_responder(session, chat_id)
-    if group is None or group.kind != GROUP or not group.active:
-        return Enrolment(None, "not_registered")
-    village = await region_name(session, group.region_code)
-    member = await session.scalar(select(GroupMember).where(
-        GroupMember.responder_id == group.id, GroupMember.user_id == user_id))
-    if member is not None and member.active:
-        return Enrolment(member, "already", village)
-    if member is None:
-        member = GroupMember(responder_id=group.id, user_id=user_id, name="", active=True,
-                             created_at=now, changed_at=now)
-        session.add(member)
-    member.name = (name or "").strip()[:120] or "?"
-    member.active = True
-    member.changed_at = now
-    await session.flush()
-    return Enrolment(member, "enrolled", village)
 
 
 # ---- officers by invitation -------------------------------------------------------------------
@@ -290,8 +263,36 @@ async def create_invitation(session: AsyncSession, by: Responder, role: str, reg
     return INVITE_PREFIX + token, invitation
 
 
+async def create_member_invitation(session: AsyncSession, by: Responder, group_id: int,
+                                   now: datetime, hours: float) -> tuple[str, Invitation]:
+    """A one-time link that enrols its person in this village group (admins only)."""
+    if not by.active or not by.is_admin:
+        raise OnboardingError("not_admin")
+    group = await session.get(Responder, group_id)
+    if group is None or group.kind != GROUP or not group.active \
+            or tier_of(group.region_code) != DESA:
+        raise OnboardingError("bad_invitation")
+    token = secrets.token_urlsafe(18)
+    invitation = Invitation(token_hash=token_hash(token), role=MEMBER_ROLE,
+                            region_code=group.region_code, responder_id=group.id,
+                            created_by=by.chat_id, created_at=now,
+                            expires_at=now + timedelta(hours=hours))
+    session.add(invitation)
+    await session.flush()
+    return INVITE_PREFIX + token, invitation
+
+
+@dataclass
+class Accepted:
+    """Who opened an invitation: an officer (``officer``) or a village member (``group``)."""
+
+    invitation: Invitation
+    officer: Responder | None = None
+    group: Responder | None = None
+
+
 async def accept_invitation(session: AsyncSession, vault: Vault, payload: str, user_id: int,
-                            name: str, now: datetime) -> tuple[Responder, Invitation]:
+                            name: str, now: datetime) -> Accepted:
     """Opening ``t.me/<bot>?start=inv_...``: registers the person, once, before it expires."""
     token = payload.removeprefix(INVITE_PREFIX)
     invitation = await session.scalar(select(Invitation).where(
@@ -305,6 +306,8 @@ async def accept_invitation(session: AsyncSession, vault: Vault, payload: str, u
     inviter = await admin(session, invitation.created_by)
     if inviter is None:  # the admin who made the link is no longer one
         raise OnboardingError("invite_unknown")
+    if invitation.role == MEMBER_ROLE:
+        return await _accept_membership(session, vault, invitation, inviter, user_id, name, now)
     existing = await active_officer(session, user_id)
     if existing is not None and existing.is_admin:  # the link stays unused for its person
         raise OnboardingError("already_admin")
@@ -322,7 +325,29 @@ async def accept_invitation(session: AsyncSession, vault: Vault, payload: str, u
                                      "{role} for {region}.").format(
                         name=escape(officer.name), role=role_name(invitation.role, language),
                         region=escape(region))})
-    return officer, invitation
+    return Accepted(invitation, officer=officer)
+
+
+async def _accept_membership(session: AsyncSession, vault: Vault, invitation: Invitation,
+                             inviter: Responder, user_id: int, name: str,
+                             now: datetime) -> Accepted:
+    group = await session.get(Responder, invitation.responder_id) \
+        if invitation.responder_id is not None else None
+    if group is None or not group.active or group.region_code != invitation.region_code:
+        raise OnboardingError("invite_group_gone")  # revoked or moved since: the link is void
+    invitation.used_at = now
+    invitation.used_by = user_id
+    member = await enrolment.grant(session, vault, group, user_id, name,
+                                   f"{enrolment.VIA_INVITATION}:{invitation.id}",
+                                   f"officer:{inviter.id}", inviter.name, now, notify=False)
+    village = await region_name(session, group.region_code)
+    _ = translator(await language_of_user(session, vault, inviter.chat_id))
+    enqueue(session, kind="invite_used", method="sendMessage", now=now, responder_id=inviter.id,
+            params={"chat_id": inviter.chat_id, "parse_mode": "HTML",
+                    "text": "✅ " + _("{name} opened your invitation and is now a member of "
+                                     "PAPTBM {village}.").format(
+                        name=escape(member.name), village=escape(village))})
+    return Accepted(invitation, group=group)
 
 
 def role_name(role: str, language: str) -> str:
@@ -341,14 +366,20 @@ class Page:
     region_names: dict[str, str]
 
 
-async def responders_page(session: AsyncSession, kind: str, page: int) -> Page:
-    """Officers or groups, active first, a phone screen at a time."""
+async def responders_page(session: AsyncSession, kind: str, page: int,
+                          within: str | None = None) -> Page:
+    """Officers or groups, active first, a phone screen at a time; ``within``: only those bound
+    to this region or below it (an officer's own area)."""
+    condition = Responder.kind == kind
+    if within is not None:
+        condition = condition & ((Responder.region_code == within)
+                                 | Responder.region_code.like(within + ".%"))
     total = int(await session.scalar(select(func.count()).select_from(Responder)
-                                     .where(Responder.kind == kind)) or 0)
+                                     .where(condition)) or 0)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     items = list(await session.scalars(
-        select(Responder).where(Responder.kind == kind)
+        select(Responder).where(condition)
         .order_by(Responder.active.desc(), Responder.region_code, Responder.name, Responder.id)
         .offset(page * PAGE_SIZE).limit(PAGE_SIZE)))
     codes = {r.region_code for r in items}
@@ -379,12 +410,15 @@ async def _keep_an_admin(session: AsyncSession, target: Responder) -> None:
         raise OnboardingError("last_admin")
 
 
-async def set_active(session: AsyncSession, by: Responder, responder_id: int, kind: str,
-                     active: bool, now: datetime) -> Responder:
-    """Revoke (or restore) an officer or a group: it receives nothing while revoked."""
+async def set_active(session: AsyncSession, vault: Vault, by: Responder, responder_id: int,
+                     kind: str, active: bool, now: datetime) -> Responder:
+    """Revoke (or restore) an officer or a group: it receives nothing while revoked, and a
+    revoked group's members lose their enrolment (a restored group enrols them anew)."""
     target = await _target(session, by, responder_id, kind)
     if not active:
         await _keep_an_admin(session, target)
+        if target.active:
+            await enrolment.end_group(session, vault, target, now)
     target.active = active
     target.inactive_reason = None if active else REVOKED
     target.changed_at = now
@@ -403,9 +437,10 @@ async def set_admin(session: AsyncSession, by: Responder, responder_id: int, is_
     return target
 
 
-async def set_region(session: AsyncSession, by: Responder, responder_id: int, kind: str,
-                     region_code: str, now: datetime) -> Responder:
-    """Move an officer to another kecamatan (or the kabupaten), or a group to another village."""
+async def set_region(session: AsyncSession, vault: Vault, by: Responder, responder_id: int,
+                     kind: str, region_code: str, now: datetime) -> Responder:
+    """Move an officer to another kecamatan (or the kabupaten), or a group to another village:
+    its members were enrolled for the old village, so their enrolment ends."""
     target = await _target(session, by, responder_id, kind)
     region = await session.get(Region, region_code)
     allowed = (VILLAGE,) if kind == GROUP else (KABUPATEN, KECAMATAN)
@@ -413,15 +448,12 @@ async def set_region(session: AsyncSession, by: Responder, responder_id: int, ki
         raise OnboardingError("bad_region")
     if target.is_admin and region.level != KABUPATEN:
         raise OnboardingError("admin_needs_kabupaten")
+    if kind == GROUP and target.region_code != region.code:
+        await enrolment.end_group(session, vault, target, now)
     target.region_code = region.code
     if kind == GROUP:
         target.name = f"PAPTBM {region.name}"[:120]
     target.changed_at = now
     return target
 
-
-async def members_of(session: AsyncSession, responder_id: int) -> list[GroupMember]:
-    return list(await session.scalars(select(GroupMember).where(
-        GroupMember.responder_id == responder_id, GroupMember.active.is_(True))
-        .order_by(GroupMember.name)))
 

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Vault
-from bot.domain.access import ADD, allowed
+from bot.domain.access import ACCESS, ADD, MESSAGES, allowed, officer_role
 from bot.domain.tiers import chain
 from bot.domain.workflow import STATUS_WORDS
 from bot.outbox import enqueue
@@ -203,19 +203,21 @@ class RelayService:
     # ---- to the handlers -----------------------------------------------------------------------
 
     async def handlers_of(self, session: AsyncSession, case: Case) -> list[int]:
-        """Who hears the reporter, in private: the one who took the case (while they still may
-        handle it), every active officer whose region covers it, and the admins."""
+        """Who hears the reporter, in private: whoever reads their messages
+        (``bot/domain/access.py``): the one who took the case, while they still may handle it,
+        and every active officer whose region covers it, and the admins."""
         found: list[int] = []
         if case.handler_user_id is not None:
             holder = await actor_for(session, self.vault, case.handler_user_id, "", case)
-            if holder.staff and holder.in_scope:
+            if holder.reads(MESSAGES):
                 found.append(case.handler_user_id)
         officers = await session.scalars(select(Responder).where(
             Responder.kind == OFFICER, Responder.active.is_(True),
             Responder.region_code.in_(chain(case.village_code)) | Responder.is_admin.is_(True))
             .order_by(Responder.id))
         for officer in officers:
-            if officer.chat_id > 0 and officer.chat_id not in found:
+            reads = MESSAGES in ACCESS[officer_role(officer.is_admin, officer.region_code)].reads
+            if reads and officer.chat_id > 0 and officer.chat_id not in found:
                 found.append(officer.chat_id)
         return found
 
@@ -310,7 +312,8 @@ class RelayService:
                 session.add(Evidence(case_id=case.id, kind=str(media["kind"]),
                                      file_id=str(media["file_id"]),
                                      file_unique_id=str(media.get("file_unique_id") or "")[:64],
-                                     size=media.get("size"), caption=caption, created_at=now))
+                                     size=media.get("size"), caption=caption,
+                                     from_message=True, created_at=now))
                 text = caption
             mark_processed(session, key, now)
             session.add(CaseEvent(case_id=case.id, at=now, actor="reporter", kind="relay_in",

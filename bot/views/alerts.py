@@ -8,6 +8,7 @@ that identifies the reporter. The full case goes only to an officer in scope, in
 
 from __future__ import annotations
 
+import shlex
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -18,12 +19,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.callback_data import AlertPress, BadCallback, parse
 from bot.config import Settings
 from bot.domain import form
+from bot.domain.access import PHONE
 from bot.domain.tiers import Why
 from bot.domain.workflow import HELP_REASONS
 from bot.i18n import N_, translator
 from bot.regions import RegionDirectory
 from bot.services.alerts import Taken
+from bot.services.enrolment import clean_name
 from bot.services.responders import NO_RIGHTS, NOT_FOUND, NOT_STARTED, REVOKED
+from bot.views.access import readers_text
 from bot.views.report import option_label
 from models import Case, Evidence, Responder
 from models.case import HIGH, URGENT
@@ -164,7 +168,8 @@ class AlertView:
     def _buttons(self, case: Case, taken: Taken | None) -> InlineKeyboardMarkup:
         _ = self._
         def button(label: str, action: str) -> InlineKeyboardButton:
-            return InlineKeyboardButton(label, callback_data=AlertPress(case.id, action).pack())
+            return InlineKeyboardButton(label,
+                                        callback_data=AlertPress(case.public_id, action).pack())
 
         detail = button(_("📋 Details"), "detail")
         if taken is not None:
@@ -239,7 +244,10 @@ class AlertView:
                               "If someone is in danger, call 112.").format(
             reference=case.reference))
 
-    def detail(self, case: Case, evidence: list[Evidence]) -> list[tuple[str, dict[str, Any]]]:
+    def detail(self, case: Case, evidence: list[Evidence], *,
+               phone: bool) -> list[tuple[str, dict[str, Any]]]:
+        """The full report; ``phone``: whether this reader may see the reporter's phone number
+        (``bot/domain/access.py``)."""
         _ = self._
         answers: dict[str, Any] = {form.VICTIM_CATEGORY: case.victim_category}
 
@@ -255,8 +263,11 @@ class AlertView:
             victim.append(_("{count} victims").format(count=case.victim_count))
         if case.contact_allowed:
             contact = _("may be contacted through this bot")
-            if case.phone:
+            if case.phone and phone:
                 contact += "; " + _("phone {phone}").format(phone=escape(case.phone))
+            elif case.phone:
+                contact += "; " + _("a phone number, shown to {readers}").format(
+                    readers=readers_text(PHONE, _))
             if case.contact_time:
                 contact += "; " + label(form.SAFE_TIME, case.contact_time)
         else:
@@ -311,7 +322,10 @@ class AlertView:
                 references=", ".join(f"<code>{r}</code>" for r in rerouted)))
         if reason != REVOKED:
             command = "add-group" if responder.kind == GROUP else "add-officer"
-            extra = "" if responder.kind == GROUP else f" --name \"{escape(responder.name)}\""
+            # A command to paste into a shell: ids and codes, and the name (chosen by the officer
+            # on Telegram) cleaned and quoted, so that no name can become a command.
+            extra = "" if responder.kind == GROUP else \
+                " --name " + escape(shlex.quote(clean_name(responder.name, 60)))
             lines.append(_("When it can receive messages again, register it anew: "
                            "<code>ppa-bot responders {command} {chat_id} --region {region}{extra}"
                            "</code>").format(command=command, chat_id=responder.chat_id,

@@ -23,7 +23,9 @@ from bot.domain.references import case_command
 from bot.i18n import N_, Translate, translator
 from bot.regions import RegionDirectory
 from bot.services import relay as relay_service
-from bot.services.cases import Card, CaseList, History
+from bot.services.case_access import Actor
+from bot.services.cases import Card, CaseList, History, reads_event
+from bot.views.access import only_for
 from bot.views.alerts import (
     CAPTION_LIMIT,
     EVIDENCE_METHODS,
@@ -160,7 +162,7 @@ def card_keyboard(card: Card, _: Translate) -> InlineKeyboardMarkup:
     status = case.status
 
     def button(label: str, action: str, value: str = "") -> InlineKeyboardButton:
-        return InlineKeyboardButton(label, callback_data=CasePress(case.id, action, value,
+        return InlineKeyboardButton(label, callback_data=CasePress(case.public_id, action, value,
                                                                    status).pack())
 
     rows: list[list[InlineKeyboardButton]] = []
@@ -212,7 +214,7 @@ def status_menu(card: Card, submenu: str, _: Translate) -> tuple[str, InlineKeyb
     status = case.status
 
     def button(label: str, action: str, value: str = "") -> InlineKeyboardButton:
-        return InlineKeyboardButton(label, callback_data=CasePress(case.id, action, value,
+        return InlineKeyboardButton(label, callback_data=CasePress(case.public_id, action, value,
                                                                    status).pack())
 
     rows: list[list[InlineKeyboardButton]] = []
@@ -252,7 +254,7 @@ def help_menu(card: Card, _: Translate) -> tuple[str, InlineKeyboardMarkup]:
     case = card.case
 
     def button(label: str, action: str, value: str = "") -> InlineKeyboardButton:
-        return InlineKeyboardButton(label, callback_data=CasePress(case.id, action, value,
+        return InlineKeyboardButton(label, callback_data=CasePress(case.public_id, action, value,
                                                                    case.status).pack())
 
     text = "🆘 " + _("Report {reference}: why do you ask the next tier for help? They will see "
@@ -391,7 +393,9 @@ def _correction(event: CaseEvent, _: Translate, settings: Settings) -> str:
 
 
 def _note(event: CaseEvent, _: Translate, settings: Settings) -> str:
-    return "📝 " + _("Note by {who}:").format(who=_actor(event, _))
+    if (event.detail or {}).get("team"):
+        return "📝 " + _("Note by {who}, for the village team too:").format(who=_actor(event, _))
+    return "📝 " + _("Note by {who}, for officers:").format(who=_actor(event, _))
 
 
 def _help_requested(event: CaseEvent, _: Translate, settings: Settings) -> str:
@@ -437,6 +441,7 @@ EVENT_LINES: dict[str, EventLine] = {
     "correction": _correction,
     "relay_read": _simple("👀", N_("The reporter's message was read")),
     "viewed": _viewed,
+    "note_shared": _simple("👥", N_("{who} shared a note with the village team")),
     "consent_withdrawn": _simple("🔒", N_("The reporter withdrew consent: the story, landmark, "
                                          "phone, files and messages were deleted")),
     "retention": _simple("🗄", N_("Retention period over: the story, landmark, phone, files and "
@@ -453,13 +458,18 @@ OTHER_EVENT = N_("{who}: another change to the case")
 CARRIES_TEXT = {"note", "relay_out", "relay_in", "correction"}
 
 
-def event_entries(event: CaseEvent, settings: Settings, _: Translate) -> list[str]:
-    """One event as history entries: its line, then the text it carries (in parts if long)."""
+def event_entries(event: CaseEvent, settings: Settings, _: Translate,
+                  reader: Actor | None = None) -> list[str]:
+    """One event as history entries: its line, then the text it carries (in parts if long), if
+    this reader reads it (``bot/domain/access.py``); else who does."""
     render = EVENT_LINES.get(event.kind)
     label = render(event, _, settings) if render \
         else "• " + _(OTHER_EVENT).format(who=_actor(event, _))
     local = event.at.astimezone(settings.tz)
     entries = [f"<code>{local:%H.%M}</code> {label}"]
+    if reader is not None and not reads_event(reader, event):
+        item = access.NOTES if event.kind == "note" else access.MESSAGES
+        return [entries[0] + " <i>🔒 " + only_for(item, _) + "</i>"]
     if event.kind in CARRIES_TEXT and (event.secret or event.kind != "relay_in"):
         if event.secret is None and event.kind != "note":  # erased (withdrawal, retention)
             entries.append("<blockquote>" + _("(deleted)") + "</blockquote>")
@@ -481,7 +491,7 @@ def history_pages(history: History, settings: Settings, _: Translate) -> list[st
             day = local.date()
             entries.append("<b>" + format_datetime(local, "EEEE, d MMMM yyyy",
                                                    locale=RESPONDER_LANGUAGE) + "</b>")
-        entries += event_entries(event, settings, _)
+        entries += event_entries(event, settings, _, history.reader)
     pages: list[list[str]] = [[]]
     size = 0
     for entry in entries:
@@ -499,7 +509,7 @@ def history_pages(history: History, settings: Settings, _: Translate) -> list[st
 
 def history_keyboard(case: Case, page: int, pages: int, _: Translate) -> InlineKeyboardMarkup:
     def button(label: str, target: int) -> InlineKeyboardButton:
-        return InlineKeyboardButton(label, callback_data=CasePress(case.id, "history",
+        return InlineKeyboardButton(label, callback_data=CasePress(case.public_id, "history",
                                                                    str(target)).pack())
 
     nav = []
@@ -511,7 +521,7 @@ def history_keyboard(case: Case, page: int, pages: int, _: Translate) -> InlineK
         nav.append(button("▶", page + 1))
     rows = [nav] if nav else []
     rows.append([InlineKeyboardButton("📂 " + _("Open the case"), callback_data=CasePress(
-        case.id, "card").pack())])
+        case.public_id, "card").pack())])
     return InlineKeyboardMarkup(rows)
 
 
@@ -587,9 +597,9 @@ class CaseView:
         buttons = []
         if blocked is None:
             buttons.append(InlineKeyboardButton("💬 " + _("Reply"), callback_data=CasePress(
-                case.id, "reply").pack()))
+                case.public_id, "reply").pack()))
         buttons.append(InlineKeyboardButton("📂 " + _("Open the case"), callback_data=CasePress(
-            case.id, "card").pack()))
+            case.public_id, "card").pack()))
         markup = InlineKeyboardMarkup([buttons]).to_dict()
         top, bottom = "\n".join(head), footer
         if media is None:

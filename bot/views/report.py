@@ -13,6 +13,7 @@ from bot.domain import form
 from bot.i18n import N_, Translate
 from bot.regions import Place, RegionDirectory
 from bot.services.reports import DraftView
+from bot.views.access import consent_lines
 
 MAX_ROWS = 6  # a keyboard of at most six rows fits a small phone's screen under the question
 # Kecamatan and villages: five rows of two a page, then one row with ◀ 1/3 ▶ and « Back.
@@ -23,11 +24,8 @@ QUESTIONS = {
     form.DANGER: N_("Is anyone in danger right now?"),
     form.DANGER_GO: N_("Your report is marked <b>urgent</b>. If you can, please call one of the "
                     "numbers above now. Do you want to continue the report?"),
-    form.CONSENT: N_("<b>Privacy</b>\nWe store your answers, encrypted, so that protection "
-                  "officers of Kabupaten {kabupaten} can help. Village groups see only the type of "
-                  "case and the village, never your story or your name. /dataku shows what we "
-                  "store and who read it; /ubah corrects it; /tarik_persetujuan deletes it (only "
-                  "anonymous figures stay). Do you agree?"),
+    # form.CONSENT: who reads what is written from the access table (``bot/views/access.py``);
+    # then the reporter's rights, and the question.
     form.ROLE: N_("Who is making this report?"),
     form.VICTIM_CATEGORY: N_("Who is the victim? A child is under 18."),
     form.VICTIM_AGE: N_("How old is the victim? Choose, or type the age (for example 8, or "
@@ -59,6 +57,8 @@ QUESTIONS_TO_VICTIM = {
 
 # Said with the privacy notice: how messages arrive on this phone after the report.
 DISCREET_NOTE = N_("Later my messages come silently: tap “Open” to read.")
+CONSENT_RIGHTS = N_("See, correct or delete it: /dataku, /ubah, /tarik_persetujuan.")
+CONSENT_QUESTION = N_("Agree?")
 
 REASONS = {
     "use_buttons": N_("Please answer with the buttons below."),
@@ -143,11 +143,14 @@ def question(view: DraftView, _: Translate, regions: RegionDirectory, settings: 
     step = view.step
     if step == form.REVIEW:
         return review(view, _, regions)
-    text = question_text(step, view.answers, _)
-    if step == form.CONSENT:
-        text = text.format(kabupaten=escape(settings.region.kabupaten_name))
+    if step == form.CONSENT:  # who reads what, as the access table says
+        text = "\n".join([*consent_lines(_, escape(settings.region.kabupaten_name)),
+                          _(CONSENT_RIGHTS)])
         if settings.privacy.discreet:
             text += "\n" + _(DISCREET_NOTE)
+        text += "\n" + _(CONSENT_QUESTION)
+    else:
+        text = question_text(step, view.answers, _)
     if view.practice:
         text = _("🧪 PRACTICE — not a real report") + "\n" + text
     buttons: list[list[InlineKeyboardButton]]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 00:31:04.404130
+Create Date: 2026-12-02 00:46:07.964052
 """
 from __future__ import annotations
 
@@ -76,6 +76,7 @@ def upgrade() -> None:
     op.create_table('cases',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('reference', sa.String(length=40), nullable=False),
+    sa.Column('public_id', sa.String(length=16), nullable=False),
     sa.Column('submit_key', sa.String(length=40), nullable=False),
     sa.Column('reporter_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('status', sa.String(length=24), nullable=False),
@@ -125,6 +126,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['reporter_id'], ['reporters.id'], name=op.f('fk_cases_reporter_id_reporters'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['village_code'], ['regions.code'], name=op.f('fk_cases_village_code_regions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cases')),
+    sa.UniqueConstraint('public_id', name=op.f('uq_cases_public_id')),
     sa.UniqueConstraint('reference', name=op.f('uq_cases_reference')),
     sa.UniqueConstraint('submit_key', name=op.f('uq_cases_submit_key'))
     )
@@ -176,20 +178,6 @@ def upgrade() -> None:
     with op.batch_alter_table('group_requests', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_group_requests_chat_id'), ['chat_id'], unique=False)
 
-    op.create_table('invitations',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('role', sa.String(length=8), nullable=False),
-    sa.Column('region_code', sa.String(length=16), nullable=False),
-    sa.Column('created_by', sa.BigInteger(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('used_by', sa.BigInteger(), nullable=True),
-    sa.ForeignKeyConstraint(['region_code'], ['regions.code'], name=op.f('fk_invitations_region_code_regions')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_invitations')),
-    sa.UniqueConstraint('token_hash', name=op.f('uq_invitations_token_hash'))
-    )
     op.create_table('region_aliases',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('region_code', sa.String(length=16), nullable=False),
@@ -266,6 +254,39 @@ def upgrade() -> None:
     with op.batch_alter_table('case_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_events_case_id'), ['case_id'], unique=False)
 
+    op.create_table('enrolment_events',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('responder_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('user_id', sa.BigInteger(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('actor', sa.String(length=64), nullable=False),
+    sa.Column('actor_name', sa.String(length=120), nullable=True),
+    sa.Column('detail', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['responder_id'], ['responders.id'], name=op.f('fk_enrolment_events_responder_id_responders'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_enrolment_events'))
+    )
+    with op.batch_alter_table('enrolment_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_enrolment_events_responder_id'), ['responder_id'], unique=False)
+
+    op.create_table('enrolment_requests',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('responder_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('user_id', sa.BigInteger(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('username', sa.String(length=40), nullable=True),
+    sa.Column('group_title', sa.String(length=128), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('decided_by', sa.String(length=120), nullable=True),
+    sa.ForeignKeyConstraint(['responder_id'], ['responders.id'], name=op.f('fk_enrolment_requests_responder_id_responders'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_enrolment_requests'))
+    )
+    with op.batch_alter_table('enrolment_requests', schema=None) as batch_op:
+        batch_op.create_index('ix_enrolment_requests_member', ['responder_id', 'user_id'], unique=False)
+
     op.create_table('evidence',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -274,6 +295,7 @@ def upgrade() -> None:
     sa.Column('file_unique_id', sa.String(length=64), nullable=False),
     sa.Column('size', sa.Integer(), nullable=True),
     sa.Column('caption', sa.Text(), nullable=True),
+    sa.Column('from_message', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_evidence_case_id_cases'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_evidence'))
@@ -287,6 +309,8 @@ def upgrade() -> None:
     sa.Column('user_id', sa.BigInteger(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('granted_by', sa.String(length=64), nullable=True),
+    sa.Column('ended_reason', sa.String(length=16), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['responder_id'], ['responders.id'], name=op.f('fk_group_members_responder_id_responders'), ondelete='CASCADE'),
@@ -297,6 +321,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_group_members_responder_id'), ['responder_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_group_members_user_id'), ['user_id'], unique=False)
 
+    op.create_table('invitations',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('role', sa.String(length=8), nullable=False),
+    sa.Column('region_code', sa.String(length=16), nullable=False),
+    sa.Column('responder_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('created_by', sa.BigInteger(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('used_by', sa.BigInteger(), nullable=True),
+    sa.ForeignKeyConstraint(['region_code'], ['regions.code'], name=op.f('fk_invitations_region_code_regions')),
+    sa.ForeignKeyConstraint(['responder_id'], ['responders.id'], name=op.f('fk_invitations_responder_id_responders'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invitations')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_invitations_token_hash'))
+    )
     op.create_table('pending_inputs',
     sa.Column('user_id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -439,6 +479,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_pending_inputs_case_id'))
 
     op.drop_table('pending_inputs')
+    op.drop_table('invitations')
     with op.batch_alter_table('group_members', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_group_members_user_id'))
         batch_op.drop_index(batch_op.f('ix_group_members_responder_id'))
@@ -448,6 +489,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_evidence_case_id'))
 
     op.drop_table('evidence')
+    with op.batch_alter_table('enrolment_requests', schema=None) as batch_op:
+        batch_op.drop_index('ix_enrolment_requests_member')
+
+    op.drop_table('enrolment_requests')
+    with op.batch_alter_table('enrolment_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_enrolment_events_responder_id'))
+
+    op.drop_table('enrolment_events')
     with op.batch_alter_table('case_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_events_case_id'))
 
@@ -466,7 +515,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_region_aliases_region_code'))
 
     op.drop_table('region_aliases')
-    op.drop_table('invitations')
     with op.batch_alter_table('group_requests', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_group_requests_chat_id'))
 
