@@ -21,7 +21,7 @@ from bot.domain.access import ADMINS, ANYONE, IN_GROUP, IN_PRIVATE, OFFICERS, ST
 VERSION = "1"
 _NONCE = re.compile(r"^[0-9a-f]{8}$")
 _VALUE = re.compile(r"^[A-Za-z0-9_.+:\-]{0,32}$")
-REPORT_STEPS = {*form.ORDER, form.REVIEW}
+REPORT_STEPS = {*form.STEPS, form.REVIEW}
 REPORT_ACTIONS = {"choose", "back", "skip", "done", "toggle", "edit", "page", "clear", "submit",
                   "urgent", "keep"}  # the last two: danger, then "stop for now" (send now / keep)
 
@@ -72,6 +72,15 @@ class ReportPress(Press):
 
     def pack(self) -> str:
         return "|".join((self.head(), self.nonce, self.step, self.action, self.value))
+
+
+@dataclass(frozen=True)
+class IntakePress(ReportPress):
+    """A button of an officer's record of a case that came another way (``/kasus_baru``): the
+    report form's buttons, for the officer's own intake draft (never their reporter draft)."""
+
+    HEADS: ClassVar[tuple[str, ...]] = ("i",)
+    BY: ClassVar[str] = OFFICERS  # the access table decides again (``access.INTAKE``)
 
 
 @dataclass(frozen=True)
@@ -435,11 +444,12 @@ def parse(data: str | None) -> (ReportPress | CancelPress | LanguagePress | Star
     if not data or len(data.encode()) > 64:
         raise BadCallback("empty or too long")
     head, *fields = data.split("|")
-    if head == ReportPress.head() and len(fields) == 4:
+    if head in (ReportPress.head(), IntakePress.head()) and len(fields) == 4:
         nonce, step, action, value = fields
         if (_NONCE.match(nonce) and step in REPORT_STEPS and action in REPORT_ACTIONS
                 and _VALUE.match(value)):
-            return ReportPress(nonce, step, action, value)
+            kind = ReportPress if head == ReportPress.head() else IntakePress
+            return kind(nonce, step, action, value)
     elif head == CancelPress.head() and len(fields) == 2 and _NONCE.match(fields[0]) \
             and fields[1] in ("y", "n"):
         return CancelPress(fields[0], fields[1] == "y")

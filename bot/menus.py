@@ -82,6 +82,7 @@ ACTIVIST_COMMANDS = [
 ]
 OFFICER_COMMANDS = [
     *CASE_WORK,
+    ("kasus_baru", N_("Record a case that came another way (walk-in, phone, referral)")),
     ("statistik", N_("Case figures for a year, with a chart")),
     ("latihan", N_("Practice report (for trainings)")),
     ("grup", N_("Village groups and their members")),

@@ -26,6 +26,7 @@ from bot.services.cases import CaseService
 from bot.services.enrolment import EnrolmentService
 from bot.services.escalation import Escalation
 from bot.services.incidents import IncidentNotifier
+from bot.services.intake import IntakeService
 from bot.services.pin import PinService
 from bot.services.practice import PracticeRouter
 from bot.services.privacy import PrivacyService
@@ -83,6 +84,7 @@ class Runtime:
     vault: Vault
     regions: RegionDirectory
     reports: ReportService
+    intake: IntakeService
     sender: OutboxSender
     privacy: PrivacyService
     alerts: AlertService
@@ -122,6 +124,10 @@ class Runtime:
         reports.on_case_created.subscribe(router.on_case_created)
         # Practice cases (/latihan) reach only the training chat; the router above skips them.
         reports.on_case_created.subscribe(PracticeRouter(settings, clock).on_case_created)
+        # An officer's record of a case that came another way: the same form engine, routed
+        # by the same subscribers.
+        intake = IntakeService(sessions, clock, vault, settings, regions, lane, phone=phone)
+        intake.on_case_created = reports.on_case_created
         sender = OutboxSender(
             sessions, clock, group_messages_per_minute=settings.outbox.group_messages_per_minute,
             lane=lane)
@@ -145,7 +151,7 @@ class Runtime:
         return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, lane=lane,
                    vault=vault,
                    regions=regions,
-                   reports=reports,
+                   reports=reports, intake=intake,
                    sender=sender,
                    privacy=PrivacyService(sessions, clock, vault, settled=sender.settled),
                    alerts=alerts, router=router,

@@ -28,6 +28,7 @@ from bot.callback_data import (
     EnrolmentPress,
     GroupRequestPress,
     HelpPress,
+    IntakePress,
     InvitePress,
     LanguagePress,
     NewsPress,
@@ -50,6 +51,7 @@ from handlers import (
     cases,
     discreet,
     errors,
+    intake,
     limits,
     membership,
     onboarding,
@@ -74,7 +76,8 @@ MEDIA = (filters.PHOTO | filters.VOICE | filters.VIDEO | filters.AUDIO | filters
 OFFICER_COMMANDS = {"statistik": stats.statistics, "ekspor": stats.export,
                     "undang": onboarding.invite, "petugas": staff.officers, "grup": staff.groups,
                     "latihan": practice.practice, "hapus_latihan": practice.purge,
-                    "poster": poster.poster}
+                    "poster": poster.poster,
+                    "kasus_baru": intake.new_case}  # before the tappable /kasus_<REF>
 GROUP_COMMANDS = {"daftar": onboarding.register_group, "gabung": onboarding.join_group}
 CASE_COMMANDS = {"kasus": cases.case_command, "catat": cases.note_command,
                  "balas": cases.reply_command, "riwayat": cases.history_command}
@@ -96,7 +99,8 @@ on_private_message = private.first_that_answers(
     relay.reply_to_relayed_message,  # 2. a reply to a relayed message, either way
     cases.typed_note_or_reply,  # 3. the note or reply an officer started on a case card
     report.answer_to_draft,  # 4. an answer to the report being written
-    at_hand.help_at_hand,  # 5. anything else: the emergency numbers, "Buat laporan", "Bantuan"
+    intake.answer_to_intake,  # 5. an answer to the case an officer is recording (/kasus_baru)
+    at_hand.help_at_hand,  # 6. anything else: the emergency numbers, "Buat laporan", "Bantuan"
 )
 
 # Buttons: each kind of callback data (its prefix, version and fields are declared once, in
@@ -105,6 +109,7 @@ BUTTONS: tuple[tuple[type[Press], Any], ...] = (
     (ReportPress, report.on_button),
     (CancelPress, report.on_button),
     (StartPress, report.on_button),
+    (IntakePress, intake.on_button),
     (LanguagePress, reporter_info.on_language_button),
     (PrivacyPress, privacy.on_privacy_button),
     (NewsPress, relay.on_news_button),

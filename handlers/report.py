@@ -24,7 +24,7 @@ from bot.context import BotContext
 from bot.domain import form
 from bot.i18n import N_, Translate, translator
 from bot.regions import RegionDirectory
-from bot.services.reports import Input, LimitReached, Outcome, Submitted
+from bot.services.reports import Input, LimitReached, Outcome, ReportService, Submitted
 from bot.views import help as help_views
 from bot.views import report as view
 from handlers import limits
@@ -136,7 +136,7 @@ async def send_question(update: Update, context: BotContext, outcome: Outcome,
     if update.effective_user is not None:  # presses of this question's buttons do not count
         limits.expect(context, update.effective_user.id, outcome.draft)
     text, markup = view.question(outcome.draft, _, rt.regions, rt.settings, page=page)
-    if outcome.draft.step == form.PHONE:
+    if outcome.draft.step == form.PHONE and not form.is_intake(outcome.draft.answers):
         # The phone step offers Telegram's "share contact" keyboard besides the inline buttons.
         await reply(update, _("Use the button below to share your number, or type it."),
                     ReplyKeyboardMarkup(view.share_phone_keyboard(_), one_time_keyboard=True,
@@ -147,14 +147,16 @@ async def send_question(update: Update, context: BotContext, outcome: Outcome,
     return await reply(update, text, markup)
 
 
-async def apply_input(update: Update, context: BotContext, given: Input) -> bool:
+async def apply_input(update: Update, context: BotContext, given: Input, *,
+                      service: ReportService | None = None) -> bool:
     """Hand one input to the service (which commits it), then show what comes next. False: there
-    is no report in progress and a typed message was left for the next answer (help at hand)."""
+    is no report in progress and a typed message was left for the next answer (help at hand).
+    ``service``: the officer's intake (``handlers/intake.py``) instead of the reporter's report."""
     user = update.effective_user
     assert user is not None
     rt = context.runtime
-    outcome = await rt.reports.apply(user.id, update.update_id, given,
-                                     language_hint(update, context))
+    outcome = await (service or rt.reports).apply(user.id, update.update_id, given,
+                                                  language_hint(update, context))
     if not rt.answered.first_time(update.update_id) and outcome.duplicate:
         return True  # delivered again: this process already answered it
     step_before = outcome.step_before
@@ -163,6 +165,10 @@ async def apply_input(update: Update, context: BotContext, given: Input) -> bool
     if outcome.draft is None and not outcome.discarded:
         if query is None:
             return False
+        if service is not None:  # an officer's record: saved or cancelled meanwhile
+            await answer(query, _("This record is no longer open. Send /kasus_baru to start "
+                                  "one."), show_alert=True)
+            return True
         await answer(query, _("This report is no longer open."))
         text, markup = help_views.at_hand(rt.settings, _)
         await reply(update, text, markup)
@@ -201,7 +207,8 @@ async def apply_input(update: Update, context: BotContext, given: Input) -> bool
         await reply(update, "✓ " + _("Saved."))
         await send_question(update, context, outcome)
         return True
-    if step_before == form.DANGER and outcome.draft.urgent and outcome.draft.step != form.DANGER:
+    if step_before == form.DANGER and outcome.draft.urgent and outcome.draft.step != form.DANGER \
+            and not form.is_intake(outcome.draft.answers):
         # Someone is in danger: the numbers come first, whatever is asked next.
         await replace_or_reply(update, view.hotlines(rt.settings, _))
         await send_question(update, context, outcome)
@@ -212,7 +219,8 @@ async def apply_input(update: Update, context: BotContext, given: Input) -> bool
         await replace_or_reply(update, text, markup)
         return True
     edit = query is not None
-    if step_before == form.PHONE and outcome.draft.step != form.PHONE:
+    if step_before == form.PHONE and outcome.draft.step != form.PHONE \
+            and not form.is_intake(outcome.draft.answers):
         # Take the "share my number" keyboard away once the phone question is left.
         left_by = _("Let us continue.") if given.action == "back" else "✓ " + _("Saved.")
         await reply(update, left_by, ReplyKeyboardRemove())
@@ -258,13 +266,13 @@ async def on_report_button(update: Update, context: BotContext,
                                              action=pressed.action, value=pressed.value))
 
 
-async def show_page(update: Update, context: BotContext,
-                    pressed: ReportPress) -> None:
+async def show_page(update: Update, context: BotContext, pressed: ReportPress, *,
+                    service: ReportService | None = None) -> None:
     """Village pages change nothing in the draft: just show another page of the same question."""
     user = update.effective_user
     query = update.callback_query
     assert user is not None and query is not None
-    current = await context.runtime.reports.current(user.id)
+    current = await (service or context.runtime.reports).current(user.id)
     await answer(query)
     if current.draft is None or current.draft.nonce != pressed.nonce \
             or current.draft.step != pressed.step:
@@ -385,6 +393,17 @@ async def cancel(update: Update, context: BotContext) -> None:
     assert user is not None
     current = await context.runtime.reports.current(user.id, language_hint(update, context))
     _ = translator(current.language)
+    if current.draft is None and await context.runtime.intake.may_record(user.id):
+        intake = await context.runtime.intake.current(user.id)
+        if intake.draft is not None:  # an officer's record (/kasus_baru)
+            markup = InlineKeyboardMarkup([
+                [InlineKeyboardButton(_("Yes, cancel it"),
+                                      callback_data=CancelPress(intake.draft.nonce, True).pack())],
+                [InlineKeyboardButton(_("No, continue"),
+                                      callback_data=CancelPress(intake.draft.nonce,
+                                                                False).pack())]])
+            await reply(update, _("Cancel this new case? Its answers will be deleted."), markup)
+            return
     if current.draft is None:
         await reply(update, _("There is no report in progress."), ReplyKeyboardRemove())
         return
@@ -410,6 +429,16 @@ async def on_cancel_button(update: Update, context: BotContext,
         await replace_or_reply(update, _("Your report has been cancelled and your answers "
                                          "deleted. Send /lapor to start again."))
         return
+    if await rt.intake.may_record(user.id):  # an officer's record (/kasus_baru) has its own
+        intake = await rt.intake.current(user.id)
+        if intake.draft is not None and intake.draft.nonce == pressed.nonce:
+            if pressed.confirm and await rt.intake.cancel(user.id, pressed.nonce):
+                await replace_or_reply(update, _("The new case was cancelled; nothing was "
+                                                 "saved."))
+                return
+            await replace_or_reply(update, _("Let us continue."))
+            await send_question(update, context, intake)
+            return
     current = await rt.reports.current(user.id)
     if current.draft is None:
         await replace_or_reply(update, _("There is no report in progress."))

@@ -64,7 +64,10 @@ TAKE = "take"  # take the case ("Terima" under an alert), or take it over
 HELP = "help"  # ask the next tier now ("Butuh bantuan")
 HISTORY = "history"  # /riwayat REF
 ADD = "add"  # /tambah REF: the reporter adds a message to their report
-ACTIONS = (LIST, CARD, DETAILS, NOTE, SHARE, STATUS, CLOSE, REPLY, TAKE, HELP, HISTORY, ADD)
+INTAKE = "intake"  # /kasus_baru: record a case that came another way, in one's area, and hold it
+RECORD = "record"  # "Lengkapi data": fill the SIMFONI-PPA record (victims, perpetrators, date…)
+ACTIONS = (LIST, CARD, DETAILS, NOTE, SHARE, STATUS, CLOSE, REPLY, TAKE, HELP, HISTORY, ADD,
+           INTAKE, RECORD)
 
 # ---- what one reads of a case --------------------------------------------------------------------
 SUMMARY = "summary"  # the alert: reference, priority, type, victim category and age, village, time
@@ -88,7 +91,7 @@ class Row:
 
 _VILLAGE = frozenset({LIST, CARD, DETAILS, NOTE, TAKE, HELP, HISTORY})
 _HANDLING = _VILLAGE | {STATUS, REPLY}
-_OFFICER = _HANDLING | {CLOSE, SHARE}
+_OFFICER = _HANDLING | {CLOSE, SHARE, INTAKE, RECORD}
 _TEAM = frozenset({SUMMARY, REPORT, TEAM_NOTES})
 ACCESS: dict[str, Row] = {
     ADMIN: Row(_OFFICER, frozenset(READS)),

@@ -41,13 +41,24 @@ PHONE = "phone"  # likewise, and only when the reporter may be contacted
 REVIEW = "review"
 EXTRA = "extra"  # the review's "Tambah keterangan": an answer (True), and an edit section
 LOCATION = "location"  # a location the reporter shared: {"lat": …, "lon": …}; kept encrypted
+# The officer intake mode (``/kasus_baru``): an officer records a case that came another way.
+CHANNEL = "channel"  # how it came in (bot/domain/simfoni.OFFICER_CHANNELS); intake only
+MODE = "mode"  # an answer, not a question: ``INTAKE`` for an officer's record
+INTAKE = "intake"
 
 ORDER = [DANGER, DANGER_GO, CONSENT, ROLE, VICTIM_CATEGORY, VICTIM_AGE, VICTIM_COUNT,
          TYPES, KECAMATAN, VILLAGE, PLACE, WHEN, PERPETRATOR, STORY, CONTACT, SAFE_TIME,
          LANDMARK, PHONE]
+# An officer recording a case on someone's behalf: how it came in first; no consent, no
+# reporter's role, no contact through the bot (there is no reporter in the bot); whether the
+# victim is in danger marks it urgent; a contact number for the victim and a landmark are
+# asked outright (both may be skipped).
+INTAKE_ORDER = [CHANNEL, DANGER, VICTIM_CATEGORY, VICTIM_AGE, VICTIM_COUNT, TYPES, KECAMATAN,
+                VILLAGE, PLACE, WHEN, PERPETRATOR, STORY, LANDMARK, PHONE]
+STEPS = [*ORDER, CHANNEL]  # every question of either mode
 # Every key a draft's answers may hold besides the steps (the pending parts of multi-part answers
 # included).
-ANSWER_KEYS = {*ORDER, VICTIM_SEX, EXTRA, LOCATION, "types_pending", "story_pending"}
+ANSWER_KEYS = {*STEPS, VICTIM_SEX, EXTRA, LOCATION, MODE, "types_pending", "story_pending"}
 
 YES, NO = "yes", "no"
 CHILD, WOMAN = "child", "woman"
@@ -108,6 +119,14 @@ OPTIONS: dict[str, list[tuple[str, str]]] = {
         ("tidak_tahu", N_("Unknown")),
     ],
     CONTACT: [(YES, N_("Yes, through this bot")), (NO, N_("No, do not contact me"))],
+    CHANNEL: [
+        ("datang_langsung", N_("Walk-in")),
+        ("telepon", N_("Telephone")),
+        ("rujukan_sapa129", N_("Referred by SAPA 129")),
+        ("rujukan_lembaga_lain", N_("Referred by another agency")),
+        ("penjangkauan", N_("Outreach")),
+        ("surat", N_("Letter")),
+    ],
     SAFE_TIME: [
         ("any", N_("Any time")),
         ("morning", N_("Morning (08–12)")),
@@ -178,7 +197,11 @@ SECTIONS: dict[str, list[str]] = {
     STORY: [STORY],
     CONTACT: [CONTACT, SAFE_TIME],
     EXTRA: [LANDMARK, PHONE],  # "Tambah keterangan"
+    CHANNEL: [CHANNEL],  # intake only
 }
+# The edit buttons of an officer's review page, in order.
+INTAKE_SECTIONS = [CHANNEL, VICTIM_CATEGORY, TYPES, KECAMATAN, PLACE, WHEN, PERPETRATOR, STORY,
+                   EXTRA]
 MAX_VICTIMS = 99
 MAX_LANDMARK_CHARS = 200
 PHONE_DIGITS = (8, 15)
@@ -194,7 +217,25 @@ class InvalidAnswer(ValueError):
         self.reason = reason
 
 
+def is_intake(answers: dict[str, Any]) -> bool:
+    """An officer's record of a case that came another way (``/kasus_baru``)."""
+    return answers.get(MODE) == INTAKE
+
+
+def order_of(answers: dict[str, Any]) -> list[str]:
+    return INTAKE_ORDER if is_intake(answers) else ORDER
+
+
+def intake_answers() -> dict[str, Any]:
+    """The answers an officer's record starts with."""
+    return {MODE: INTAKE}
+
+
 def applicable(step: str, answers: dict[str, Any]) -> bool:
+    if is_intake(answers):
+        return step in INTAKE_ORDER
+    if step == CHANNEL:
+        return False
     if step == DANGER_GO:
         return answers.get(DANGER) == YES
     if step == SAFE_TIME:
@@ -207,24 +248,28 @@ def applicable(step: str, answers: dict[str, Any]) -> bool:
 
 
 def next_step(after: str | None, answers: dict[str, Any]) -> str:
-    start = 0 if after is None or after == REVIEW else ORDER.index(after) + 1
-    for step in ORDER[start:]:
+    order = order_of(answers)
+    start = 0 if after is None or after == REVIEW or after not in order \
+        else order.index(after) + 1
+    for step in order[start:]:
         if applicable(step, answers) and step not in answers:
             return step
     return REVIEW
 
 
 def previous_step(current: str, answers: dict[str, Any]) -> str | None:
-    index = len(ORDER) if current == REVIEW else ORDER.index(current)
-    for step in reversed(ORDER[:index]):
+    order = order_of(answers)
+    index = len(order) if current == REVIEW or current not in order else order.index(current)
+    for step in reversed(order[:index]):
         if applicable(step, answers):
             return step
     return None
 
 
 def speaks_to_victim(answers: dict[str, Any]) -> bool:
-    """After "Saya korbannya" the questions speak to the reporter ("Anda")."""
-    return answers.get(ROLE) == VICTIM_SELF
+    """After "Saya korbannya" the questions speak to the reporter ("Anda"); never in an
+    officer's record."""
+    return answers.get(ROLE) == VICTIM_SELF and not is_intake(answers)
 
 
 def option_values(step: str, answers: dict[str, Any]) -> list[str]:

@@ -604,18 +604,24 @@ class ReportService:
             await subscriber(session, case)
         return Submitted(case.reference, case.priority, language, practice=case.practice)
 
-    async def _create_case(self, session: AsyncSession, reporter_id: int, language: str,
-                           draft: Draft, answers: dict[str, Any], now: datetime) -> Case:
+    async def _create_case(self, session: AsyncSession, reporter_id: int | None, language: str,
+                           draft: Draft, answers: dict[str, Any], now: datetime, *,
+                           submit_key: str | None = None) -> Case:
+        """The case a draft becomes. An officer's record (``form.is_intake``) has no reporter in
+        the bot: its channel is the answer to "how did it come in", and nobody is contacted
+        through the bot (a phone number given is the victim's contact, kept encrypted)."""
+        intake = form.is_intake(answers)
         story = answers.get(form.STORY) or form.empty_story()
         victim_age = answers[form.VICTIM_AGE]
         local_now = now.astimezone(ZoneInfo(self.settings.region.timezone))
         local_year = local_now.year
         incident = register.incident_from_report(answers[form.WHEN], local_now.date())
         case = Case(
-            reference="", submit_key=f"{reporter_id}:{draft.nonce}", reporter_id=reporter_id,
+            reference="", submit_key=submit_key or f"{reporter_id}:{draft.nonce}",
+            reporter_id=reporter_id,
             priority=form.priority(answers, draft.urgent), urgent=draft.urgent,
             practice=draft.practice, language=language,
-            reporter_role=answers[form.ROLE], victim_category=answers[form.VICTIM_CATEGORY],
+            reporter_role=answers.get(form.ROLE), victim_category=answers[form.VICTIM_CATEGORY],
             victim_sex=answers[form.VICTIM_SEX], victim_age_band=victim_age["band"],
             victim_age=victim_age["age"], victim_count=answers[form.VICTIM_COUNT],
             violence_types=answers[form.TYPES], kecamatan_code=answers[form.KECAMATAN],
@@ -625,9 +631,9 @@ class ReportService:
             perpetrator=answers[form.PERPETRATOR],
             incident_date=incident.on if incident else None,
             incident_precision=incident.precision if incident else None,
-            channel=simfoni.BOT_CHANNEL,
+            channel=answers[form.CHANNEL] if intake else simfoni.BOT_CHANNEL,
             narrative="\n\n".join(story["texts"]) or None,
-            contact_allowed=answers[form.CONTACT] == form.YES,
+            contact_allowed=answers.get(form.CONTACT) == form.YES and not intake,
             phone=answers.get(form.PHONE), contact_time=answers.get(form.SAFE_TIME),
             created_at=now, updated_at=now,
             # Routing sets this same deadline; set here, it is inserted with the row rather than
@@ -655,8 +661,9 @@ class ReportService:
                                  size=item.get("size"), caption=item.get("caption"),
                                  created_at=now))
         await add_people(session, case.id, register.people_from_report(answers))
-        session.add(CaseEvent(case_id=case.id, at=now, actor="reporter", kind="submitted",
-                              detail={"priority": case.priority}))
+        if not intake:
+            session.add(CaseEvent(case_id=case.id, at=now, actor="reporter", kind="submitted",
+                                  detail={"priority": case.priority}))
         return case
 
     async def _check_daily_limit(self, session: AsyncSession, reporter: Reporter,

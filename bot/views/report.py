@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton
 
-from bot.callback_data import ReportPress
+from bot.callback_data import IntakePress, ReportPress
 from bot.config import Settings
 from bot.domain import form
 from bot.i18n import N_, Translate
@@ -55,6 +55,19 @@ QUESTIONS_TO_VICTIM = {
     form.PERPETRATOR: N_("Who did it? What is that person to you?"),
 }
 
+# An officer recording a case on someone's behalf (``/kasus_baru``): the questions speak of the
+# victim ("Korban"), never to them; nothing about contact through the bot.
+QUESTIONS_TO_OFFICER = {
+    form.CHANNEL: N_("How did this case come in?"),
+    form.DANGER: N_("Is the victim in danger right now?"),
+    form.STORY: N_("What happened? Write what you were told. You may also send photos, voice "
+                   "notes or documents."),
+    form.LANDMARK: N_("A landmark or address that helps find the place? Type it, or skip."),
+    form.PHONE: N_("A phone number to reach the victim or their companion, if agreed? Type it, "
+                   "or skip. It is kept encrypted."),
+}
+INTAKE_TITLE = N_("🗂 New case, recorded by an officer")
+
 # Said with the privacy notice: how messages arrive on this phone after the report.
 DISCREET_NOTE = N_("Later my messages come silently: tap “Open” to read.")
 CONSENT_RIGHTS = N_("See, correct or delete it: /dataku, /ubah, /tarik_persetujuan.")
@@ -85,7 +98,8 @@ REASONS = {
 
 
 def press(view: DraftView, action: str, value: str = "", step: str | None = None) -> str:
-    return ReportPress(view.nonce, step or view.step, action, value).pack()
+    kind = IntakePress if form.is_intake(view.answers) else ReportPress
+    return kind(view.nonce, step or view.step, action, value).pack()
 
 
 def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
@@ -118,6 +132,8 @@ def question_text(step: str, answers: dict[str, Any], _: Translate) -> str:
     """The question, to the victim in person after "Saya korbannya", with a plain example for
     each SIMFONI-PPA word among its choices."""
     asked = QUESTIONS_TO_VICTIM.get(step) if form.speaks_to_victim(answers) else None
+    if form.is_intake(answers):
+        asked = QUESTIONS_TO_OFFICER.get(step)
     text = _(asked or QUESTIONS[step])
     examples = form.EXAMPLES.get(step, {})
     if examples:
@@ -153,6 +169,8 @@ def question(view: DraftView, _: Translate, regions: RegionDirectory, settings: 
         text = question_text(step, view.answers, _)
     if view.practice:
         text = _("🧪 PRACTICE — not a real report") + "\n" + text
+    if form.is_intake(view.answers):
+        text = "<b>" + _(INTAKE_TITLE) + "</b>\n" + text
     buttons: list[list[InlineKeyboardButton]]
     if step == form.TYPES:
         chosen = set(view.answers.get("types_pending", []))
@@ -272,12 +290,16 @@ def summary_lines(answers: dict[str, Any], _: Translate, regions: RegionDirector
     where = ", ".join(escape(p.name) for p in (village, kecamatan) if p)
     story = answers.get(form.STORY) or form.empty_story()
     contact = label(form.CONTACT)
-    if answers.get(form.CONTACT) == form.YES:
+    if answers.get(form.CONTACT) == form.YES and not form.is_intake(answers):
         phone = answers.get(form.PHONE)
         contact += "; " + (escape(phone) if phone else _("no phone number"))
         contact += "; " + label(form.SAFE_TIME)
+    if form.is_intake(answers):
+        came = _summary_line(_("Came in"), label(form.CHANNEL))
+        phone = answers.get(form.PHONE)
+        contact = escape(phone) if phone else _("no phone number")
     lines = [
-        _summary_line(_("Reporter"), label(form.ROLE)),
+        came if form.is_intake(answers) else _summary_line(_("Reporter"), label(form.ROLE)),
         _summary_line(_("Victim"), victim + (f" × {count}" if count and count > 1 else "")),
         _summary_line(_("Type"), types),
         _summary_line(_("Where"), where),
@@ -306,8 +328,33 @@ EDIT_LABELS = {
 }
 
 
+INTAKE_EDIT_LABELS = {
+    form.CHANNEL: N_("Came in"), form.VICTIM_CATEGORY: N_("Victim"), form.TYPES: N_("Type"),
+    form.KECAMATAN: N_("Where"), form.PLACE: N_("Place"), form.WHEN: N_("When"),
+    form.PERPETRATOR: N_("Perpetrator"), form.STORY: N_("Story"),
+    form.EXTRA: N_("Landmark, phone"),
+}
+
+
+def intake_review(view: DraftView, _: Translate,
+                  regions: RegionDirectory) -> tuple[str, InlineKeyboardMarkup]:
+    """An officer's record before it is saved: every answer, each editable, then Save."""
+    lines = ["<b>" + _(INTAKE_TITLE) + "</b>", "<b>" + _("Please check the record") + "</b>"]
+    if view.urgent:
+        lines.append("⚠️ " + _("Marked urgent: the victim is in danger."))
+    lines += summary_lines(view.answers, _, regions)
+    lines.append("\n" + _("Saved, the case is routed like any report and you handle it."))
+    edits = [InlineKeyboardButton("✏️ " + _(label), callback_data=press(view, "edit", section))
+             for section, label in INTAKE_EDIT_LABELS.items()]
+    buttons = [*_rows(edits, 3),
+               [InlineKeyboardButton(_("Save the case ✔"), callback_data=press(view, "submit"))]]
+    return "\n".join(lines), InlineKeyboardMarkup(buttons)
+
+
 def review(view: DraftView, _: Translate,
            regions: RegionDirectory) -> tuple[str, InlineKeyboardMarkup]:
+    if form.is_intake(view.answers):
+        return intake_review(view, _, regions)
     lines = [("🧪 " + _("PRACTICE — not a real report")) if view.practice else "",
              "<b>" + _("Please check your report") + "</b>"]
     if view.urgent:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 00:46:07.964052
+Create Date: 2026-12-02 02:09:51.265605
 """
 from __future__ import annotations
 
@@ -143,7 +143,9 @@ def upgrade() -> None:
 
     op.create_table('drafts',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('reporter_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('reporter_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('staff_hash', sa.String(length=64), nullable=True),
     sa.Column('nonce', sa.String(length=8), nullable=False),
     sa.Column('step', sa.String(length=32), nullable=False),
     sa.Column('editing', sa.Boolean(), nullable=False),
@@ -156,7 +158,8 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['reporter_id'], ['reporters.id'], name=op.f('fk_drafts_reporter_id_reporters'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_drafts')),
-    sa.UniqueConstraint('reporter_id', name=op.f('uq_drafts_reporter_id'))
+    sa.UniqueConstraint('reporter_id', name=op.f('uq_drafts_reporter_id')),
+    sa.UniqueConstraint('staff_hash', name=op.f('uq_drafts_staff_hash'))
     )
     with op.batch_alter_table('drafts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_drafts_updated_at'), ['updated_at'], unique=False)
