@@ -1,0 +1,208 @@
+"""``/kasus_baru``: an officer records a case that came another way (walk-in, telephone, SAPA 129,
+another agency, outreach, a letter) through the report form's officer mode. The case is routed,
+listed, counted and exported like any other, marked with its channel; the officer holds it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+from sqlalchemy import select
+
+from bot.callback_data import IntakePress
+from bot.domain import form
+from bot.services.export import ExportService
+from bot.services.stats import StatsService
+from models import Case, Draft, Victim
+from tests.case_work import (
+    MODANG,
+    TANAH_GROGOT,
+    VILLAGE_GROUP_ID,
+    case_row,
+    events,
+    kecamatan_officer,
+    village_member,
+)
+from tests.harness import Harness, Person, reference_in
+from tests.responder_people import register_group, register_officer
+
+STORY = "Ibu Dewi datang ke UPTD: suaminya memukulnya semalam."
+PHONE = "0812 9999 1111"
+
+
+async def intake_draft(officer: Person):  # type: ignore[no-untyped-def]
+    return (await officer.harness.runtime.intake.current(officer.user_id)).draft
+
+
+async def picks(officer: Person, value: str, action: str = "choose") -> None:
+    await officer.picks(value, action)
+
+
+async def records_until(officer: Person, step: str, *, channel: str = "datang_langsung",
+                        danger: bool = False) -> None:
+    """/kasus_baru (or its resumption), ordinary answers until ``step`` is asked."""
+    if await intake_draft(officer) is None:
+        await officer.sends("/kasus_baru")
+    answers = {form.CHANNEL: channel, form.DANGER: form.YES if danger else form.NO,
+               form.VICTIM_CATEGORY: form.WOMAN, form.VICTIM_AGE: "25-44",
+               form.VICTIM_COUNT: "1", form.KECAMATAN: "64.01.05", form.VILLAGE: MODANG,
+               form.PLACE: "rumah_tangga", form.WHEN: "today",
+               form.PERPETRATOR: "suami_istri"}
+    for _attempt in range(len(form.INTAKE_ORDER) + 2):
+        draft = await intake_draft(officer)
+        assert draft is not None
+        if draft.step == step:
+            return
+        if draft.step == form.TYPES:
+            await picks(officer, "fisik", "toggle")
+            await picks(officer, "", "done")
+        elif draft.step == form.STORY:
+            await officer.sends(STORY)
+            await officer.presses_data(IntakePress(draft.nonce, form.STORY, "done", "").pack())
+        elif draft.step == form.LANDMARK:
+            await picks(officer, "", "skip")
+        elif draft.step == form.PHONE:
+            await officer.sends(PHONE)
+        else:
+            await picks(officer, answers[draft.step])
+    raise AssertionError(f"never reached {step}")
+
+
+async def records_case(officer: Person, **kwargs: str | bool) -> str:
+    await records_until(officer, form.REVIEW, **kwargs)  # type: ignore[arg-type]
+    await picks(officer, "", "submit")
+    return reference_in(officer.last_text())
+
+
+async def test_an_officer_records_a_walk_in_that_is_routed_and_held_by_them(
+        bot: Harness) -> None:
+    officer = await kecamatan_officer(bot)
+    await register_group(bot, VILLAGE_GROUP_ID, MODANG, "PAPTBM Modang")
+
+    await officer.sends("/kasus_baru")
+    first = officer.last_message()
+    assert "Kasus baru" in first.text and "Bagaimana kasus ini masuk?" in first.text
+    assert {"Datang langsung", "Telepon", "Rujukan SAPA 129", "Rujukan lembaga lain",
+            "Penjangkauan", "Surat"} <= set(first.button_texts())
+    await picks(officer, "datang_langsung")
+    danger = officer.last_text()
+    assert "Apakah korban dalam bahaya sekarang?" in danger
+    assert "Anda" not in danger  # spoken to the officer about the victim, never to a victim
+    await records_until(officer, form.PHONE)
+    asked = officer.last_text()
+    assert "korban" in asked.casefold() and "terenkripsi" in asked
+    await records_until(officer, form.REVIEW)
+    review = officer.last_message()
+    assert "Datang langsung" in review.text and "0812" in review.text
+    assert "persetujuan" not in review.text.casefold()
+    await picks(officer, "", "submit")
+
+    saved = officer.last_text()
+    reference = reference_in(saved)
+    assert "Datang langsung" in saved and "Anda menangani" in saved
+    case = await case_row(bot, reference)
+    assert case.channel == "datang_langsung"
+    assert case.reporter_id is None and not case.contact_allowed
+    assert case.phone == "081299991111"  # encrypted at rest, like a reporter's phone
+    assert case.status == "diterima" and case.handler_user_id == officer.user_id
+    assert case.acknowledged_by == "Bu Rina Kuaro" and case.ack_deadline is None
+    assert [e.kind for e in await events(bot, reference)][:2] == ["recorded", "acknowledged"]
+    # Routed like any case: the village group is told, as information, who holds it.
+    await bot.deliver_outbox()
+    alert = bot.telegram.last_message(VILLAGE_GROUP_ID)
+    assert reference in alert.text and "Bu Rina Kuaro" in alert.text
+    assert "Terima" not in " ".join(alert.button_texts())
+    assert await intake_draft(officer) is None
+
+
+async def test_the_recorded_case_is_listed_counted_and_exported_with_its_channel(
+        bot: Harness) -> None:
+    officer = await kecamatan_officer(bot)
+    reference = await records_case(officer, channel="rujukan_sapa129")
+
+    await officer.sends("/kasus")
+    assert reference.replace("-", "_") in officer.last_text()
+    await officer.sends(f"/kasus {reference}")
+    card = officer.last_text()
+    assert "Rujukan SAPA 129" in card and "Bu Rina Kuaro" in card
+
+    year = bot.clock.now().year
+    stats = await StatsService(bot.runtime.sessions, bot.clock, bot.settings).year(year)
+    assert stats.total == 1
+    result = await ExportService(bot.runtime.sessions, bot.clock, bot.settings).export(
+        year, "csv", actor="cli")
+    with zipfile.ZipFile(io.BytesIO(result.content)) as archive:
+        victims = next(name for name in archive.namelist() if name.startswith("korban"))
+        rows = list(csv.reader(io.StringIO(archive.read(victims).decode("utf-8-sig"))))
+    header, row = rows[0], rows[1]
+    assert row[header.index("Referensi")] == reference
+    assert row[header.index("Saluran Masuk")] == "Rujukan SAPA 129"
+    async with bot.runtime.sessions() as session:
+        case = await session.scalar(select(Case).where(Case.reference == reference))
+        assert case is not None
+        victims_of_case = list(await session.scalars(select(Victim).where(
+            Victim.case_id == case.id)))
+    assert [v.sex for v in victims_of_case] == ["f"]
+
+
+async def test_a_reporter_or_an_activist_is_refused_and_nothing_is_kept(
+        bot: Harness, reporter: Person) -> None:
+    member = await village_member(bot)
+    village_officer = await register_officer(bot, 7_700_777, MODANG, "Pak Desa")
+    for person in (reporter, member, village_officer):
+        await person.sends("/kasus_baru")
+        assert "Hanya petugas" in person.last_text() or "Only officers" in person.last_text()
+    async with bot.runtime.sessions() as session:
+        assert list(await session.scalars(select(Draft))) == []
+    # A replayed intake button from an officer's chat changes nothing for them either.
+    officer = await kecamatan_officer(bot)
+    await officer.sends("/kasus_baru")
+    message, data = officer.button_for("choose", "telepon")
+    said = len(reporter.inbox())
+    await reporter.presses_data(data, message)
+    assert len(reporter.inbox()) == said
+    draft = await intake_draft(officer)
+    assert draft is not None and draft.step == form.CHANNEL
+
+
+async def test_an_abandoned_record_is_resumed_and_kept_apart_from_a_reporter_draft(
+        bot: Harness) -> None:
+    officer = await kecamatan_officer(bot)
+    await records_until(officer, form.TYPES)
+    # The same person also starts a report of their own, as a reporter.
+    await officer.sends("/lapor")
+    own = await officer.draft()
+    assert own is not None and own.step == form.DANGER
+    await officer.picks(form.NO)
+    await officer.sends("/kasus_baru")
+    resumed = officer.texts_since(-2)
+    assert "belum selesai" in resumed and "Apa yang dilakukan" in resumed
+    draft = await intake_draft(officer)
+    assert draft is not None and draft.step == form.TYPES
+    assert (await officer.draft()).step == form.CONSENT  # type: ignore[union-attr]
+    # After a restart too.
+    await bot.restart()
+    await officer.sends("/kasus_baru")
+    assert (await intake_draft(officer)).step == form.TYPES  # type: ignore[union-attr]
+    reference = await records_case(officer)
+    assert (await case_row(bot, reference)).channel == "datang_langsung"
+    assert (await officer.draft()) is not None  # the reporter draft is untouched
+
+
+async def test_a_village_outside_the_officers_area_is_refused_at_save(bot: Harness) -> None:
+    officer = await register_officer(bot, 7_700_555, TANAH_GROGOT, "Pak Dedi Grogot")
+    await records_until(officer, form.REVIEW)
+    await picks(officer, "", "submit")
+    assert "di luar wilayah Anda" in officer.texts_since(-2)
+    assert await bot.cases() == []
+    assert await intake_draft(officer) is not None
+
+
+async def test_cancel_deletes_the_officers_record_only(bot: Harness) -> None:
+    officer = await kecamatan_officer(bot)
+    await records_until(officer, form.TYPES)
+    await officer.sends("/batal")
+    await officer.presses("Ya")
+    assert "dibatalkan" in officer.last_text()
+    assert await intake_draft(officer) is None
