@@ -359,6 +359,29 @@ class NewsPress(Press):
         return "|".join((self.head(), "on" if self.wanted else "off"))
 
 
+@dataclass(frozen=True)
+class RecordPress(Press):
+    """"Lengkapi data" on a case card (``w1``): the SIMFONI-PPA record, one field per step.
+    ``target``: ``c`` (the case), ``v<n>`` (victim n), ``p<n>`` (perpetrator n), or empty (the
+    record's overview). ``field``: the field asked (its question when ``value`` is empty; the
+    answer is committed otherwise), or ``add`` (``value`` ``v`` or ``p``)."""
+
+    HEADS: ClassVar[tuple[str, ...]] = ("w",)
+    WHERE: ClassVar[frozenset[str]] = PRIVATE_ONLY
+    BY: ClassVar[str] = OFFICERS  # who_is decides, for the case (``access.RECORD``)
+    case: str
+    target: str = ""
+    field: str = ""
+    value: str = ""
+
+    def pack(self) -> str:
+        return "|".join((self.head(), self.case, self.target, self.field, self.value))
+
+
+_RECORD_TARGET = re.compile(r"^(c|[vp][1-9][0-9]?)?$")
+_RECORD_FIELD = re.compile(r"^(|add|sex|age|dis|edu|occ|mar|date|place|rel[1-9][0-9]?)$")
+
+
 CASE_VALUES = {
     "card": {""}, "detail": {""}, "note": {""}, "reply": {""}, "take": {""},
     "takeover": {""}, "help": {"", *workflow.HELP_REASONS}, "cancel": {""},
@@ -370,7 +393,7 @@ CASE_VALUES = {
 }
 CASE_ACTIONS = {*CASE_VALUES, "history"}
 LIST_FILTERS = {"open", "mine", *workflow.STATUSES}
-CasePresses = CasePress | CaseListPress | NewsPress
+CasePresses = CasePress | CaseListPress | NewsPress | RecordPress
 
 
 def _parse_case(head: str, fields: list[str]) -> CasePresses | None:
@@ -387,6 +410,10 @@ def _parse_case(head: str, fields: list[str]) -> CasePresses | None:
         return CaseListPress(fields[0], fields[1], int(fields[2]))
     if head == NewsPress.head() and len(fields) == 1 and fields[0] in ("on", "off"):
         return NewsPress(fields[0] == "on")
+    if head == RecordPress.head() and len(fields) == 4 and _CASE_KEY.match(fields[0]) \
+            and _RECORD_TARGET.match(fields[1]) and _RECORD_FIELD.match(fields[2]) \
+            and _VALUE.match(fields[3]):
+        return RecordPress(*fields)
     return None
 
 

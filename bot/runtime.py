@@ -30,6 +30,7 @@ from bot.services.intake import IntakeService
 from bot.services.pin import PinService
 from bot.services.practice import PracticeRouter
 from bot.services.privacy import PrivacyService
+from bot.services.register_edit import RegisterEditService
 from bot.services.relay import RelayService
 from bot.services.reports import ReportService
 from bot.services.routing import Router
@@ -91,6 +92,7 @@ class Runtime:
     router: Router
     escalation: Escalation
     cases: CaseService
+    register_edit: RegisterEditService
     relay: RelayService
     incidents: IncidentNotifier
     enrolments: EnrolmentService
@@ -157,6 +159,7 @@ class Runtime:
                    alerts=alerts, router=router,
                    escalation=escalation,
                    cases=cases, relay=relay, metrics=metrics,
+                   register_edit=RegisterEditService(sessions, clock, vault, metrics),
                    incidents=IncidentNotifier(sessions), enrolments=enrolments,
                    phone=phone, pins=PinService(sessions, clock, vault))
 

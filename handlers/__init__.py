@@ -37,6 +37,7 @@ from bot.callback_data import (
     Press,
     PrivacyPress,
     PurgePress,
+    RecordPress,
     ReportPress,
     StaffPress,
     StartPress,
@@ -59,6 +60,7 @@ from handlers import (
     practice,
     privacy,
     private,
+    record,
     relay,
     report,
     reporter_info,
@@ -118,6 +120,7 @@ BUTTONS: tuple[tuple[type[Press], Any], ...] = (
     (AlertPress, alerts.on_alert_button),
     (CasePress, cases.on_case_button),
     (CaseListPress, cases.on_list_button),
+    (RecordPress, record.on_record_button),  # "Lengkapi data" on the case card
     (GroupRequestPress, onboarding.on_request_decision),
     (EnrolmentPress, onboarding.on_enrolment_decision),
     (VillagePickPress, onboarding.on_village_pick),

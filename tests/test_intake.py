@@ -177,7 +177,7 @@ async def test_an_abandoned_record_is_resumed_and_kept_apart_from_a_reporter_dra
     await officer.picks(form.NO)
     await officer.sends("/kasus_baru")
     resumed = officer.texts_since(-2)
-    assert "belum selesai" in resumed and "Apa yang dilakukan" in resumed
+    assert "belum selesai" in resumed and "Apa yang dialami korban" in resumed
     draft = await intake_draft(officer)
     assert draft is not None and draft.step == form.TYPES
     assert (await officer.draft()).step == form.CONSENT  # type: ignore[union-attr]

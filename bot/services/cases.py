@@ -46,6 +46,7 @@ from bot.outbox import enqueue
 from bot.services.alerts import AlertService, Authority, Presser, PressOutcome
 from bot.services.case_access import Actor, Area, actor_for, area_of, pressers_of
 from bot.services.escalation import Escalation
+from bot.services.register_edit import completeness, record_of
 from bot.services.relay import RelayService, reporter_unreachable
 from bot.services.updates import already_processed, mark_processed
 from models import Case, CaseEvent, PendingInput, Region
@@ -115,6 +116,8 @@ class Card:
     messages: int
     police_referred: bool
     unreachable: str | None
+    # "Lengkapi data": (known, all) SIMFONI-PPA fields (bot/services/register_edit.py)
+    record_mark: tuple[int, int] | None = None
 
     def may(self, action: str) -> bool:
         return self.actor.may(action)
@@ -130,6 +133,7 @@ class CaseList:
     status: str
     kecamatan: str
     place_names: dict[str, str] = field(default_factory=dict)
+    record_marks: dict[int, tuple[int, int]] = field(default_factory=dict)  # by case id
 
 
 @dataclass
@@ -290,7 +294,8 @@ class CaseService:
                 codes.add(kecamatan)
             names = {r.code: r.name for r in await session.scalars(
                 select(Region).where(Region.code.in_(codes)))} if codes else {}
-            return CaseList(area, cases, total, page, pages, status, kecamatan, names)
+            marks = {case.id: completeness(await record_of(session, case)) for case in cases}
+            return CaseList(area, cases, total, page, pages, status, kecamatan, names, marks)
 
     async def card(self, user_id: int, name: str, *, case_id: int | None = None,
                    reference: str | None = None) -> Card | Result:
@@ -316,7 +321,8 @@ class CaseService:
                     kecamatan.name if kecamatan else case.kecamatan_code,
                     notes=notes, messages=messages,
                     police_referred=await self._police_referred(session, case),
-                    unreachable=await reporter_unreachable(session, case))
+                    unreachable=await reporter_unreachable(session, case),
+                    record_mark=completeness(await record_of(session, case)))
 
     async def _police_referred(self, session: AsyncSession, case: Case) -> bool:
         if case.referral == workflow.POLICE:

@@ -16,15 +16,16 @@ from typing import Any
 from babel.dates import format_datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callback_data import CaseListPress, CasePress, NewsPress
+from bot.callback_data import CaseListPress, CasePress, NewsPress, RecordPress
 from bot.config import Settings
-from bot.domain import access, form, workflow
+from bot.domain import access, form, simfoni, workflow
 from bot.domain.references import case_command
 from bot.i18n import N_, Translate, translator
 from bot.regions import RegionDirectory
 from bot.services import relay as relay_service
 from bot.services.case_access import Actor
 from bot.services.cases import Card, CaseList, History, reads_event
+from bot.views import record as record_view
 from bot.views.access import only_for
 from bot.views.alerts import (
     CAPTION_LIMIT,
@@ -144,8 +145,9 @@ def card_text(card: Card, settings: Settings, _: Translate) -> str:
         _("Where: {place}").format(place=escape(card.village) + " (" + option_label(
             form.VILLAGE, form.UNKNOWN, {}, _) + ")"),
         _("Reported: {time}").format(time=local_time(case.created_at, settings)),
-        contact_line(case, card.unreachable, _),
+        contact_or_channel(card, _),
     ]
+    lines += record_lines(card, _)
     if form.SEXUAL in (case.violence_types or []):
         lines.append("⚖️ " + _("UU TPKS: no settlement outside the justice process."))
         if case.police_deadline is not None and not card.police_referred:
@@ -204,7 +206,36 @@ def card_keyboard(card: Card, _: Translate) -> InlineKeyboardMarkup:
             row.append(button("🆘 " + _("Ask the next tier"), "help"))
     if row:
         rows.append(row)
+    rows += record_buttons(card, _)
     return InlineKeyboardMarkup(rows)
+
+
+# ---- the card: how the case came in, and its SIMFONI-PPA record ("Lengkapi data") -------------
+
+def contact_or_channel(card: Card, _: Translate) -> str:
+    """A case an officer recorded (/kasus_baru) has no reporter in the bot: how it came in."""
+    case = card.case
+    if case.channel and case.channel != simfoni.BOT_CHANNEL and case.reporter_id is None \
+            and case.import_batch is None:
+        line = "🗂 " + _("Came in: {channel} (recorded by an officer; nobody to write to in the "
+                        "bot).").format(channel=option_label(form.CHANNEL, case.channel, {}, _))
+        if case.phone and card.actor.reads(access.PHONE):
+            line += "\n📞 " + _("Contact for the victim: {phone}").format(phone=escape(case.phone))
+        return line
+    return contact_line(case, card.unreachable, _)
+
+
+def record_lines(card: Card, _: Translate) -> list[str]:
+    if card.record_mark is None:
+        return []
+    return ["🧾 " + record_view.mark(*card.record_mark, _)]
+
+
+def record_buttons(card: Card, _: Translate) -> list[list[InlineKeyboardButton]]:
+    if not card.may(access.RECORD):
+        return []
+    return [[InlineKeyboardButton("🧾 " + _("Complete data"), callback_data=RecordPress(
+        card.case.public_id).pack())]]
 
 
 def status_menu(card: Card, submenu: str, _: Translate) -> tuple[str, InlineKeyboardMarkup]:
@@ -286,6 +317,8 @@ def list_text(found: CaseList, settings: Settings, _: Translate) -> str:
         lines.append(f"{icon} {case_command(case.reference)}\n    "
                      f"{workflow.stage_name(case.status, _)} · {village} · "
                      f"{format_datetime(local, 'd MMM HH.mm', locale=RESPONDER_LANGUAGE)}")
+        if case.id in found.record_marks:  # "Lengkapi data": how complete the record is
+            lines[-1] += " · 🧾 " + record_view.mark(*found.record_marks[case.id], _)
     if found.pages > 1:
         lines.append(_("Page {page} of {pages}").format(page=found.page + 1, pages=found.pages))
     lines.append("<i>" + _("Tap a reference to open the case.") + "</i>")
@@ -451,7 +484,28 @@ EVENT_LINES: dict[str, EventLine] = {
     "sent_at_once": _simple("🆘", N_("Sent at once by a reporter in danger, before the report "
                                     "was finished")),
     "exported": _simple("📤", N_("Included in an export by {who}")),
+    "recorded": _simple("🗂", N_("Recorded by {who}, for a case that came another way")),
+    "record_edited": lambda event, _, settings: _record_edited(event, _),
+    "record_added": lambda event, _, settings: "🧾 " + _("{who} added {target}").format(
+        who=_actor(event, _), target=record_view.target_name(
+            str((event.detail or {}).get("target", "v1")), _)),
 }
+
+
+def _record_edited(event: CaseEvent, _: Translate) -> str:
+    """"Lengkapi data": who set which field, from what to what (both writes of two officers
+    at once are here)."""
+    detail = event.detail or {}
+    target, name = str(detail.get("target", "c")), str(detail.get("field", "place"))
+    try:
+        label = record_view.field_name(name, _)
+        before = record_view.shown(target, name, detail.get("from"), _)
+        after = record_view.shown(target, name, detail.get("to"), _)
+    except (KeyError, ValueError):
+        return "🧾 " + _(OTHER_EVENT).format(who=_actor(event, _))
+    return "🧾 " + _("{who}: {target}, {field}: {before} → {after}").format(
+        who=_actor(event, _), target=record_view.target_name(target, _), field=label,
+        before=escape(before), after=escape(after))
 # A kind of event this version does not describe (one written by a newer version): said in plain
 # words, never by its internal name.
 OTHER_EVENT = N_("{who}: another change to the case")

@@ -1,0 +1,335 @@
+"""**Lengkapi data**: officers fill a case's SIMFONI-PPA record from the case card, one field per
+step, each answer committed at once (DESIGN §5, issue 13).
+
+Per victim: sex, age group, disability, education, occupation, marital status; per perpetrator:
+sex and the relation to each victim; for the case: the incident date (a year, a month or a day)
+and the SIMFONI-PPA place. "Not known" is an answer for every field (stored as None, ``NA`` in
+the export). Victims and perpetrators can be added.
+
+Every press is authorised again here through ``who_is`` (``access.RECORD``: officers of the
+case's area and admins); anyone else changes nothing, and the refusal is in the case's history.
+Two officers writing the same field: the last write wins and both are in the history
+(``record_edited`` events, with the value before and after).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.crypto import Vault
+from bot.domain import access, register, simfoni
+from bot.domain.access import Standing
+from bot.services.case_access import Actor, actor_for
+from bot.services.updates import already_processed, mark_processed
+from models import Case, CaseEvent, Perpetrator, Victim, VictimPerpetrator
+
+UNKNOWN = "na"  # the "Not known" button
+CASE = "c"
+MAX_PEOPLE = 20  # victims or perpetrators one case takes from these buttons
+
+# Each field: where it is stored and the SIMFONI-PPA list its values come from.
+VICTIM_FIELDS: dict[str, simfoni.CategorySet] = {
+    "sex": simfoni.SEXES, "age": simfoni.AGE_BANDS, "dis": simfoni.DISABILITY,
+    "edu": simfoni.EDUCATION, "occ": simfoni.OCCUPATIONS, "mar": simfoni.MARITAL_STATUSES,
+}
+VICTIM_COLUMNS = {"sex": "sex", "age": "age_band", "dis": "disability", "edu": "education",
+                  "occ": "occupation", "mar": "marital_status"}
+PERPETRATOR_FIELDS: dict[str, simfoni.CategorySet] = {"sex": simfoni.SEXES}
+RELATION = "rel"  # "rel<victim number>": the perpetrator's relation to that victim
+CASE_FIELDS = ("date", "place")
+
+
+class EditOutcome(StrEnum):
+    OK = "ok"
+    REFUSED = "refused"  # who_is says no: nothing changed, nothing said
+    UNKNOWN = "unknown"  # no such case, person or field
+    DUPLICATE = "duplicate"  # the same update again
+    FULL = "full"  # MAX_PEOPLE reached
+
+
+@dataclass
+class Record:
+    """A case's SIMFONI-PPA record as the card shows it."""
+
+    case: Case
+    victims: list[Victim]
+    perpetrators: list[Perpetrator]
+    relations: dict[tuple[int, int], str | None] = field(default_factory=dict)  # (v, p) numbers
+    actor: Actor | None = None
+
+    @property
+    def filled(self) -> int:
+        return completeness(self)[0]
+
+    @property
+    def total(self) -> int:
+        return completeness(self)[1]
+
+
+@dataclass
+class Edited:
+    outcome: EditOutcome
+    record: Record | None = None
+    target: str = ""
+    field: str = ""
+
+
+def completeness(record: Record) -> tuple[int, int]:
+    """(known fields, fields): each victim's six, each perpetrator's sex and relation to each
+    victim, the incident date and the place."""
+    known = total = 0
+    for victim in record.victims:
+        for column in VICTIM_COLUMNS.values():
+            total += 1
+            known += getattr(victim, column) is not None
+    for perpetrator in record.perpetrators:
+        total += 1
+        known += perpetrator.sex is not None
+        for victim in record.victims:
+            total += 1
+            known += record.relations.get((victim.number, perpetrator.number)) is not None
+    total += 2
+    known += record.case.incident_date is not None
+    known += register.simfoni_place(record.case.place) is not None
+    return known, total
+
+
+def fields_of(record: Record, target: str) -> list[str]:
+    """The fields of a target, in the order they are asked."""
+    if target == CASE:
+        return list(CASE_FIELDS)
+    if target.startswith("v"):
+        return list(VICTIM_FIELDS)
+    return ["sex", *(f"{RELATION}{v.number}" for v in record.victims)]
+
+
+def value_of(record: Record, target: str, name: str) -> str | None:
+    if target == CASE:
+        if name == "place":
+            return register.simfoni_place(record.case.place)
+        if record.case.incident_date is None:
+            return None
+        return register.IncidentDate(record.case.incident_date,
+                                     record.case.incident_precision or register.DAY).text()
+    number = int(target[1:])
+    if target.startswith("v"):
+        victim = next((v for v in record.victims if v.number == number), None)
+        return getattr(victim, VICTIM_COLUMNS[name]) if victim is not None else None
+    if name.startswith(RELATION):
+        return record.relations.get((int(name[len(RELATION):]), number))
+    perpetrator = next((p for p in record.perpetrators if p.number == number), None)
+    return perpetrator.sex if perpetrator is not None else None
+
+
+def parse_date(value: str, today: date) -> register.IncidentDate:
+    """``2025``, ``2025-03`` or ``2025-03-15``, not after today."""
+    found = register.parse_incident(value)
+    if found.on > today:
+        raise ValueError("a date in the future")
+    return found
+
+
+async def record_of(session: AsyncSession, case: Case) -> Record:
+    """A case's SIMFONI-PPA record (read only; the caller decided who may see it)."""
+    victims = list(await session.scalars(select(Victim).where(Victim.case_id == case.id)
+                                         .order_by(Victim.number)))
+    perpetrators = list(await session.scalars(
+        select(Perpetrator).where(Perpetrator.case_id == case.id)
+        .order_by(Perpetrator.number)))
+    relations: dict[tuple[int, int], str | None] = {}
+    if victims and perpetrators:
+        by_victim = {v.id: v.number for v in victims}
+        by_perpetrator = {p.id: p.number for p in perpetrators}
+        for link in await session.scalars(select(VictimPerpetrator).where(
+                VictimPerpetrator.victim_id.in_(by_victim))):
+            if link.perpetrator_id in by_perpetrator:
+                relations[by_victim[link.victim_id],
+                          by_perpetrator[link.perpetrator_id]] = link.relation
+    return Record(case, victims, perpetrators, relations)
+
+
+class RegisterEditService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, vault: Vault,
+                 metrics: Counter[str]) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.vault = vault
+        self.metrics = metrics
+
+    async def _authorise(self, session: AsyncSession, case: Case, user_id: int, name: str,
+                         now: datetime) -> Actor | None:
+        actor = await actor_for(session, self.vault, user_id, name, case,
+                                standing=Standing.NOT_ENROLLED)
+        if actor.may(access.RECORD):
+            return actor
+        session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key,
+                              actor_name=actor.name or None, kind="refused",
+                              detail={"action": access.RECORD, "role": actor.role}))
+        self.metrics["case_refused"] += 1
+        return None
+
+    async def _record(self, session: AsyncSession, case: Case) -> Record:
+        return await record_of(session, case)
+
+    async def marks(self, case_ids: list[int]) -> dict[int, tuple[int, int]]:
+        """The completeness of several cases (the /kasus list)."""
+        found: dict[int, tuple[int, int]] = {}
+        if not case_ids:
+            return found
+        async with self.sessions() as session:
+            for case in await session.scalars(select(Case).where(Case.id.in_(case_ids))):
+                found[case.id] = completeness(await self._record(session, case))
+        return found
+
+    async def open(self, user_id: int, name: str, case_id: int) -> Edited:
+        """The record for this person, if ``who_is`` lets them fill it."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            case = await session.get(Case, case_id)
+            if case is None:
+                return Edited(EditOutcome.UNKNOWN)
+            actor = await self._authorise(session, case, user_id, name, now)
+            if actor is None:
+                return Edited(EditOutcome.REFUSED)
+            record = await self._record(session, case)
+            record.actor = actor
+            return Edited(EditOutcome.OK, record)
+
+    async def add(self, user_id: int, name: str, case_id: int, kind: str,
+                  key: int | None) -> Edited:
+        """A new victim (``v``) or perpetrator (``p``), everything about them not known yet; a
+        new perpetrator is linked to every victim and a new victim to every perpetrator."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            case = await session.get(Case, case_id, with_for_update=True)
+            if case is None:
+                return Edited(EditOutcome.UNKNOWN)
+            actor = await self._authorise(session, case, user_id, name, now)
+            if actor is None:
+                return Edited(EditOutcome.REFUSED)
+            model = Victim if kind == "v" else Perpetrator
+            if await already_processed(session, key):
+                record = await self._record(session, case)
+                number = len(record.victims if kind == "v" else record.perpetrators)
+                return Edited(EditOutcome.DUPLICATE, record, f"{kind}{number}")
+            count = int(await session.scalar(select(func.count()).select_from(model).where(
+                model.case_id == case.id)) or 0)
+            if count >= MAX_PEOPLE:
+                return Edited(EditOutcome.FULL, await self._record(session, case))
+            number = count + 1
+            if kind == "v":
+                victim = Victim(case_id=case.id, number=number, violence=list(
+                    case.violence_types or []), services=[])
+                session.add(victim)
+                await session.flush()
+                for perpetrator in await session.scalars(select(Perpetrator).where(
+                        Perpetrator.case_id == case.id)):
+                    session.add(VictimPerpetrator(victim_id=victim.id,
+                                                  perpetrator_id=perpetrator.id, relation=None))
+                case.victim_count = max(case.victim_count, number)
+            else:
+                perpetrator = Perpetrator(case_id=case.id, number=number)
+                session.add(perpetrator)
+                await session.flush()
+                for victim in await session.scalars(select(Victim).where(
+                        Victim.case_id == case.id)):
+                    session.add(VictimPerpetrator(victim_id=victim.id,
+                                                  perpetrator_id=perpetrator.id, relation=None))
+            session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key,
+                                  actor_name=actor.name, kind="record_added",
+                                  detail={"target": f"{kind}{number}"}))
+            mark_processed(session, key, now)
+            case.updated_at = now
+            await session.flush()
+            record = await self._record(session, case)
+            record.actor = actor
+            return Edited(EditOutcome.OK, record, f"{kind}{number}")
+
+    async def set_field(self, user_id: int, name: str, case_id: int, target: str, name_of: str,
+                        value: str, key: int | None) -> Edited:
+        """One answer, committed at once; the history keeps the value before and after."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            case = await session.get(Case, case_id, with_for_update=True)
+            if case is None:
+                return Edited(EditOutcome.UNKNOWN)
+            actor = await self._authorise(session, case, user_id, name, now)
+            if actor is None:
+                return Edited(EditOutcome.REFUSED)
+            record = await self._record(session, case)
+            record.actor = actor
+            if await already_processed(session, key):
+                return Edited(EditOutcome.DUPLICATE, record, target, name_of)
+            before = value_of(record, target, name_of)
+            try:
+                after = await self._write(session, record, target, name_of, value, now)
+            except (KeyError, ValueError, StopIteration):
+                return Edited(EditOutcome.UNKNOWN, record, target, name_of)
+            session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key,
+                                  actor_name=actor.name, kind="record_edited",
+                                  detail={"target": target, "field": name_of, "from": before,
+                                          "to": after}))
+            mark_processed(session, key, now)
+            case.updated_at = now
+            await session.flush()
+            record = await self._record(session, case)
+            record.actor = actor
+            return Edited(EditOutcome.OK, record, target, name_of)
+
+    async def _write(self, session: AsyncSession, record: Record, target: str, name: str,
+               value: str, now: datetime) -> str | None:
+        """Store one field's value (codes checked against their SIMFONI-PPA list); the value
+        stored, None for not known."""
+        case = record.case
+        known = None if value == UNKNOWN else value
+        if target == CASE:
+            if name == "place":
+                if known is not None:
+                    simfoni.PLACES.get(known)
+                case.place = known
+                return known
+            if name != "date":
+                raise KeyError(name)
+            if known is None:
+                case.incident_date = case.incident_precision = None
+                return None
+            found = parse_date(known, now.date())
+            case.incident_date, case.incident_precision = found.on, found.precision
+            return found.text()
+        number = int(target[1:])
+        if target.startswith("v"):
+            victim = next(v for v in record.victims if v.number == number)
+            values = VICTIM_FIELDS[name]
+            if known is not None:
+                values.get(known)
+            setattr(victim, VICTIM_COLUMNS[name], known)
+            if name == "age":
+                victim.age = None
+                victim.is_child = None if known is None else register.is_child_of(None, known)
+            return known
+        perpetrator = next(p for p in record.perpetrators if p.number == number)
+        if name == "sex":
+            if known is not None:
+                simfoni.SEXES.get(known)
+            perpetrator.sex = known
+            return known
+        if not name.startswith(RELATION):
+            raise KeyError(name)
+        victim_number = int(name[len(RELATION):])
+        victim = next(v for v in record.victims if v.number == victim_number)
+        if known is not None:
+            simfoni.RELATIONS.get(known)
+        link = await session.get(VictimPerpetrator, (victim.id, perpetrator.id))
+        if link is None:
+            session.add(VictimPerpetrator(victim_id=victim.id, perpetrator_id=perpetrator.id,
+                                          relation=known))
+        else:
+            link.relation = known
+        return known
