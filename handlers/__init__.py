@@ -100,8 +100,8 @@ on_private_message = private.first_that_answers(
     after_pin.typed_pin,  # 1. the PIN, while one is asked for (the message is deleted at once)
     relay.reply_to_relayed_message,  # 2. a reply to a relayed message, either way
     cases.typed_note_or_reply,  # 3. the note or reply an officer started on a case card
-    report.answer_to_draft,  # 4. an answer to the report being written
-    intake.answer_to_intake,  # 5. an answer to the case an officer is recording (/kasus_baru)
+    intake.answer_to_intake,  # 4. an answer to the case an officer is recording (/kasus_baru)
+    report.answer_to_draft,  # 5. an answer to the report being written
     at_hand.help_at_hand,  # 6. anything else: the emergency numbers, "Buat laporan", "Bantuan"
 )
 

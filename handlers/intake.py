@@ -133,7 +133,10 @@ async def answer_to_intake(update: Update, context: BotContext) -> bool:
     """Typed text or a file: an answer to the officer's record being written. False when no
     record is in progress."""
     message = update.effective_message
-    assert message is not None
+    user = update.effective_user
+    assert message is not None and user is not None
+    if not await context.runtime.intake.answers_now(user.id):
+        return False
     if message.text is not None:
         given = Input(action="text", text=message.text)
     else:

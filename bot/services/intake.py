@@ -55,6 +55,14 @@ WHERE d.staff_hash = :tg_hash AND d.kind = 'intake'
 """
 
 
+ANSWERS_NOW = """\
+SELECT 1 AS yes FROM drafts AS i
+WHERE i.staff_hash = :tg_hash AND i.kind = 'intake'
+AND NOT EXISTS (SELECT 1 FROM reporters AS r JOIN drafts AS d ON d.reporter_id = r.id
+                WHERE r.tg_hash = :tg_hash AND d.updated_at > i.updated_at)
+"""
+
+
 class IntakeRefusal(StrEnum):
     NOT_OFFICER = "not_officer"  # not an officer or admin the access table lets record cases
     OUT_OF_AREA = "out_of_area"  # the village chosen is outside their area
@@ -88,6 +96,14 @@ class IntakeService(ReportService):
             return None
         return officer
 
+    async def answers_now(self, telegram_id: int) -> bool:
+        """Whether a typed answer goes to this person's intake draft: they have one, and no
+        reporter draft of theirs was asked a question since (a staff member who also reports
+        keeps both drafts, and answers the one they touched last). One indexed read."""
+        row = await self.lane.read(ANSWERS_NOW, {"tg_hash": self.vault.hash_id(telegram_id)},
+                                   {})
+        return row is not None
+
     async def may_record(self, telegram_id: int) -> bool:
         async with self.sessions() as session:
             return await self._officer(session, telegram_id) is not None
@@ -116,6 +132,7 @@ class IntakeService(ReportService):
             draft = await session.scalar(select(Draft).where(Draft.staff_hash == tg_hash,
                                                              Draft.kind == INTAKE))
             if draft is not None:
+                draft.updated_at = now  # the draft typed answers go to (``answers_now``)
                 return Outcome(_view(draft), language), True
             draft = Draft(kind=INTAKE, staff_hash=tg_hash, reporter_id=None,
                           nonce=secrets.token_hex(4), step=form.CHANNEL,

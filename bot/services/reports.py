@@ -253,6 +253,7 @@ class ReportService:
             remember_conversation_start(reporter, message_id, now)
             draft = await self._draft(session, reporter)
             if draft is not None:
+                draft.updated_at = now  # the draft answered next (``IntakeService.answers_now``)
                 return Outcome(_view(draft), reporter.language), True
             if not practice:
                 await self._check_daily_limit(session, reporter, now)
