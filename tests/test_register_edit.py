@@ -1,0 +1,171 @@
+"""**Lengkapi data**: officers fill a case's SIMFONI-PPA record from the case card with buttons,
+one field per step, each answer committed at once; a completeness mark on the card and in
+/kasus; the last of two writes wins and both are in the history; outsiders change nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.callback_data import BadCallback, RecordPress, parse
+from models import Case, Perpetrator, Victim, VictimPerpetrator
+from tests.case_work import (
+    PASER,
+    TANAH_GROGOT,
+    case_row,
+    events,
+    kecamatan_officer,
+    report_from_modang,
+    village_member,
+)
+from tests.harness import Harness, Person
+from tests.responder_people import register_officer
+
+
+def record_button(person: Person, target: str, field: str, value: str) -> tuple[object, str]:
+    message = person.last_with_buttons()
+    for button in message.buttons():
+        data = str(button.get("callback_data", ""))
+        try:
+            pressed = parse(data)
+        except BadCallback:
+            continue
+        if isinstance(pressed, RecordPress) and (pressed.target, pressed.field,
+                                                 pressed.value) == (target, field, value):
+            return message, data
+    raise AssertionError(f"no {target}/{field}/{value} in {message.button_texts()}")
+
+
+async def fills(person: Person, target: str, field: str, value: str) -> None:
+    message, data = record_button(person, target, field, value)
+    await person.presses_data(data, message)  # type: ignore[arg-type]
+
+
+async def asks(person: Person, reference: str, target: str, field: str) -> None:
+    """The question of one field, as "Lengkapi data" shows it after the fields before it."""
+    case = await case_row(person.harness, reference)
+    await person.presses_data(RecordPress(case.public_id, target, field).pack())
+
+
+async def opens_record(officer: Person, reference: str) -> None:
+    await officer.sends(f"/kasus {reference}")
+    await officer.presses("Lengkapi data")
+
+
+async def people(bot: Harness, reference: str) -> tuple[list[Victim], list[Perpetrator],
+                                                         list[VictimPerpetrator]]:
+    async with bot.runtime.sessions() as session:
+        case = await session.scalar(select(Case).where(Case.reference == reference))
+        assert case is not None
+        victims = list(await session.scalars(select(Victim).where(Victim.case_id == case.id)
+                                             .order_by(Victim.number)))
+        perpetrators = list(await session.scalars(select(Perpetrator).where(
+            Perpetrator.case_id == case.id).order_by(Perpetrator.number)))
+        links = list(await session.scalars(select(VictimPerpetrator).where(
+            VictimPerpetrator.victim_id.in_([v.id for v in victims]))))
+        return victims, perpetrators, links
+
+
+async def test_each_field_kind_is_saved_at_once_and_the_mark_follows(
+        bot: Harness, reporter: Person) -> None:
+    officer = await kecamatan_officer(bot)
+    reference = await report_from_modang(reporter)
+    await officer.sends(f"/kasus {reference}")
+    before = officer.last_text()
+    assert "Data SIMFONI: 4/10" in before  # sex, age group, relation, place: from the report
+    await officer.presses("Lengkapi data")
+    assert "Lengkapi data" in officer.last_text() and "Korban 1" in officer.last_text()
+
+    # Victim 1: one field per step, each saved as it is pressed.
+    await fills(officer, "v1", "sex", "")
+    await fills(officer, "v1", "sex", "f")
+    assert "Kelompok usia" in officer.last_text()  # the next field is asked
+    await fills(officer, "v1", "age", "13-17")
+    await fills(officer, "v1", "dis", "tidak")
+    await fills(officer, "v1", "edu", "sltp")
+    await fills(officer, "v1", "occ", "pelajar")
+    await fills(officer, "v1", "mar", "na")  # not known is an answer too
+    victims, _perpetrators, _links = await people(bot, reference)
+    assert (victims[0].age_band, victims[0].is_child, victims[0].disability,
+            victims[0].education, victims[0].occupation, victims[0].marital_status) == \
+        ("13-17", True, "tidak", "sltp", "pelajar", None)
+    # The case: the incident date by year, month and day; the place.
+    await asks(officer, reference, "c", "date")
+    year = bot.clock.now().year
+    await fills(officer, "c", "date", str(year))
+    assert (await case_row(bot, reference)).incident_precision == "year"
+    await fills(officer, "c", "date", f"{year}-01")
+    await fills(officer, "c", "date", f"{year}-01-05")
+    case = await case_row(bot, reference)
+    assert (str(case.incident_date), case.incident_precision) == (f"{year}-01-05", "day")
+    await fills(officer, "c", "place", "sekolah")
+    assert (await case_row(bot, reference)).place == "sekolah"
+    # Perpetrator 1: sex, relation to the victim.
+    await asks(officer, reference, "p1", "sex")
+    await fills(officer, "p1", "sex", "m")
+    await fills(officer, "p1", "rel1", "orang_tua")
+    _victims, perpetrators, links = await people(bot, reference)
+    assert perpetrators[0].sex == "m" and [link.relation for link in links] == ["orang_tua"]
+
+    assert "Data SIMFONI: 9/10" in officer.last_text()
+    await officer.sends("/kasus")
+    assert "Data SIMFONI: 9/10" in officer.last_text()
+    history = [e.detail for e in await events(bot, reference, "record_edited")]
+    assert {"target": "v1", "field": "edu", "from": None, "to": "sltp"} in history
+    await officer.sends(f"/riwayat {reference}")
+    assert "Pendidikan: – → SLTP" in officer.last_text()
+
+
+async def test_a_victim_and_a_perpetrator_are_added(bot: Harness, reporter: Person) -> None:
+    officer = await kecamatan_officer(bot)
+    reference = await report_from_modang(reporter)
+    await opens_record(officer, reference)
+    await fills(officer, "", "add", "v")
+    assert "Korban 2" in officer.last_text() and "Jenis kelamin" in officer.last_text()
+    await fills(officer, "v2", "sex", "m")
+    await fills(officer, "", "", "")
+    await fills(officer, "", "add", "p")
+    victims, perpetrators, links = await people(bot, reference)
+    assert [v.sex for v in victims] == ["f", "m"] and len(perpetrators) == 2
+    assert len(links) == 4  # every perpetrator with every victim, relation not known yet
+    assert (await case_row(bot, reference)).victim_count == 2
+
+
+async def test_two_officers_at_once_the_last_write_wins_and_both_are_in_the_history(
+        bot: Harness, reporter: Person) -> None:
+    rina = await kecamatan_officer(bot)
+    budi = await register_officer(bot, 7_700_009, PASER, "Pak Budi UPTD")
+    reference = await report_from_modang(reporter)
+    for officer in (rina, budi):
+        await opens_record(officer, reference)
+        await asks(officer, reference, "v1", "edu")
+    await fills(rina, "v1", "edu", "sd")
+    await fills(budi, "v1", "edu", "sltp")
+    victims, _p, _l = await people(bot, reference)
+    assert victims[0].education == "sltp"
+    edits = [(e.actor_name, e.detail["from"], e.detail["to"])
+             for e in await events(bot, reference, "record_edited")]
+    assert edits == [("Bu Rina Kuaro", None, "sd"), ("Pak Budi UPTD", "sd", "sltp")]
+
+
+async def test_an_outsiders_press_changes_nothing_and_tells_nothing(
+        bot: Harness, reporter: Person) -> None:
+    officer = await kecamatan_officer(bot)
+    reference = await report_from_modang(reporter)
+    await opens_record(officer, reference)
+    await asks(officer, reference, "v1", "edu")
+    message, data = record_button(officer, "v1", "edu", "slta")
+
+    grogot = await register_officer(bot, 7_700_555, TANAH_GROGOT, "Pak Dedi Grogot")
+    member = await village_member(bot)
+    for outsider in (grogot, member, reporter):
+        said = len(outsider.inbox())
+        await outsider.presses_data(data, message)  # type: ignore[arg-type]
+        assert len(outsider.inbox()) == said
+    assert all(text == "" for text in officer.callback_answers()[-3:])
+    victims, _p, _l = await people(bot, reference)
+    assert victims[0].education is None
+    refused = await events(bot, reference, "refused")
+    assert [e.detail["action"] for e in refused] == ["record"]  # the officer of elsewhere
+    # A village member's card has no such button.
+    await member.sends(f"/kasus {reference}")
+    assert "Lengkapi data" not in " ".join(member.last_message().button_texts())
