@@ -26,6 +26,7 @@ from bot.callback_data import (
     EnrolmentPress,
     GroupRequestPress,
     HelpPress,
+    IntakePress,
     InvitePress,
     LanguagePress,
     NewsPress,
@@ -34,6 +35,7 @@ from bot.callback_data import (
     Press,
     PrivacyPress,
     PurgePress,
+    RecordPress,
     ReportPress,
     StaffPress,
     StartPress,
@@ -71,6 +73,8 @@ JANJU = "64.01.04.2002"
 # The district's declaration of each kind: where (private / group chats) and by whom.
 DECLARED: dict[type[Press], tuple[frozenset[str], str]] = {
     ReportPress: (frozenset({IN_PRIVATE}), ANYONE),
+    IntakePress: (frozenset({IN_PRIVATE}), OFFICERS),  # the access table decides (intake)
+    RecordPress: (frozenset({IN_PRIVATE}), OFFICERS),  # who_is decides, for the case (record)
     CancelPress: (frozenset({IN_PRIVATE}), ANYONE),
     StartPress: (frozenset({IN_PRIVATE}), ANYONE),
     LanguagePress: (frozenset({IN_PRIVATE}), ANYONE),

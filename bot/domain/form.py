@@ -197,8 +197,9 @@ SECTIONS: dict[str, list[str]] = {
     STORY: [STORY],
     CONTACT: [CONTACT, SAFE_TIME],
     EXTRA: [LANDMARK, PHONE],  # "Tambah keterangan"
-    CHANNEL: [CHANNEL],  # intake only
 }
+# What an officer's review (``/kasus_baru``) asks again besides those: how the case came in.
+INTAKE_ONLY_SECTIONS: dict[str, list[str]] = {CHANNEL: [CHANNEL]}
 # The edit buttons of an officer's review page, in order.
 INTAKE_SECTIONS = [CHANNEL, VICTIM_CATEGORY, TYPES, KECAMATAN, PLACE, WHEN, PERPETRATOR, STORY,
                    EXTRA]

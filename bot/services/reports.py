@@ -407,11 +407,13 @@ class ReportService:
             draft.editing = False
 
     def _edit(self, draft: DraftState, answers: dict[str, Any], section: str) -> None:
-        if draft.step != form.REVIEW or section not in form.SECTIONS:
+        sections = {**form.SECTIONS, **form.INTAKE_ONLY_SECTIONS} if form.is_intake(answers) \
+            else form.SECTIONS
+        if draft.step != form.REVIEW or section not in sections:
             raise form.InvalidAnswer("not_an_option")
         if section == form.TYPES:  # the earlier choice stays ticked, to change rather than redo
             answers["types_pending"] = list(answers.get(form.TYPES) or [])
-        for step in form.SECTIONS[section]:
+        for step in sections[section]:
             if step != form.STORY:  # evidence is never thrown away by an edit
                 answers.pop(step, None)
         if section == form.STORY:
@@ -419,7 +421,7 @@ class ReportService:
         if section == form.EXTRA:  # "Tambah keterangan": the landmark, then the phone number
             answers[form.EXTRA] = True
         draft.editing = True
-        draft.step = form.SECTIONS[section][0]
+        draft.step = sections[section][0]
 
     def _types_input(self, draft: DraftState, answers: dict[str, Any], given: Input,
                      outcome: Outcome, language: str) -> None:
