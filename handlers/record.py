@@ -1,17 +1,22 @@
 """**Lengkapi data** on a case card: the SIMFONI-PPA record, one field per step, each answer
 committed at once (``bot/services/register_edit.py``, ``bot/views/record.py``). Every press is
 authorised again by the service through ``who_is``; a refused press changes nothing and is
-answered without a word."""
+recorded in the case's history; the officer is told, as for every button of the case card, that
+the case is not theirs to fill (a button of this kind reaches nobody else: ``RecordPress.BY``)."""
 
 from __future__ import annotations
 
 from telegram import Update
 
+from html import escape
+
 from bot.callback_data import RecordPress
 from bot.context import BotContext
+from bot.domain import access
+from bot.i18n import Translate
 from bot.services.register_edit import CASE, Edited, EditOutcome
 from bot.views import record as view
-from handlers.cases import _translate, person
+from handlers.cases import _translate, in_scope_refusal, person, tell
 from handlers.common import answer, pressed_as, replace_or_reply
 
 
@@ -42,8 +47,11 @@ async def on_record_button(update: Update, context: BotContext) -> None:
                                        update.update_id)
     else:
         result = await edits.open(user_id, name, case_id)
-    if result.outcome == EditOutcome.REFUSED or result.record is None:
-        await answer(query)  # changes nothing, tells nothing
+    if result.outcome == EditOutcome.REFUSED:
+        await tell(update, refusal_text(result, _))  # nothing changed; recorded on the case
+        return
+    if result.record is None:
+        await answer(query)
         return
     if result.outcome == EditOutcome.FULL:
         await answer(query, _("This case already has the most people these buttons take."),
@@ -53,6 +61,13 @@ async def on_record_button(update: Update, context: BotContext) -> None:
     else:
         await answer(query)
     await show(update, context, result, target, field, value, bool(partial_date))
+
+
+def refusal_text(result: Edited, _: Translate) -> str:
+    if result.refused is not None and result.refused.in_scope:
+        return in_scope_refusal(access.RECORD, _)
+    return _("Report {reference} is outside your area, so you cannot open it. The attempt "
+             "is recorded.").format(reference=escape(result.reference))
 
 
 async def show(update: Update, context: BotContext, result: Edited, target: str, field: str,

@@ -13,8 +13,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
+from sqlalchemy import select
 
-from bot.callback_data import CasePress
+from bot.callback_data import CasePress, RecordPress
+from bot.domain import form
 from bot.domain.access import (
     ACCESS,
     ACTIONS,
@@ -27,6 +29,7 @@ from bot.domain.access import (
     HANDLER,
     HELP,
     HISTORY,
+    INTAKE,
     KABUPATEN_OFFICER,
     KECAMATAN_OFFICER,
     LIST,
@@ -35,6 +38,7 @@ from bot.domain.access import (
     NOTES,
     PHONE,
     READS,
+    RECORD,
     REPLY,
     REPORT,
     REPORTER,
@@ -48,7 +52,7 @@ from bot.domain.access import (
     VILLAGE_MEMBER,
 )
 from bot.domain.workflow import BARU, DITERIMA, DITUTUP, PENJANGKAUAN, SELESAI
-from models import Case, CaseEvent
+from models import Case, CaseEvent, Draft
 from tests.case_work import (
     PASER,
     STORY,
@@ -68,15 +72,19 @@ from tests.case_work import (
 )
 from tests.group_chat import GroupChat
 from tests.harness import Harness, Person
+from tests.intake_work import intake_draft, records_until
 from tests.responder_people import register_group, register_officer
 
 VILLAGE = {LIST, CARD, DETAILS, NOTE, TAKE, HELP, HISTORY}
 HANDLING = VILLAGE | {STATUS, REPLY}
 OFFICER = HANDLING | {CLOSE, SHARE}
+# Recording a case that came another way (/kasus_baru, for a village of one's area) and filling
+# its SIMFONI-PPA record ("Lengkapi data"): the officers' and admins' alone.
+OFFICERS_OWN = {INTAKE, RECORD}
 EXPECTED = {
-    ADMIN: OFFICER,
-    KABUPATEN_OFFICER: OFFICER,
-    KECAMATAN_OFFICER: OFFICER,
+    ADMIN: OFFICER | OFFICERS_OWN,
+    KABUPATEN_OFFICER: OFFICER | OFFICERS_OWN,
+    KECAMATAN_OFFICER: OFFICER | OFFICERS_OWN,
     HANDLER: HANDLING,  # the village member who took the case: everything but closing it
     VILLAGE_MEMBER: VILLAGE,  # read, note, take; moving it on and the reporter: the handler's
     GROUP_MEMBER: set(),  # the alert in the group, nothing more
@@ -95,7 +103,9 @@ EXPECTED_READS = {
     STRANGER: set(),
 }
 VILLAGE_ROLES = {HANDLER, VILLAGE_MEMBER}  # their own village's open cases only
-BUTTONS = {DETAILS, STATUS, CLOSE, TAKE, HELP, SHARE}  # the rest are commands
+BUTTONS = {DETAILS, STATUS, CLOSE, TAKE, HELP, SHARE, RECORD}  # the rest are commands
+# Buttons of a kind declared for officers (``RecordPress.BY``): village members never pass it.
+OFFICERS_BUTTONS = {RECORD}
 
 
 def test_the_code_holds_the_districts_table() -> None:
@@ -172,7 +182,30 @@ ATTEMPTS: dict[str, Attempt] = {
                      lambda bot, p, c: _async(p.last_text().startswith("🕘"))),
     ADD: Attempt(DITERIMA, lambda bot, p, c: _sends(p, f"/tambah {c.reference} Ada kabar baru"),
                  lambda bot, p, c: _has(bot, c, "relay_in")),
+    # /kasus_baru for a victim of Modang (the case's village), answered through to "Simpan".
+    INTAKE: Attempt(DITERIMA, lambda bot, p, c: _records_a_case(p),
+                    lambda bot, p, c: _recorded_by(bot, p)),
+    RECORD: Attempt(DITERIMA,
+                    lambda bot, p, c: press(p, RecordPress(c.public_id, "c", "place",
+                                                           "lembaga_pendidikan_kilat").pack()),
+                    lambda bot, p, c: _async_place(bot, c, "lembaga_pendidikan_kilat")),
 }
+
+
+async def _records_a_case(person: Person) -> None:
+    await person.sends("/kasus_baru")
+    if await intake_draft(person) is not None:  # let in: the whole record, then "Simpan"
+        await records_until(person, form.REVIEW)
+        await person.picks("", "submit")
+
+
+async def _recorded_by(bot: Harness, person: Person) -> bool:
+    return any(case.submit_key.startswith(f"intake:{person.user_id}:")
+               for case in await bot.cases())
+
+
+async def _async_place(bot: Harness, case: Case, place: str) -> bool:
+    return (await case_row(bot, case.reference)).place == place
 
 
 async def _async(value: bool) -> bool:
@@ -182,6 +215,11 @@ async def _async(value: bool) -> bool:
 async def _press_then_deliver(bot: Harness, person: Person, case: Case, action: str) -> None:
     await press(person, CasePress(case.public_id, action).pack())
     await bot.deliver_outbox()
+
+
+async def _no_intake_draft(bot: Harness) -> bool:
+    async with bot.runtime.sessions() as session:
+        return list(await session.scalars(select(Draft).where(Draft.kind == "intake"))) == []
 
 
 async def _has(bot: Harness, case: Case, kind: str) -> bool:
@@ -239,7 +277,8 @@ async def test_each_role_may_do_exactly_what_the_table_says(
     if allowed:
         return
     refused = await events(bot, case.reference, "refused")
-    if action in BUTTONS and role in (REPORTER, STRANGER):
+    if action in BUTTONS and (role in (REPORTER, STRANGER)
+                              or (action in OFFICERS_BUTTONS and role in VILLAGE_ROLES)):
         # A button of the case card they were never given: refused before anything runs,
         # without a word, and nothing is written.
         assert len(heard(bot, person)) == said_before
@@ -247,7 +286,12 @@ async def test_each_role_may_do_exactly_what_the_table_says(
         assert bot.runtime.metrics["press_refused"] == 1
         return
     assert len(heard(bot, person)) > said_before, "a refusal is said, politely"
-    if action == LIST:
+    if action == INTAKE:
+        # No case was made, so there is none to write the refusal in: nothing is kept at all.
+        said = heard(bot, person)
+        assert "Hanya petugas" in said or "Only officers" in said  # the reporter reads English
+        assert refused == [] and await _no_intake_draft(bot)
+    elif action == LIST:
         assert bot.runtime.metrics["case_list_refused"] == 1
     else:
         assert [e.detail["action"] for e in refused] == [action]
@@ -289,6 +333,17 @@ async def test_staff_of_another_area_can_do_nothing_with_the_case(
 
     assert not await attempt.done(bot, person, case)
     refused = await events(bot, case.reference, "refused")
+    officer = who == "officer of another kecamatan"
+    if action in OFFICERS_BUTTONS and not officer:  # never passes the kind's declaration
+        assert refused == [] and bot.runtime.metrics["press_refused"] == 1
+        return
+    if action == INTAKE:
+        # Refused at /kasus_baru (a member), or at "Simpan" for a village outside the officer's
+        # area, the record kept to change the village: no case, so no history to write in.
+        assert refused == [] and len(await bot.cases()) == 1
+        assert ("di luar wilayah Anda" if officer else "Hanya petugas") in heard(bot, person)
+        assert (await intake_draft(person) is not None) == officer
+        return
     assert [e.detail["action"] for e in refused] == [action]
     assert "di luar wilayah Anda" in heard(bot, person)
 

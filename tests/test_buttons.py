@@ -153,6 +153,9 @@ async def world(bot: Harness, reporter: Person) -> World:
     await officer.sends(f"/catat {reference} Catatan petugas")
     await reporter.sends("/lapor")
     question = reporter.last_with_buttons()
+    await officer.sends("/kasus_baru")  # the officer records a case that came another way
+    intake = await bot.runtime.intake.current(officer.user_id)
+    assert intake.draft is not None
     async with bot.runtime.sessions() as session:
         request = await session.scalar(select(EnrolmentRequest))
         group_request = await session.scalar(select(GroupRequest))
@@ -170,12 +173,15 @@ async def world(bot: Harness, reporter: Person) -> World:
         "report: an answer": report_button,
         "report: cancel": CancelPress(nonce, True).pack(),
         "report: start": StartPress().pack(),
+        "intake: an answer": IntakePress(intake.draft.nonce, "channel", "choose",
+                                         "telepon").pack(),
         "language": LanguagePress("en").pack(),
         "privacy: wipe the chat": PrivacyPress("wipe").pack(),
         "privacy: withdraw consent": PrivacyPress("withdraw").pack(),
         "status news: stop": NewsPress(False).pack(),
         "discreet message: open": OpenPress(1, "open").pack(),
         "help: discreet off": HelpPress("discreet_off").pack(),
+        "record: a field": RecordPress(case_key, "c", "place", "sekolah").pack(),
         **{f"alert: {action}": AlertPress(case_key, action).pack()
            for action in ("ack", "detail", "help")},
         "alert: help, out of reach": AlertPress(case_key, "help", "unreachable").pack(),
@@ -216,6 +222,10 @@ def acts(sample: str, chat: str, role: str) -> bool:
         return chat in (PRIVATE, ALERTED_GROUP) and role in (MEMBER, OFFICER_IN, ADMIN)
     if chat != PRIVATE:
         return False
+    if kind is IntakePress:  # the officer's own record of a case (/kasus_baru)
+        return role == OFFICER_IN
+    if kind is RecordPress:  # "Lengkapi data": officers of the case's area and admins
+        return role in (OFFICER_IN, ADMIN)
     if kind is CasePress:
         action = sample.split()[1]
         return role in (OFFICER_IN, ADMIN) or (role == MEMBER and action in HANDLING_MEMBER)
@@ -244,12 +254,14 @@ def _collect_samples() -> list[str]:
         "report: an answer": ReportPress("0123abcd", "danger", "choose", "no").pack(),
         "report: cancel": CancelPress("0123abcd", True).pack(),
         "report: start": StartPress().pack(),
+        "intake: an answer": IntakePress("0123abcd", "channel", "choose", "telepon").pack(),
         "language": LanguagePress("en").pack(),
         "privacy: wipe the chat": PrivacyPress("wipe").pack(),
         "privacy: withdraw consent": PrivacyPress("withdraw").pack(),
         "status news: stop": NewsPress(False).pack(),
         "discreet message: open": OpenPress(1, "open").pack(),
         "help: discreet off": HelpPress("discreet_off").pack(),
+        "record: a field": RecordPress(fake_key, "c", "place", "sekolah").pack(),
         **{f"alert: {a}": AlertPress(fake_key, a).pack() for a in ("ack", "detail", "help")},
         "alert: help, out of reach": AlertPress(fake_key, "help", "unreachable").pack(),
         **{f"case: {a} {v}".strip(): CasePress(fake_key, a, v).pack() for a, v in (

@@ -104,9 +104,13 @@ async def test_the_card_shows_what_a_phone_needs_and_the_buttons_for_the_next_st
         assert expected in card.text
     for secret in (STORY, "3456", "Sari"):
         assert secret not in card.text, "the story and the phone only go with the details"
-    actions = [parse(b["callback_data"]).action for b in card.buttons()]  # type: ignore[union-attr]
+    pressed = [parse(b["callback_data"]) for b in card.buttons()]
+    actions = [p.action if isinstance(p, CasePress) else type(p).__name__ for p in pressed]
     assert actions[0] == "take"  # one tap for the common next step: "Ambil kasus"
     assert {"note", "reply", "detail", "history", "help"} <= set(actions)
+    # The SIMFONI-PPA record: how complete it is, and the officer's button to fill it.
+    assert "Data SIMFONI:" in card.text
+    assert "🧾 Lengkapi data" in card.button_texts() and "RecordPress" in actions
 
 
 @pytest.mark.parametrize("typed", ["/kasus {ref}", "/kasus {lower}", "/kasus  {ref}  ",

@@ -79,6 +79,8 @@ class Edited:
     record: Record | None = None
     target: str = ""
     field: str = ""
+    refused: Actor | None = None  # who was refused (REFUSED), for the words of the refusal
+    reference: str = ""
 
 
 def completeness(record: Record) -> tuple[int, int]:
@@ -164,7 +166,7 @@ class RegisterEditService:
         self.metrics = metrics
 
     async def _authorise(self, session: AsyncSession, case: Case, user_id: int, name: str,
-                         now: datetime) -> Actor | None:
+                         now: datetime) -> Actor | Edited:
         actor = await actor_for(session, self.vault, user_id, name, case,
                                 standing=Standing.NOT_ENROLLED)
         if actor.may(access.RECORD):
@@ -173,7 +175,7 @@ class RegisterEditService:
                               actor_name=actor.name or None, kind="refused",
                               detail={"action": access.RECORD, "role": actor.role}))
         self.metrics["case_refused"] += 1
-        return None
+        return Edited(EditOutcome.REFUSED, refused=actor, reference=case.reference)
 
     async def _record(self, session: AsyncSession, case: Case) -> Record:
         return await record_of(session, case)
@@ -196,8 +198,8 @@ class RegisterEditService:
             if case is None:
                 return Edited(EditOutcome.UNKNOWN)
             actor = await self._authorise(session, case, user_id, name, now)
-            if actor is None:
-                return Edited(EditOutcome.REFUSED)
+            if isinstance(actor, Edited):
+                return actor
             record = await self._record(session, case)
             record.actor = actor
             return Edited(EditOutcome.OK, record)
@@ -212,8 +214,8 @@ class RegisterEditService:
             if case is None:
                 return Edited(EditOutcome.UNKNOWN)
             actor = await self._authorise(session, case, user_id, name, now)
-            if actor is None:
-                return Edited(EditOutcome.REFUSED)
+            if isinstance(actor, Edited):
+                return actor
             model = Victim if kind == "v" else Perpetrator
             if await already_processed(session, key):
                 record = await self._record(session, case)
@@ -261,8 +263,8 @@ class RegisterEditService:
             if case is None:
                 return Edited(EditOutcome.UNKNOWN)
             actor = await self._authorise(session, case, user_id, name, now)
-            if actor is None:
-                return Edited(EditOutcome.REFUSED)
+            if isinstance(actor, Edited):
+                return actor
             record = await self._record(session, case)
             record.actor = actor
             if await already_processed(session, key):
