@@ -77,6 +77,7 @@ async def start_runtime(application: Application) -> None:
     bot."""
     rt = runtime_of(application)
     await rt.load_regions()
+    await rt.intake.load_holders()  # officers who hold a /kasus_baru record (typed answers)
     if not rt.regions.places:
         log.warning("no regions in the database: run `ppa-bot regions import` first")
     rt.sender.bot = application.bot

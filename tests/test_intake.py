@@ -10,8 +10,12 @@ import zipfile
 
 from sqlalchemy import select
 
+from bot.clock import FakeClock
+from bot.config import Settings
+from bot.crypto import Vault
 from bot.domain import form
 from bot.services.export import ExportService
+from bot.services.reports import DraftView
 from bot.services.stats import StatsService
 from models import Case, Draft, Victim
 from tests.case_work import (
@@ -31,6 +35,7 @@ from tests.intake_work import (
     records_until,
 )
 from tests.responder_people import register_group, register_officer
+from tests.test_report_step import settled, statements_seen
 
 
 async def test_an_officer_records_a_walk_in_that_is_routed_and_held_by_them(
@@ -164,3 +169,57 @@ async def test_cancel_deletes_the_officers_record_only(bot: Harness) -> None:
     await officer.presses("Ya")
     assert "dibatalkan" in officer.last_text()
     assert await intake_draft(officer) is None
+
+
+# ---- typed answers: the officer's record, or their own report --------------------------------
+
+def story_of(draft: DraftView) -> list[str]:
+    """The story's texts so far (kept aside while it is being written)."""
+    return list(draft.answers["story_pending"]["texts"])
+
+
+async def test_an_officer_with_both_drafts_gets_each_typed_answer_in_the_one_touched_last(
+        bot: Harness) -> None:
+    officer = await kecamatan_officer(bot)
+    await records_until(officer, form.STORY)
+    bot.clock.advance(minutes=1)
+    await officer.reaches(form.STORY)  # their own report, as a reporter: touched last
+    await officer.sends("Cerita laporan saya sendiri.")
+    bot.clock.advance(minutes=1)
+    await officer.sends("/kasus_baru")  # the record, resumed: touched last
+    await officer.sends("Cerita kasus yang dicatat petugas.")
+    bot.clock.advance(minutes=1)
+    await officer.sends("/lapor")  # the report again
+    await officer.sends("Tambahan untuk laporan saya.")
+
+    own, record = await officer.draft(), await intake_draft(officer)
+    assert own is not None and record is not None
+    assert story_of(own) == ["Cerita laporan saya sendiri.", "Tambahan untuk laporan saya."]
+    assert story_of(record) == ["Cerita kasus yang dicatat petugas."]
+    # After a restart too: the record is the one touched last again.
+    bot.clock.advance(minutes=1)
+    await officer.sends("/kasus_baru")
+    await bot.restart()
+    await officer.sends("Lanjutan cerita kasus.")
+    record = await intake_draft(officer)
+    assert record is not None and story_of(record)[-1] == "Lanjutan cerita kasus."
+
+
+async def test_a_reporters_typed_answer_never_looks_for_an_officers_record(
+        settings: Settings, clock: FakeClock, vault: Vault) -> None:
+    with statements_seen() as statements:
+        harness = await Harness(settings=settings, clock=clock, vault=vault).start()
+        try:
+            officer = await kecamatan_officer(harness)
+            await records_until(officer, form.STORY)  # someone holds a record meanwhile
+            reporter = Person(harness, 5_550_012, language_code="id")
+            await reporter.reaches(form.STORY)
+            await settled()
+            statements.clear()
+            await reporter.sends("Tetangga memukul anaknya setiap malam.")
+            await settled()
+            typed = list(statements)
+            assert "Tetangga" in str((await reporter.draft()).answers)  # type: ignore[union-attr]
+        finally:
+            await harness.stop()
+    assert typed and not [sql for sql in typed if "staff_hash" in sql], typed

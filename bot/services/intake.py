@@ -22,6 +22,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,6 +45,7 @@ from bot.services.responders import active_officer
 from bot.services.updates import mark_processed
 from models import Case, CaseEvent, Draft, Responder
 from models.draft import INTAKE
+from models.responder import OFFICER
 
 # The officer's intake draft, in the shape a report step reads (``ReportService._step``).
 READ_INTAKE = """\
@@ -83,6 +85,42 @@ class Recorded(Submitted):
 class IntakeService(ReportService):
     """The report form's engine for an officer's record; see the module's docstring."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Who may hold an intake draft: the officers who held one when this process first
+        # asked (read once), and everyone who started or resumed one here since. A typed message
+        # from anyone else (every reporter) is not this service's, without a query.
+        self._held_at_start: frozenset[int] | None = None
+        self._started_here: set[int] = set()
+
+    async def load_holders(self) -> None:
+        """Read who holds an intake draft (start-up; else at the first typed message)."""
+        self._held_at_start = None
+        await self._holders_at_start()
+
+    async def _holders_at_start(self) -> frozenset[int]:
+        if self._held_at_start is None:
+            async with self.sessions() as session:
+                hashes = set(await session.scalars(select(Draft.staff_hash).where(
+                    Draft.kind == INTAKE)))
+                officers: list[int] = list(await session.scalars(select(Responder.chat_id).where(
+                    Responder.kind == OFFICER))) if hashes else []
+                self._held_at_start = frozenset(
+                    chat_id for chat_id in officers if self.vault.hash_id(chat_id) in hashes)
+        return self._held_at_start
+
+    async def may_hold_draft(self, telegram_id: int) -> bool:
+        """Whether this person may hold an intake draft, from memory (after one read at the
+        first question): False for every reporter and for officers who hold none. With several
+        workers, a person's updates stay on one worker (docs/PERFORMANCE.md), so a draft
+        started on another is not missed."""
+        return telegram_id in self._started_here or telegram_id in await self._holders_at_start()
+
+    def _forget_holder(self, telegram_id: int) -> None:
+        self._started_here.discard(telegram_id)
+        if self._held_at_start is not None and telegram_id in self._held_at_start:
+            self._held_at_start = self._held_at_start - {telegram_id}
+
     async def _language(self, telegram_id: int, language_code: str | None) -> str:
         async with self.sessions() as session:
             chosen = await session.scalar(select(Responder.language).where(
@@ -99,7 +137,10 @@ class IntakeService(ReportService):
     async def answers_now(self, telegram_id: int) -> bool:
         """Whether a typed answer goes to this person's intake draft: they have one, and no
         reporter draft of theirs was asked a question since (a staff member who also reports
-        keeps both drafts, and answers the one they touched last). One indexed read."""
+        keeps both drafts, and answers the one they touched last). Nothing is read for someone
+        who holds no intake draft (``may_hold_draft``); one indexed read for someone who may."""
+        if not await self.may_hold_draft(telegram_id):
+            return False
         row = await self.lane.read(ANSWERS_NOW, {"tg_hash": self.vault.hash_id(telegram_id)},
                                    {})
         return row is not None
@@ -131,6 +172,7 @@ class IntakeService(ReportService):
                 raise PermissionError("intake")
             draft = await session.scalar(select(Draft).where(Draft.staff_hash == tg_hash,
                                                              Draft.kind == INTAKE))
+            self._started_here.add(telegram_id)
             if draft is not None:
                 draft.updated_at = now  # the draft typed answers go to (``answers_now``)
                 return Outcome(_view(draft), language), True
@@ -169,7 +211,8 @@ class IntakeService(ReportService):
             if draft is None or (nonce is not None and nonce != draft.nonce):
                 return False
             await session.delete(draft)
-            return True
+        self._forget_holder(telegram_id)
+        return True
 
     # ---- the case -------------------------------------------------------------------------------
 
@@ -179,8 +222,11 @@ class IntakeService(ReportService):
         the case, its people, its history, its routing and alerts."""
         now = self.clock.now()
         language = await self._language(telegram_id, None)
-        return await self.lane.transaction(
+        result = await self.lane.transaction(
             lambda session: self._record(session, telegram_id, nonce, language, now))
+        if isinstance(result, Recorded):
+            self._forget_holder(telegram_id)
+        return result
 
     async def _record(self, session: AsyncSession, telegram_id: int, nonce: str, language: str,
                       now: datetime) -> Recorded | Refused | Outcome:
