@@ -379,7 +379,7 @@ class RecordPress(Press):
 
 
 _RECORD_TARGET = re.compile(r"^(c|[vp][1-9][0-9]?)?$")
-_RECORD_FIELD = re.compile(r"^(|add|sex|age|dis|edu|occ|mar|date|place|rel[1-9][0-9]?)$")
+_RECORD_FIELD = re.compile(r"^(|add|sex|age|vio|dis|edu|occ|mar|date|place|rel[1-9][0-9]?)$")
 
 
 CASE_VALUES = {

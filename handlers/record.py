@@ -6,15 +6,15 @@ the case is not theirs to fill (a button of this kind reaches nobody else: ``Rec
 
 from __future__ import annotations
 
-from telegram import Update
-
 from html import escape
+
+from telegram import Update
 
 from bot.callback_data import RecordPress
 from bot.context import BotContext
 from bot.domain import access
 from bot.i18n import Translate
-from bot.services.register_edit import CASE, Edited, EditOutcome
+from bot.services.register_edit import CASE, SEVERAL, UNKNOWN, Edited, EditOutcome
 from bot.views import record as view
 from handlers.cases import _translate, in_scope_refusal, person, tell
 from handlers.common import answer, pressed_as, replace_or_reply
@@ -79,6 +79,8 @@ async def show(update: Update, context: BotContext, result: Edited, target: str,
     today = context.runtime.clock.now().astimezone(context.runtime.settings.tz).date()
     if partial_date and result.outcome == EditOutcome.OK:  # the year, then the month, the day
         text, markup = view.question(record, target, field, _, today=today, value=value)
+    elif field in SEVERAL and value and value != UNKNOWN and target:  # tick another, or go on
+        text, markup = view.question(record, target, field, _, today=today)
     elif field and not value and target:
         text, markup = view.question(record, target, field, _, today=today)
     elif field and target and (following := view.next_field(record, target, field)):

@@ -179,6 +179,9 @@ class Perpetrator(Base):
     number: Mapped[int]
     sex: Mapped[str | None] = mapped_column(String(1))
     age: Mapped[int | None]
+    # The SIMFONI-PPA age group (``simfoni.AGE_BANDS``): the band of ``age`` when that is known,
+    # or the only thing known (an officer's "Lengkapi data", a register that gives a group).
+    age_band: Mapped[str | None] = mapped_column(String(8))
 
 
 class VictimPerpetrator(Base):

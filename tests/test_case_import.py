@@ -110,6 +110,12 @@ async def test_rows_of_one_reference_are_one_case_with_its_victims_and_perpetrat
     assert links == [(1, 1, "m", 17, "lainnya"), (1, 2, "m", None, "lainnya")]
     unknown_date, _v, _l = await people_of(bot, "CONTOH-2024-004")
     assert unknown_date.incident_date is None
+    # A perpetrator's age: whole years (its age group kept beside it), or only the group.
+    async with bot.runtime.sessions() as session:
+        ages = {(c.reference, p.age, p.age_band) for p, c in await session.execute(
+            select(Perpetrator, Case).join(Case, Case.id == Perpetrator.case_id).where(
+                Case.reference.in_(["CONTOH-2023-002", "CONTOH-2024-001"])))}
+    assert ages == {("CONTOH-2023-002", 45, "45-59"), ("CONTOH-2024-001", None, "25-44")}
     async with bot.runtime.sessions() as session:
         history = list(await session.scalars(select(CaseEvent).where(
             CaseEvent.case_id == case.id)))

@@ -4,9 +4,14 @@ one field per step, each answer committed at once; a completeness mark on the ca
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
+
 from sqlalchemy import select
 
 from bot.callback_data import BadCallback, RecordPress, parse
+from bot.services.export import ExportService
 from models import Case, Perpetrator, Victim, VictimPerpetrator
 from tests.case_work import (
     PASER,
@@ -71,7 +76,8 @@ async def test_each_field_kind_is_saved_at_once_and_the_mark_follows(
     reference = await report_from_modang(reporter)
     await officer.sends(f"/kasus {reference}")
     before = officer.last_text()
-    assert "Data SIMFONI: 4/10" in before  # sex, age group, relation, place: from the report
+    # Victim 1's sex, age group and forms of violence, the relation, the place: from the report.
+    assert "Data SIMFONI: 5/12" in before
     await officer.presses("Lengkapi data")
     assert "Lengkapi data" in officer.last_text() and "Korban 1" in officer.last_text()
 
@@ -80,6 +86,16 @@ async def test_each_field_kind_is_saved_at_once_and_the_mark_follows(
     await fills(officer, "v1", "sex", "f")
     assert "Kelompok usia" in officer.last_text()  # the next field is asked
     await fills(officer, "v1", "age", "13-17")
+    # The forms of violence this victim suffered: ticked and unticked, several at once.
+    assert "Bentuk kekerasan yang dialami" in officer.last_text()
+    assert "✓ Fisik" in officer.last_message().button_texts()  # as reported
+    await fills(officer, "v1", "vio", "psikis")
+    await fills(officer, "v1", "vio", "seksual")
+    await fills(officer, "v1", "vio", "seksual")  # pressed again: unticked
+    assert {"✓ Fisik", "✓ Psikis", "Seksual"} <= set(officer.last_message().button_texts())
+    victims, _perpetrators, _links = await people(bot, reference)
+    assert victims[0].violence == ["fisik", "psikis"]
+    await fills(officer, "v1", "dis", "")  # "Lanjut »"
     await fills(officer, "v1", "dis", "tidak")
     await fills(officer, "v1", "edu", "sltp")
     await fills(officer, "v1", "occ", "pelajar")
@@ -99,20 +115,55 @@ async def test_each_field_kind_is_saved_at_once_and_the_mark_follows(
     assert (str(case.incident_date), case.incident_precision) == (f"{year}-01-05", "day")
     await fills(officer, "c", "place", "sekolah")
     assert (await case_row(bot, reference)).place == "sekolah"
-    # Perpetrator 1: sex, relation to the victim.
+    # Perpetrator 1: sex, age group, relation to the victim.
     await asks(officer, reference, "p1", "sex")
     await fills(officer, "p1", "sex", "m")
+    assert "Kelompok usia" in officer.last_text()
+    await fills(officer, "p1", "age", "25-44")
     await fills(officer, "p1", "rel1", "orang_tua")
     _victims, perpetrators, links = await people(bot, reference)
     assert perpetrators[0].sex == "m" and [link.relation for link in links] == ["orang_tua"]
+    assert (perpetrators[0].age_band, perpetrators[0].age) == ("25-44", None)
 
-    assert "Data SIMFONI: 9/10" in officer.last_text()
+    assert "Data SIMFONI: 11/12" in officer.last_text()
     await officer.sends("/kasus")
-    assert "Data SIMFONI: 9/10" in officer.last_text()
+    assert "Data SIMFONI: 11/12" in officer.last_text()
     history = [e.detail for e in await events(bot, reference, "record_edited")]
     assert {"target": "v1", "field": "edu", "from": None, "to": "sltp"} in history
+    assert {"target": "v1", "field": "vio", "from": "fisik", "to": "fisik;psikis"} in history
     await officer.sends(f"/riwayat {reference}")
     assert "Pendidikan: – → SLTP" in officer.last_text()
+    assert "Bentuk kekerasan yang dialami: Fisik → Fisik, Psikis" in officer.last_text()
+    # The export carries what was filled: the perpetrator's age group where no age is known.
+    row = await victim_row(bot, reference)
+    assert (row["Bentuk Kekerasan"], row["Usia Pelaku"], row["Pendidikan Korban"]) == \
+        ("Fisik; Psikis", "25-44", "SLTP")
+
+
+async def test_the_unknown_is_an_answer_for_every_form_and_for_the_perpetrators_age(
+        bot: Harness, reporter: Person) -> None:
+    officer = await kecamatan_officer(bot)
+    reference = await report_from_modang(reporter)
+    await opens_record(officer, reference)
+    await asks(officer, reference, "v1", "vio")
+    await fills(officer, "v1", "vio", "na")  # no form known: every tick goes
+    assert "Pendidikan" not in officer.last_text()  # the next field after it: disability
+    await asks(officer, reference, "p1", "age")
+    await fills(officer, "p1", "age", "na")
+    victims, perpetrators, _links = await people(bot, reference)
+    assert victims[0].violence == [] and perpetrators[0].age_band is None
+    row = await victim_row(bot, reference)
+    assert (row["Bentuk Kekerasan"], row["Usia Pelaku"]) == ("", "NA")
+
+
+async def victim_row(bot: Harness, reference: str) -> dict[str, str]:
+    """The case's first row of the per-victim sheet (csv) of its year's export."""
+    result = await ExportService(bot.runtime.sessions, bot.clock, bot.settings).export(
+        bot.clock.now().year, "csv", actor="cli")
+    with zipfile.ZipFile(io.BytesIO(result.content)) as archive:
+        name = next(n for n in archive.namelist() if n.startswith("korban"))
+        rows = list(csv.DictReader(io.StringIO(archive.read(name).decode("utf-8-sig"))))
+    return next(r for r in rows if r["Referensi"] == reference)
 
 
 async def test_a_victim_and_a_perpetrator_are_added(bot: Harness, reporter: Person) -> None:
@@ -147,7 +198,7 @@ async def test_two_officers_at_once_the_last_write_wins_and_both_are_in_the_hist
     assert edits == [("Bu Rina Kuaro", None, "sd"), ("Pak Budi UPTD", "sd", "sltp")]
 
 
-async def test_an_outsiders_press_changes_nothing_and_tells_nothing(
+async def test_an_outsiders_press_changes_nothing_and_tells_only_an_officer_why(
         bot: Harness, reporter: Person) -> None:
     officer = await kecamatan_officer(bot)
     reference = await report_from_modang(reporter)
@@ -161,7 +212,10 @@ async def test_an_outsiders_press_changes_nothing_and_tells_nothing(
         said = len(outsider.inbox())
         await outsider.presses_data(data, message)  # type: ignore[arg-type]
         assert len(outsider.inbox()) == said
-    assert all(text == "" for text in officer.callback_answers()[-3:])
+    # The officer of elsewhere is told, as by every button of a case card; a button of a kind
+    # declared for officers is refused to the others before anything runs, without a word.
+    grogots, members, reporters = officer.callback_answers()[-3:]
+    assert "di luar wilayah Anda" in grogots and members == reporters == ""
     victims, _p, _l = await people(bot, reference)
     assert victims[0].education is None
     refused = await events(bot, reference, "refused")

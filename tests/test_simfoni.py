@@ -249,7 +249,8 @@ def test_the_sample_register_is_one_valid_row_per_fictional_victim() -> None:
                 column.values.parse(row[column.key])
         ages = row["perpetrator_age"].split(";")
         assert len(ages) == int(row["perpetrator_count"])
-        assert all(a.strip() == "NA" or 0 < int(a) <= simfoni.MAX_AGE for a in ages)
+        assert all(a.strip() == "NA" or a.strip() in AGE_BANDS.codes()
+                   or 0 < int(a) <= simfoni.MAX_AGE for a in ages)
     case_keys = [c.key for c in VICTIM_COLUMNS[2:10]] + ["channel"]
     for victims in by_case.values():
         assert [v["victim_number"] for v in victims] == [str(n) for n in

@@ -139,9 +139,11 @@ class PerpetratorRecord:
     number: int
     sex: str | None = None
     age: int | None = None
+    age_band: str | None = None  # the band of ``age``, or the only thing known
 
     def columns(self) -> dict[str, Any]:
-        return {"number": self.number, "sex": self.sex, "age": self.age}
+        band = self.age_band if self.age is None else simfoni.age_band(self.age)
+        return {"number": self.number, "sex": self.sex, "age": self.age, "age_band": band}
 
 
 @dataclass

@@ -211,14 +211,14 @@ class ExportService:
                         .order_by(Victim.case_id, Victim.number)):
                     victim = VictimRow._make(row)
                     batch.victims.setdefault(victim.case_id, []).append(victim)
-                for victim_id, number, sex, age, relation in await session.execute(
+                for victim_id, number, sex, age, band, relation in await session.execute(
                         select(VictimPerpetrator.victim_id, Perpetrator.number, Perpetrator.sex,
-                               Perpetrator.age, VictimPerpetrator.relation)
+                               Perpetrator.age, Perpetrator.age_band, VictimPerpetrator.relation)
                         .join(Perpetrator, Perpetrator.id == VictimPerpetrator.perpetrator_id)
                         .where(Perpetrator.case_id.in_(ids))
                         .order_by(VictimPerpetrator.victim_id, Perpetrator.number)):
                     batch.perpetrators.setdefault(victim_id, []).append(
-                        (number, sex, age, relation))
+                        (number, sex, age, band, relation))
             yield batch
             last = (cases[-1].created_at, cases[-1].id)
 

@@ -105,7 +105,7 @@ class Batch:
     cases: Sequence[Any]
     victims: dict[int, list[Any]] = field(default_factory=dict)  # case id -> rows, by number
     perpetrators: dict[int, list[Any]] = field(default_factory=dict)  # victim id -> (n, sex,
-    # age, relation), by number
+    # age, age group, relation), by number
 
 
 def _label(options: list[tuple[str, str]], value: str | None, _: Translate) -> str:
@@ -124,6 +124,11 @@ def _safe(value: Any) -> Any:
 
 def _na(value: Any) -> Any:
     return NA if value is None else value
+
+
+def _perpetrator_age(age: int | None, band: str | None) -> str:
+    """Whole years; only the SIMFONI-PPA age group (``25-44``) when that is all that is known."""
+    return str(age) if age is not None else band if band is not None else NA
 
 
 def _joined(values: simfoni.CategorySet, codes: Sequence[str | None]) -> str:
@@ -234,8 +239,8 @@ class RowMaker:
                 "perpetrator_count": len(people),
                 "perpetrator_sex": _joined(simfoni.SEXES, [p[1] for p in people]),
                 "perpetrator_age": simfoni.MULTI_SEPARATOR.join(
-                    str(_na(p[2])) for p in people),
-                "perpetrator_relation": _joined(simfoni.RELATIONS, [p[3] for p in people]),
+                    _perpetrator_age(p[2], p[3]) for p in people),
+                "perpetrator_relation": _joined(simfoni.RELATIONS, [p[4] for p in people]),
             }
             rows.append([_safe(values[column.key]) for column in simfoni.VICTIM_COLUMNS])
         return rows

@@ -1,10 +1,11 @@
 """**Lengkapi data**: officers fill a case's SIMFONI-PPA record from the case card, one field per
 step, each answer committed at once (DESIGN §5, issue 13).
 
-Per victim: sex, age group, disability, education, occupation, marital status; per perpetrator:
-sex and the relation to each victim; for the case: the incident date (a year, a month or a day)
-and the SIMFONI-PPA place. "Not known" is an answer for every field (stored as None, ``NA`` in
-the export). Victims and perpetrators can be added.
+Per victim: sex, age group, the forms of violence they suffered (several: each press ticks or
+unticks one), disability, education, occupation, marital status; per perpetrator: sex, age group
+and the relation to each victim; for the case: the incident date (a year, a month or a day) and
+the SIMFONI-PPA place. "Not known" is an answer for every field (stored as None, or no form of
+violence; ``NA`` in the export). Victims and perpetrators can be added.
 
 Every press is authorised again here through ``who_is`` (``access.RECORD``: officers of the
 case's area and admins); anyone else changes nothing, and the refusal is in the case's history.
@@ -36,12 +37,16 @@ MAX_PEOPLE = 20  # victims or perpetrators one case takes from these buttons
 
 # Each field: where it is stored and the SIMFONI-PPA list its values come from.
 VICTIM_FIELDS: dict[str, simfoni.CategorySet] = {
-    "sex": simfoni.SEXES, "age": simfoni.AGE_BANDS, "dis": simfoni.DISABILITY,
-    "edu": simfoni.EDUCATION, "occ": simfoni.OCCUPATIONS, "mar": simfoni.MARITAL_STATUSES,
+    "sex": simfoni.SEXES, "age": simfoni.AGE_BANDS, "vio": simfoni.VIOLENCE_FORMS,
+    "dis": simfoni.DISABILITY, "edu": simfoni.EDUCATION, "occ": simfoni.OCCUPATIONS,
+    "mar": simfoni.MARITAL_STATUSES,
 }
-VICTIM_COLUMNS = {"sex": "sex", "age": "age_band", "dis": "disability", "edu": "education",
-                  "occ": "occupation", "mar": "marital_status"}
-PERPETRATOR_FIELDS: dict[str, simfoni.CategorySet] = {"sex": simfoni.SEXES}
+VICTIM_COLUMNS = {"sex": "sex", "age": "age_band", "vio": "violence", "dis": "disability",
+                  "edu": "education", "occ": "occupation", "mar": "marital_status"}
+SEVERAL = {"vio"}  # fields holding a set of values: a press ticks or unticks one
+PERPETRATOR_FIELDS: dict[str, simfoni.CategorySet] = {"sex": simfoni.SEXES,
+                                                      "age": simfoni.AGE_BANDS}
+PERPETRATOR_COLUMNS = {"sex": "sex", "age": "age_band"}
 RELATION = "rel"  # "rel<victim number>": the perpetrator's relation to that victim
 CASE_FIELDS = ("date", "place")
 
@@ -84,16 +89,17 @@ class Edited:
 
 
 def completeness(record: Record) -> tuple[int, int]:
-    """(known fields, fields): each victim's six, each perpetrator's sex and relation to each
-    victim, the incident date and the place."""
+    """(known fields, fields): each victim's seven, each perpetrator's sex, age group and
+    relation to each victim, the incident date and the place."""
     known = total = 0
     for victim in record.victims:
         for column in VICTIM_COLUMNS.values():
             total += 1
-            known += getattr(victim, column) is not None
+            known += getattr(victim, column) not in (None, [])
     for perpetrator in record.perpetrators:
-        total += 1
+        total += 2
         known += perpetrator.sex is not None
+        known += perpetrator_band(perpetrator) is not None
         for victim in record.victims:
             total += 1
             known += record.relations.get((victim.number, perpetrator.number)) is not None
@@ -103,13 +109,25 @@ def completeness(record: Record) -> tuple[int, int]:
     return known, total
 
 
+def perpetrator_band(perpetrator: Perpetrator) -> str | None:
+    """The age group: as stored, else that of an exact age (a register imported before)."""
+    if perpetrator.age_band is not None:
+        return perpetrator.age_band
+    return simfoni.age_band(perpetrator.age) if perpetrator.age is not None else None
+
+
 def fields_of(record: Record, target: str) -> list[str]:
     """The fields of a target, in the order they are asked."""
     if target == CASE:
         return list(CASE_FIELDS)
     if target.startswith("v"):
         return list(VICTIM_FIELDS)
-    return ["sex", *(f"{RELATION}{v.number}" for v in record.victims)]
+    return [*PERPETRATOR_FIELDS, *(f"{RELATION}{v.number}" for v in record.victims)]
+
+
+def chosen(value: str | None) -> list[str]:
+    """The codes of a field holding several (``SEVERAL``), as ``value_of`` gives them."""
+    return value.split(";") if value else []
 
 
 def value_of(record: Record, target: str, name: str) -> str | None:
@@ -123,11 +141,17 @@ def value_of(record: Record, target: str, name: str) -> str | None:
     number = int(target[1:])
     if target.startswith("v"):
         victim = next((v for v in record.victims if v.number == number), None)
-        return getattr(victim, VICTIM_COLUMNS[name]) if victim is not None else None
+        if victim is None:
+            return None
+        if name in SEVERAL:  # codes joined with ";" in their list's order, None for none
+            return ";".join(victim.violence or []) or None
+        return getattr(victim, VICTIM_COLUMNS[name])
     if name.startswith(RELATION):
         return record.relations.get((int(name[len(RELATION):]), number))
     perpetrator = next((p for p in record.perpetrators if p.number == number), None)
-    return perpetrator.sex if perpetrator is not None else None
+    if perpetrator is None:
+        return None
+    return perpetrator_band(perpetrator) if name == "age" else perpetrator.sex
 
 
 def parse_date(value: str, today: date) -> register.IncidentDate:
@@ -311,16 +335,25 @@ class RegisterEditService:
             values = VICTIM_FIELDS[name]
             if known is not None:
                 values.get(known)
+            if name in SEVERAL:  # tick or untick one form; "not known" unticks them all
+                now_chosen = set(victim.violence or [])
+                if known is not None:
+                    now_chosen ^= {known}
+                victim.violence = [c for c in values.codes() if known and c in now_chosen]
+                return ";".join(victim.violence) or None
             setattr(victim, VICTIM_COLUMNS[name], known)
             if name == "age":
                 victim.age = None
                 victim.is_child = None if known is None else register.is_child_of(None, known)
             return known
         perpetrator = next(p for p in record.perpetrators if p.number == number)
-        if name == "sex":
+        if name in PERPETRATOR_FIELDS:
             if known is not None:
-                simfoni.SEXES.get(known)
-            perpetrator.sex = known
+                PERPETRATOR_FIELDS[name].get(known)
+            setattr(perpetrator, PERPETRATOR_COLUMNS[name], known)
+            if name == "age" and perpetrator.age is not None \
+                    and simfoni.age_band(perpetrator.age) != known:
+                perpetrator.age = None  # an exact age stored before no longer stands
             return known
         if not name.startswith(RELATION):
             raise KeyError(name)

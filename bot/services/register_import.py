@@ -79,7 +79,8 @@ class Row:
     victim_number: int
     case_fields: dict[str, Any]
     victim: VictimRecord
-    perpetrators: list[tuple[str | None, int | None]]  # (sex, age) in the row's order
+    # (sex, age, age group) in the row's order: "Usia Pelaku" holds whole years, or a group
+    perpetrators: list[tuple[str | None, int | None, str | None]]
     relations: list[str | None]
 
 
@@ -387,11 +388,12 @@ class RegisterReader:
         return f" (did you mean {found[0].name}?)" if found else ""
 
     def _perpetrators(self, values: dict[str, str], parse: Any, col: dict[str, simfoni.Column],
-                      bad: Any) -> tuple[list[tuple[str | None, int | None]], list[str | None]]:
+                      bad: Any) -> tuple[list[tuple[str | None, int | None, str | None]],
+                                         list[str | None]]:
         sexes: list[str | None] = parse(col["perpetrator_sex"], "each")
         relations: list[str | None] = parse(col["perpetrator_relation"], "each")
         ages_text = values["perpetrator_age"]
-        ages = [self._age(part.strip(), "perpetrator_age", bad)
+        ages = [self._perpetrator_age(part.strip(), bad)
                 for part in ages_text.split(";")] if ages_text.strip() else []
         count_text = values["perpetrator_count"]
         if _blank(count_text):
@@ -409,9 +411,17 @@ class RegisterReader:
                 bad(key, f"{len(listed)} entries for {count} perpetrator(s): write one per "
                          "perpetrator, joined with '; ' (NA when not known)")
         sexes = sexes or [None] * count
-        ages = ages or [None] * count
+        ages = ages or [(None, None)] * count
         relations = relations or [None] * count
-        return list(zip(sexes, ages, strict=False))[:count], relations[:count]
+        people = [(sex, age, band) for sex, (age, band) in zip(sexes, ages, strict=False)]
+        return people[:count], relations[:count]
+
+    def _perpetrator_age(self, text: str, bad: Any) -> tuple[int | None, str | None]:
+        """A perpetrator's age: whole years, or only the SIMFONI-PPA age group (``25-44``)."""
+        if text in simfoni.AGE_BANDS.codes():
+            return None, text
+        age = self._age(text, "perpetrator_age", bad)
+        return age, None if age is None else simfoni.age_band(age)
 
     # ---- rows to cases ------------------------------------------------------------------------
 
@@ -453,14 +463,14 @@ def _blank(text: str) -> bool:
 def _people(rows: list[Row]) -> People:
     """Victims in their numbers; perpetrators listed the same way on several rows are one."""
     perpetrators: list[PerpetratorRecord] = []
-    known: dict[tuple[tuple[str | None, int | None], ...], list[int]] = {}
+    known: dict[tuple[tuple[str | None, int | None, str | None], ...], list[int]] = {}
     links: list[tuple[int, int, str | None]] = []
     for row in rows:
         listing = tuple(row.perpetrators)
         if listing not in known:
             numbers = []
-            for sex, age in listing:
-                perpetrators.append(PerpetratorRecord(len(perpetrators) + 1, sex, age))
+            for sex, age, band in listing:
+                perpetrators.append(PerpetratorRecord(len(perpetrators) + 1, sex, age, band))
                 numbers.append(len(perpetrators))
             known[listing] = numbers
         links += [(row.victim_number, number, relation)

@@ -18,16 +18,19 @@ from bot.services.register_edit import (
     CASE,
     PERPETRATOR_FIELDS,
     RELATION,
+    SEVERAL,
     UNKNOWN,
     VICTIM_FIELDS,
     Record,
+    chosen,
     completeness,
     fields_of,
     value_of,
 )
 
 FIELD_NAMES = {
-    "sex": N_("Sex"), "age": N_("Age group"), "dis": N_("Disability"), "edu": N_("Education"),
+    "sex": N_("Sex"), "age": N_("Age group"), "vio": N_("Forms of violence suffered"),
+    "dis": N_("Disability"), "edu": N_("Education"),
     "occ": N_("Occupation"), "mar": N_("Marital status"), "date": N_("Incident date"),
     "place": N_("Place of the incident"),
 }
@@ -59,6 +62,8 @@ def shown(target: str, name: str, value: str | None, _: Translate) -> str:
     if target == CASE and name == "date":
         return value
     values = values_for(target, name)
+    if values is not None and name in SEVERAL:
+        return ", ".join(values.label(code) for code in chosen(value))
     return values.label(value) if values is not None else value
 
 
@@ -111,7 +116,12 @@ def question(record: Record, target: str, name: str, _: Translate, *,
     else:
         values = values_for(target, name)
         assert values is not None
-        choices = [(item.simfoni, item.code) for item in values.items]
+        ticked = chosen(now) if name in SEVERAL else []
+        choices = [(("✓ " if item.code in ticked else "") + item.simfoni, item.code)
+                   for item in values.items]
+    if name in SEVERAL:
+        text += "\n<i>" + _("Tick every form this victim suffered; press again to untick.") \
+            + "</i>"
     buttons = [InlineKeyboardButton(label, callback_data=_press(record, target, name, code))
                for label, code in choices]
     width = 3 if len(buttons) > 8 else 2
@@ -120,7 +130,8 @@ def question(record: Record, target: str, name: str, _: Translate, *,
         rows.append([InlineKeyboardButton(_("Not known"), callback_data=_press(
             record, target, name, UNKNOWN))])
     following = next_field(record, target, name)
-    rows.append([InlineKeyboardButton(_("Skip »"), callback_data=_press(
+    onwards = _("Next »") if name in SEVERAL else _("Skip »")
+    rows.append([InlineKeyboardButton(onwards, callback_data=_press(
         record, target, following) if following else _press(record)),
         InlineKeyboardButton("🧾 " + _("All data"), callback_data=_press(record))])
     return text, InlineKeyboardMarkup(rows)

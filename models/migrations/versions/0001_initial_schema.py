@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 02:09:51.265605
+Create Date: 2026-12-02 02:37:28.907970
 """
 from __future__ import annotations
 
@@ -358,6 +358,7 @@ def upgrade() -> None:
     sa.Column('number', sa.Integer(), nullable=False),
     sa.Column('sex', sa.String(length=1), nullable=True),
     sa.Column('age', sa.Integer(), nullable=True),
+    sa.Column('age_band', sa.String(length=8), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_perpetrators_case_id_cases'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_perpetrators')),
     sa.UniqueConstraint('case_id', 'number', name=op.f('uq_perpetrators_case_id'))
