@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 00:46:07.964052
+Create Date: 2026-12-02 02:39:29.089916
 """
 from __future__ import annotations
 
@@ -286,6 +286,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('enrolment_requests', schema=None) as batch_op:
         batch_op.create_index('ix_enrolment_requests_member', ['responder_id', 'user_id'], unique=False)
+        batch_op.create_index('uq_enrolment_requests_pending', ['responder_id', 'user_id'], unique=True, sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
 
     op.create_table('evidence',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -490,6 +491,7 @@ def downgrade() -> None:
 
     op.drop_table('evidence')
     with op.batch_alter_table('enrolment_requests', schema=None) as batch_op:
+        batch_op.drop_index('uq_enrolment_requests_pending', sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
         batch_op.drop_index('ix_enrolment_requests_member')
 
     op.drop_table('enrolment_requests')
