@@ -256,9 +256,10 @@ class Ticker:
             self.last = last = now
         if watchdog is not None:
             watchdog.join()
-            with open(os.environ["PPA_BOT_BENCH_STALLS"], "a") as out:
-                for stack, count in sorted(self.stacks.items(), key=lambda kv: -kv[1]):
-                    out.write(f"---- {count} samples\n{stack}\n")
+            found = "".join(f"---- {count} samples\n{stack}\n" for stack, count in
+                            sorted(self.stacks.items(), key=lambda kv: -kv[1]))
+            with Path(os.environ["PPA_BOT_BENCH_STALLS"]).open("a") as out:  # noqa: ASYNC230
+                out.write(found)
 
     def _watch(self, loop_thread: int) -> None:
         while self.running:
