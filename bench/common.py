@@ -212,6 +212,8 @@ async def start_bot(url: str, *, sequential: bool = True, telegram: Any = None,
     if api is not None:
         telegram = RealClient()
         overrides["telegram"] = {"token": TOKEN, "base_url": api}
+    if "telegram_settings" in overrides:
+        overrides["telegram"] = overrides.pop("telegram_settings")
     harness = TimedHarness(settings=bench_settings(url, **overrides),
                            clock=Clock(),  # type: ignore[arg-type]
                            vault=Vault([generate_key()]), telegram=telegram or LeanTelegram(),
