@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.crypto import Vault, load_key_material
 from bot.db import Lane, create_engine, open_lane, session_factory
 from bot.outbox import wake_on_commit
+from bot.outbox.downloads import download_job
 from bot.outbox.sender import OutboxSender
 from bot.regions import RegionDirectory
 from bot.services.alerts import AlertService
@@ -140,7 +141,10 @@ class Runtime:
             sessions, clock, group_messages_per_minute=settings.outbox.group_messages_per_minute,
             lane=lane, skip=frozenset({DOWNLOAD_METHOD}))
         downloads = OutboxSender(sessions, clock, lane=lane,
-                                 jobs={DOWNLOAD_METHOD: evidence.download},
+                                 jobs={DOWNLOAD_METHOD: download_job(
+                                     evidence.download,
+                                     limit=settings.evidence.download_max_bytes,
+                                     timeout=settings.evidence.download_timeout_seconds)},
                                  only=frozenset({DOWNLOAD_METHOD}))
 
         def wake() -> None:

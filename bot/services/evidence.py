@@ -26,7 +26,7 @@ Withdrawal of consent and retention (``bot/services/reporter_data.py``) delete t
 go in their transaction, and the files once it commits (overwritten, then unlinked). A file whose
 row is gone (a crash between the two) is removed by ``sweep_orphans`` at start-up.
 
-Telegram-free but for the download job, which is given the bot by the outbox sender.
+Telegram-free: the download itself is ``bot/outbox/downloads.py``, run by the outbox sender.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ import secrets
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -52,8 +52,6 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
-from telegram import Bot
-from telegram.error import BadRequest, TimedOut
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -220,6 +218,14 @@ def shred_on_commit(sessions: async_sessionmaker[AsyncSession],
     event.listen(session_class, "after_soft_rollback", ended)
 
 
+class TooBig(Exception):
+    """The file is larger than the Bot API lets a bot download."""
+
+
+# The Bot API's side of a download: the file's bytes and Telegram's path for it.
+Fetch = Callable[[str], Awaitable[tuple[bytes, str | None]]]
+
+
 # ---- the service ---------------------------------------------------------------------------------
 
 @dataclass
@@ -284,31 +290,23 @@ class EvidenceService:
         self.queue(session, evidence, now)
 
     # ---- the download job (run by the outbox's download sender) -----------------------------
-    async def download(self, bot: Bot, params: dict[str, Any]) -> dict[str, Any]:
+    async def download(self, fetch: Fetch, params: dict[str, Any]) -> dict[str, Any]:
+        """Fetch the file of one evidence row (``fetch``: ``bot/outbox/downloads.py``), hash it,
+        encrypt it, write it, and record it; a file over the download limit is flagged."""
         evidence_id = int(params["evidence"])
         async with self.sessions() as session:
             row = await session.get(Evidence, evidence_id)
             if row is None or row.stored is not None or row.too_big:
                 return {"done": "nothing to do"}  # erased meanwhile, or already kept
             file_id, kind = row.file_id, row.kind
-        limit = self.settings.evidence.download_max_bytes
         try:
-            async with asyncio.timeout(self.settings.evidence.download_timeout_seconds):
-                telegram_file = await bot.get_file(file_id)
-                if (telegram_file.file_size or 0) > limit:
-                    await self._flag_too_big(evidence_id)
-                    return {"done": "too big"}
-                data = await telegram_file.download_as_bytearray()
-        except BadRequest as exc:
-            if TELEGRAM_TOO_BIG in str(exc).lower():
-                await self._flag_too_big(evidence_id)
-                return {"done": "too big"}
-            raise
-        except TimeoutError as exc:
-            raise TimedOut("the evidence download took too long") from exc
+            data, file_path = await fetch(file_id)
+        except TooBig:
+            await self._flag_too_big(evidence_id)
+            return {"done": "too big"}
         key = AESGCM.generate_key(bit_length=256)
         name = secrets.token_hex(16) + ".enc"
-        digest, blob = await asyncio.to_thread(_hash_and_seal, bytes(data), key, evidence_id)
+        digest, blob = await asyncio.to_thread(_hash_and_seal, data, key, evidence_id)
         size = len(data)
         del data
         await asyncio.to_thread(self.store.write, name, blob)
@@ -325,7 +323,7 @@ class EvidenceService:
             row.file_key = base64.urlsafe_b64encode(key).decode("ascii")
             row.sha256 = digest
             row.stored_size = size
-            row.extension = _extension(kind, telegram_file.file_path)
+            row.extension = _extension(kind, file_path)
             row.downloaded_at = now
         self.downloaded += 1
         return {"done": "kept", "size": size}
