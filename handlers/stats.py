@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from html import escape
 
 from telegram import Update
@@ -12,7 +13,7 @@ from bot.context import BotContext
 from bot.i18n import Translate, translator
 from bot.services.export import ExportService
 from bot.services.onboarding import scope_of
-from bot.services.stats import StatsService, chart_png_aside, render
+from bot.services.stats import StatsService, chart_png, render
 from handlers.common import aside, language_of, reply
 from handlers.staff import admin_or_refuse, current_staff, refuse
 
@@ -55,7 +56,7 @@ async def statistics(update: Update, context: BotContext) -> None:
         stats = await StatsService(rt.sessions, rt.clock, rt.settings).year(
             year, scope_of(officer))
         await reply(update, render(stats, language))
-        png = await chart_png_aside(stats, language)
+        png = await asyncio.to_thread(chart_png, stats, language)
         await chat.send_photo(
             photo=png, filename=f"statistik-{year}.png",
             caption=escape(_("Statistics {year}").format(year=year) + " · " + stats.scope_name))

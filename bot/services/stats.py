@@ -11,15 +11,11 @@ draws them for a phone screen.
 
 from __future__ import annotations
 
-import asyncio
 import io
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html import escape
 from itertools import pairwise
-from multiprocessing import get_context
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,7 +34,6 @@ from models.responder import GROUP
 # Closing reasons (bot/domain/workflow.CLOSE_REASONS) that mean "this was never a case of its own":
 # such cases are not counted.
 NOT_COUNTED_CLOSE_REASONS = frozenset({"duplicate", "not_a_case"})
-CHART_NICENESS = 10  # the chart's process yields the processor to the bot
 OTHER_VICTIMS = "other"  # adult men, and victims whose age is not known
 VICTIM_LABELS = {form.WOMAN: N_("Women"), form.CHILD: N_("Children"),
                  OTHER_VICTIMS: N_("others or not known")}
@@ -421,16 +416,3 @@ def chart_png(stats: YearStats, language: str) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
-
-
-async def chart_png_aside(stats: YearStats, language: str) -> bytes:
-    """``chart_png`` in a process of its own: drawing holds the interpreter lock for long
-    stretches (tens of milliseconds in one call), which a thread would take from the event loop
-    and everyone talking to the bot."""
-    loop = asyncio.get_running_loop()
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"),
-                               initializer=os.nice, initargs=(CHART_NICENESS,))
-    try:
-        return await loop.run_in_executor(pool, chart_png, stats, language)
-    finally:
-        await asyncio.to_thread(pool.shutdown)
