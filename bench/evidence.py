@@ -15,7 +15,7 @@ import hashlib
 import time
 from typing import Any
 
-from bench.common import Databases, RealClient, start_bot
+from bench.common import Databases, start_bot
 from bench.fake_api import TOKEN, fake_api_process
 from bench.register import OTHERS_EVERY, STALL_TARGET, Ticker
 from tests.telegram_chats import DOWNLOAD_LIMIT, StoredFile
@@ -34,7 +34,7 @@ async def measure(url: str, api: str) -> dict[str, Any]:
     from tests.case_work import seeded_case
     from tests.harness import Person
 
-    bot = await start_bot(url, telegram=RealClient(), telegram_settings={
+    bot = await start_bot(url, api=api, telegram_settings={
         "token": TOKEN, "base_url": api,
         "base_file_url": api.removesuffix("/bot") + "/file/bot"})
     neighbour = Person(bot, NEIGHBOUR, language_code="id")
