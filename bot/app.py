@@ -66,7 +66,7 @@ def build_application(rt: Runtime, *, request: BaseRequest | None = None,
         builder = builder.get_updates_request(updates_request)
     application = builder.build()
     application.bot_data[RUNTIME] = rt
-    rt.sender.bot = application.bot
+    rt.sender.bot = rt.downloads.bot = application.bot
     rt.enrolments.lookup = TelegramMembership(application.bot)
     handlers.register(application)
     return application
@@ -79,7 +79,9 @@ async def start_runtime(application: Application) -> None:
     await rt.load_regions()
     if not rt.regions.places:
         log.warning("no regions in the database: run `ppa-bot regions import` first")
-    rt.sender.bot = application.bot
+    rt.sender.bot = rt.downloads.bot = application.bot
+    if removed := await rt.evidence.sweep_orphans():
+        log.info("removed %d evidence file(s) whose record was erased", removed)
 
 
 async def post_init(application: Application) -> None:

@@ -158,8 +158,16 @@ class DraftSettings(Section):
 
 class EvidenceSettings(Section):
     max_items: int = Field(default=10, ge=0)
-    max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    # The largest file taken with a report (Telegram's own limit for a file is 2 GB). Files the
+    # bot cannot download (over download_max_bytes) are kept as Telegram's file id and flagged.
+    max_bytes: int = Field(default=2000 * 1024 * 1024, gt=0)
     max_text_chars: int = Field(default=4000, gt=0)
+    # Where the files are kept, encrypted: "" is the folder "evidence" beside the SQLite database
+    # (or ./data/evidence). Back it up with the database; it is useless without the keys.
+    folder: str = ""
+    # The Bot API lets a bot download files up to 20 MB (a local Bot API server: more).
+    download_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    download_timeout_seconds: float = Field(default=120, gt=0)
 
 
 class SecuritySettings(Section):

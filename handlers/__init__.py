@@ -50,6 +50,7 @@ from handlers import (
     cases,
     discreet,
     errors,
+    evidence,
     limits,
     membership,
     onboarding,
@@ -77,7 +78,8 @@ OFFICER_COMMANDS = {"statistik": stats.statistics, "ekspor": stats.export,
                     "poster": poster.poster}
 GROUP_COMMANDS = {"daftar": onboarding.register_group, "gabung": onboarding.join_group}
 CASE_COMMANDS = {"kasus": cases.case_command, "catat": cases.note_command,
-                 "balas": cases.reply_command, "riwayat": cases.history_command}
+                 "balas": cases.reply_command, "riwayat": cases.history_command,
+                 "bukti": evidence.evidence_command}
 REPORTER_COMMANDS = {
     "tambah": relay.add_command, "berhenti_kabar": relay.stop_news,
     "lanjut_kabar": relay.resume_news,

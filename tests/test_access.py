@@ -23,6 +23,7 @@ from bot.domain.access import (
     CARD,
     CLOSE,
     DETAILS,
+    EVIDENCE,
     GROUP_MEMBER,
     HANDLER,
     HELP,
@@ -72,7 +73,7 @@ from tests.responder_people import register_group, register_officer
 
 VILLAGE = {LIST, CARD, DETAILS, NOTE, TAKE, HELP, HISTORY}
 HANDLING = VILLAGE | {STATUS, REPLY}
-OFFICER = HANDLING | {CLOSE, SHARE}
+OFFICER = HANDLING | {CLOSE, SHARE, EVIDENCE}  # /bukti: the case's files, to officers only
 EXPECTED = {
     ADMIN: OFFICER,
     KABUPATEN_OFFICER: OFFICER,
@@ -170,6 +171,8 @@ ATTEMPTS: dict[str, Attempt] = {
                   lambda bot, p, c: _has(bot, c, "help_requested")),
     HISTORY: Attempt(DITERIMA, lambda bot, p, c: _sends(p, f"/riwayat {c.reference}"),
                      lambda bot, p, c: _async(p.last_text().startswith("🕘"))),
+    EVIDENCE: Attempt(DITERIMA, lambda bot, p, c: _sends(p, f"/bukti {c.reference}"),
+                      lambda bot, p, c: _has(bot, c, "evidence_exported")),
     ADD: Attempt(DITERIMA, lambda bot, p, c: _sends(p, f"/tambah {c.reference} Ada kabar baru"),
                  lambda bot, p, c: _has(bot, c, "relay_in")),
 }

@@ -48,7 +48,7 @@ from bot.services.case_access import Actor, Area, actor_for, area_of, pressers_o
 from bot.services.escalation import Escalation
 from bot.services.relay import RelayService, reporter_unreachable
 from bot.services.updates import already_processed, mark_processed
-from models import Case, CaseEvent, PendingInput, Region
+from models import Case, CaseEvent, Evidence, PendingInput, Region
 
 PAGE_SIZE = 8
 MAX_TEXT = 2000  # a note or a reply: one phone screen or two
@@ -115,6 +115,7 @@ class Card:
     messages: int
     police_referred: bool
     unreachable: str | None
+    too_big: int = 0  # files kept only as Telegram file ids (bot/services/evidence.py)
 
     def may(self, action: str) -> bool:
         return self.actor.may(action)
@@ -257,6 +258,9 @@ class CaseService:
             case, actor = opened
             return await work(session, case, actor, now)
 
+    # Other services acting on one case for one person (``/bukti``: bot/services/evidence.py).
+    acting = _acting
+
     # ---- /kasus ---------------------------------------------------------------------------------
 
     async def list_cases(self, user_id: int, *, status: str = "open", kecamatan: str = "",
@@ -316,7 +320,9 @@ class CaseService:
                     kecamatan.name if kecamatan else case.kecamatan_code,
                     notes=notes, messages=messages,
                     police_referred=await self._police_referred(session, case),
-                    unreachable=await reporter_unreachable(session, case))
+                    unreachable=await reporter_unreachable(session, case),
+                    too_big=await session.scalar(select(func.count()).select_from(Evidence).where(
+                        Evidence.case_id == case.id, Evidence.too_big.is_(True))) or 0)
 
     async def _police_referred(self, session: AsyncSession, case: Case) -> bool:
         if case.referral == workflow.POLICE:

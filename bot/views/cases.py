@@ -151,6 +151,9 @@ def card_text(card: Card, settings: Settings, _: Translate) -> str:
         if case.police_deadline is not None and not card.police_referred:
             lines.append("⚖️ " + _("Report to the police by {deadline}.").format(
                 deadline=local_time(case.police_deadline, settings)))
+    if card.too_big:
+        lines.append(_("📎 {count} file(s) too big for the bot to download: kept only in "
+                       "Telegram.").format(count=card.too_big))
     lines.append(_("📝 {notes} note(s) · 💬 {messages} message(s) · history: {command}").format(
         notes=card.notes, messages=card.messages,
         command=case_command(case.reference, "riwayat")))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 02:39:29.089916
+Create Date: 2026-12-02 02:40:47.629896
 """
 from __future__ import annotations
 
@@ -298,6 +298,13 @@ def upgrade() -> None:
     sa.Column('caption', sa.Text(), nullable=True),
     sa.Column('from_message', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('stored', sa.String(length=64), nullable=True),
+    sa.Column('file_key', sa.Text(), nullable=True),
+    sa.Column('sha256', sa.String(length=64), nullable=True),
+    sa.Column('stored_size', sa.Integer(), nullable=True),
+    sa.Column('extension', sa.String(length=12), nullable=True),
+    sa.Column('downloaded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('too_big', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_evidence_case_id_cases'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_evidence'))
     )
