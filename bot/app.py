@@ -18,6 +18,7 @@ from bot import first_steps, jobs, menus
 from bot.context import CONTEXT_TYPES, RUNTIME, runtime_of
 from bot.membership import TelegramMembership
 from bot.runtime import Runtime
+from bot.services import providers
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 20
@@ -80,6 +81,8 @@ async def start_runtime(application: Application) -> None:
     if not rt.regions.places:
         log.warning("no regions in the database: run `ppa-bot regions import` first")
     rt.sender.bot = application.bot
+    # The provider directory, from the shipped list at the first start (bot/services/providers.py).
+    await providers.seed(rt.sessions, rt.clock.now())
 
 
 async def post_init(application: Application) -> None:
