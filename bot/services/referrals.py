@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -32,11 +32,20 @@ from bot.services.relay import reporter_unreachable
 from bot.services.reporters import find_reporter, heard_from
 from bot.services.to_reporter import ReporterPhone
 from bot.services.updates import already_processed, mark_processed
-from models import Case, CaseEvent, CaseServiceRecord, FollowUp, Provider, Reporter
+from models import (
+    Case,
+    CaseEvent,
+    CaseServiceRecord,
+    FollowUp,
+    Provider,
+    Reporter,
+    ServiceInput,
+)
 
 CONSENT_ASK = "consent_ask"  # the outbox kind of the question to the reporter
 CONSENT_NOTICE = "consent_notice"  # the holder hears the reporter's answer
 MAX_PROVIDER = 120
+INPUT_MINUTES = 30  # how long "type the provider's name" waits
 
 
 class ServiceOutcome(StrEnum):
@@ -277,6 +286,46 @@ class ReferralService:
                                   detail={"number": service.number, "kind": service.kind}))
             return Done(ServiceOutcome.OK, case, service, due=due if due > now else None)
         return await self.cases.act(user_id, name, SERVICES, work, case_id=case_id, lock=True)
+
+    # ---- "type the provider's name" -------------------------------------------------------------
+
+    async def begin_typing(self, user_id: int, name: str, case_id: int,
+                           kind: str) -> Done | Result:
+        async def work(session: AsyncSession, case: Case, actor: Actor, now: datetime) -> Done:
+            refusal = rules.check_new(kind, case.violence_types)
+            if refusal is not None:
+                return Done(ServiceOutcome.REFUSED, case, refusal=refusal)
+            await session.execute(delete(ServiceInput).where(ServiceInput.user_id == user_id))
+            session.add(ServiceInput(user_id=user_id, case_id=case.id, kind=kind,
+                                     expires_at=now + timedelta(minutes=INPUT_MINUTES)))
+            return Done(ServiceOutcome.OK, case)
+        return await self.cases.act(user_id, name, SERVICES, work, case_id=case_id)
+
+    async def typing(self, user_id: int) -> ServiceInput | None:
+        """This person's provider-name input, while it lasts (an expired one is forgotten)."""
+        async with self.sessions() as session:
+            waiting = await session.get(ServiceInput, user_id)
+        if waiting is not None and waiting.expires_at <= self.clock.now():
+            await self.stop_typing(user_id)
+            return None
+        return waiting
+
+    async def stop_typing(self, user_id: int) -> bool:
+        async with self.sessions.begin() as session:
+            result = await session.execute(delete(ServiceInput).where(
+                ServiceInput.user_id == user_id))
+            return bool(getattr(result, "rowcount", 0))
+
+    async def finish_typing(self, user_id: int, name: str, text: str,
+                            key: int | None) -> Done | Result:
+        waiting = await self.typing(user_id)
+        if waiting is None:
+            return Done(ServiceOutcome.MISSING)
+        if len(text.strip()) > MAX_PROVIDER or not text.strip():
+            return Done(ServiceOutcome.TOO_LONG)
+        await self.stop_typing(user_id)
+        return await self.add(user_id, name, waiting.case_id, waiting.kind, key,
+                              provider_name=text.strip())
 
     async def answer_consent(self, telegram_id: int, service_id: int, given: bool) -> Done:
         """The reporter pressed "Setuju" or "Tidak" under the question. Only the reporter of that
