@@ -18,6 +18,7 @@ from bot import first_steps, jobs, menus
 from bot.context import CONTEXT_TYPES, RUNTIME, runtime_of
 from bot.membership import TelegramMembership
 from bot.runtime import Runtime
+from bot.services import providers
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 20
@@ -82,6 +83,8 @@ async def start_runtime(application: Application) -> None:
     rt.sender.bot = rt.downloads.bot = application.bot
     if removed := await rt.evidence.sweep_orphans():
         log.info("removed %d evidence file(s) whose record was erased", removed)
+    # The provider directory, from the shipped list at the first start (bot/services/providers.py).
+    await providers.seed(rt.sessions, rt.clock.now())
 
 
 async def post_init(application: Application) -> None:

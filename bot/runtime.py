@@ -24,6 +24,7 @@ from bot.outbox.sender import OutboxSender
 from bot.regions import RegionDirectory
 from bot.services.alerts import AlertService
 from bot.services.cases import CaseService
+from bot.services.deadlines import Deadlines
 from bot.services.enrolment import EnrolmentService
 from bot.services.escalation import Escalation
 from bot.services.evidence import (
@@ -37,6 +38,8 @@ from bot.services.incidents import IncidentNotifier
 from bot.services.pin import PinService
 from bot.services.practice import PracticeRouter
 from bot.services.privacy import PrivacyService
+from bot.services.providers import ProviderDirectory
+from bot.services.referrals import ReferralService
 from bot.services.relay import RelayService
 from bot.services.reports import ReportService
 from bot.services.routing import Router
@@ -45,6 +48,7 @@ from bot.services.updates import RecentUpdates
 from bot.views.alerts import AlertView
 from bot.views.cases import CaseView
 from bot.views.discreet import DiscreetView
+from bot.views.services import ServiceView
 from models.encryption import install_cipher
 
 log = logging.getLogger(__name__)
@@ -104,6 +108,9 @@ class Runtime:
     pins: PinService
     evidence: EvidenceService
     downloads: OutboxSender  # the outbox's long jobs (evidence downloads), beside ``sender``
+    referrals: ReferralService  # services and referrals of a case, consent
+    deadlines: Deadlines  # the police deadline's alarms, stage and service follow-ups
+    directory: ProviderDirectory  # /layanan
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     errands: set[asyncio.Task[Any]] = field(default_factory=set)
     metrics: Counter[str] = field(default_factory=Counter)
@@ -171,6 +178,13 @@ class Runtime:
         alerts.detail_buttons = cases.detail_buttons
         sender.on_sent.subscribe(relay.on_sent)
         sender.on_chat_gone.subscribe(phone.on_chat_gone)  # a reporter who blocked the bot
+        # Services and referrals, the provider directory; legal deadlines and follow-ups, swept
+        # with the escalation.
+        service_view = ServiceView(settings)
+        referrals = ReferralService(sessions, clock, settings, vault, cases, phone, service_view)
+        deadlines = Deadlines(sessions, clock, settings, alerts, service_view)
+        escalation.deadlines = deadlines
+        cases.on_status_changed.subscribe(deadlines.on_status_changed)
         return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, lane=lane,
                    vault=vault,
                    regions=regions,
@@ -182,7 +196,9 @@ class Runtime:
                    cases=cases, relay=relay, metrics=metrics,
                    incidents=IncidentNotifier(sessions), enrolments=enrolments,
                    phone=phone, pins=PinService(sessions, clock, vault),
-                   evidence=evidence, downloads=downloads)
+                   evidence=evidence, downloads=downloads,
+                   referrals=referrals, deadlines=deadlines,
+                   directory=ProviderDirectory(sessions, clock, vault))
 
     async def load_regions(self) -> None:
         async with self.sessions() as session:

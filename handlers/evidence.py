@@ -31,7 +31,7 @@ async def evidence_command(update: Update, context: BotContext) -> None:
     user_id, name = person(update)
 
     async def pack_and_send() -> None:
-        packed = await rt.evidence.package(user_id, name, reference, rt.cases.acting)
+        packed = await rt.evidence.package(user_id, name, reference, rt.cases.act)
         if not isinstance(packed, Packed):
             await reply(update, problem_text(packed, _))
             return

@@ -338,7 +338,7 @@ class EvidenceService:
     async def package(self, user_id: int, name: str, reference: str,
                       acting: Callable[..., Any]) -> Packed | Any:
         """The decrypted files of the case in a zip (parts of at most 45 MB) with a manifest,
-        for someone ``who_is`` lets have them (``acting`` is ``CaseService.acting``: the case
+        for someone ``who_is`` lets have them (``acting`` is ``CaseService.act``: the case
         opened for this person and ``EVIDENCE``, else its refusal, recorded)."""
         async def read(session: AsyncSession, case: Case, actor: Any,
                        now: datetime) -> tuple[Case, Any, list[Evidence], datetime]:
