@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from bot.callback_data import CasePress, RecordPress
+from bot.callback_data import CasePress, RecordPress, ServicePress
 from bot.domain import form
 from bot.domain.access import (
     ACCESS,
@@ -25,6 +25,7 @@ from bot.domain.access import (
     CARD,
     CLOSE,
     DETAILS,
+    EVIDENCE,
     GROUP_MEMBER,
     HANDLER,
     HELP,
@@ -43,6 +44,7 @@ from bot.domain.access import (
     REPORT,
     REPORTER,
     ROLES,
+    SERVICES,
     SHARE,
     STATUS,
     STRANGER,
@@ -76,8 +78,8 @@ from tests.intake_work import intake_draft, records_until
 from tests.responder_people import register_group, register_officer
 
 VILLAGE = {LIST, CARD, DETAILS, NOTE, TAKE, HELP, HISTORY}
-HANDLING = VILLAGE | {STATUS, REPLY}
-OFFICER = HANDLING | {CLOSE, SHARE}
+HANDLING = VILLAGE | {STATUS, REPLY, SERVICES}  # services and referrals: the handler's too
+OFFICER = HANDLING | {CLOSE, SHARE, EVIDENCE}  # /bukti: the case's files, to officers only
 # Recording a case that came another way (/kasus_baru, for a village of one's area) and filling
 # its SIMFONI-PPA record ("Lengkapi data"): the officers' and admins' alone.
 OFFICERS_OWN = {INTAKE, RECORD}
@@ -103,7 +105,7 @@ EXPECTED_READS = {
     STRANGER: set(),
 }
 VILLAGE_ROLES = {HANDLER, VILLAGE_MEMBER}  # their own village's open cases only
-BUTTONS = {DETAILS, STATUS, CLOSE, TAKE, HELP, SHARE, RECORD}  # the rest are commands
+BUTTONS = {DETAILS, STATUS, CLOSE, TAKE, HELP, SHARE, SERVICES, RECORD}  # the rest: commands
 # Buttons of a kind declared for officers (``RecordPress.BY``): village members never pass it.
 OFFICERS_BUTTONS = {RECORD}
 
@@ -180,6 +182,8 @@ ATTEMPTS: dict[str, Attempt] = {
                   lambda bot, p, c: _has(bot, c, "help_requested")),
     HISTORY: Attempt(DITERIMA, lambda bot, p, c: _sends(p, f"/riwayat {c.reference}"),
                      lambda bot, p, c: _async(p.last_text().startswith("🕘"))),
+    EVIDENCE: Attempt(DITERIMA, lambda bot, p, c: _sends(p, f"/bukti {c.reference}"),
+                      lambda bot, p, c: _has(bot, c, "evidence_exported")),
     ADD: Attempt(DITERIMA, lambda bot, p, c: _sends(p, f"/tambah {c.reference} Ada kabar baru"),
                  lambda bot, p, c: _has(bot, c, "relay_in")),
     # /kasus_baru for a victim of Modang (the case's village), answered through to "Simpan".
@@ -189,6 +193,10 @@ ATTEMPTS: dict[str, Attempt] = {
                     lambda bot, p, c: press(p, RecordPress(c.public_id, "c", "place",
                                                            "lembaga_pendidikan_kilat").pack()),
                     lambda bot, p, c: _async_place(bot, c, "lembaga_pendidikan_kilat")),
+    SERVICES: Attempt(DITERIMA,
+                      lambda bot, p, c: press(p, ServicePress(c.public_id, "prov",
+                                                              "kesehatan:0").pack()),
+                      lambda bot, p, c: _has(bot, c, "service_added")),
 }
 
 

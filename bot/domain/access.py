@@ -66,8 +66,10 @@ HISTORY = "history"  # /riwayat REF
 ADD = "add"  # /tambah REF: the reporter adds a message to their report
 INTAKE = "intake"  # /kasus_baru: record a case that came another way, in one's area, and hold it
 RECORD = "record"  # "Lengkapi data": fill the SIMFONI-PPA record (victims, perpetrators, date…)
+EVIDENCE = "evidence"  # /bukti REF: the case's files, decrypted, in a zip with their hashes
+SERVICES = "services"  # record services and referrals, their status and the survivor's consent
 ACTIONS = (LIST, CARD, DETAILS, NOTE, SHARE, STATUS, CLOSE, REPLY, TAKE, HELP, HISTORY, ADD,
-           INTAKE, RECORD)
+           INTAKE, RECORD, EVIDENCE, SERVICES)
 
 # ---- what one reads of a case --------------------------------------------------------------------
 SUMMARY = "summary"  # the alert: reference, priority, type, victim category and age, village, time
@@ -90,8 +92,8 @@ class Row:
 
 
 _VILLAGE = frozenset({LIST, CARD, DETAILS, NOTE, TAKE, HELP, HISTORY})
-_HANDLING = _VILLAGE | {STATUS, REPLY}
-_OFFICER = _HANDLING | {CLOSE, SHARE, INTAKE, RECORD}
+_HANDLING = _VILLAGE | {STATUS, REPLY, SERVICES}
+_OFFICER = _HANDLING | {CLOSE, SHARE, INTAKE, RECORD, EVIDENCE}
 _TEAM = frozenset({SUMMARY, REPORT, TEAM_NOTES})
 ACCESS: dict[str, Row] = {
     ADMIN: Row(_OFFICER, frozenset(READS)),

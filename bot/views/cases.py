@@ -26,6 +26,7 @@ from bot.services import relay as relay_service
 from bot.services.case_access import Actor
 from bot.services.cases import Card, CaseList, History, reads_event
 from bot.views import record as record_view
+from bot.views import services as services_view
 from bot.views.access import only_for
 from bot.views.alerts import (
     CAPTION_LIMIT,
@@ -150,9 +151,10 @@ def card_text(card: Card, settings: Settings, _: Translate) -> str:
     lines += record_lines(card, _)
     if form.SEXUAL in (case.violence_types or []):
         lines.append("⚖️ " + _("UU TPKS: no settlement outside the justice process."))
-        if case.police_deadline is not None and not card.police_referred:
-            lines.append("⚖️ " + _("Report to the police by {deadline}.").format(
-                deadline=local_time(case.police_deadline, settings)))
+    if card.too_big:
+        lines.append(_("📎 {count} file(s) too big for the bot to download: kept only in "
+                       "Telegram.").format(count=card.too_big))
+    lines += services_view.card_lines(card, settings, _)  # police deadline, shelter, services
     lines.append(_("📝 {notes} note(s) · 💬 {messages} message(s) · history: {command}").format(
         notes=card.notes, messages=card.messages,
         command=case_command(case.reference, "riwayat")))
@@ -207,6 +209,9 @@ def card_keyboard(card: Card, _: Translate) -> InlineKeyboardMarkup:
     if row:
         rows.append(row)
     rows += record_buttons(card, _)
+    services_button = services_view.card_button(card, _)  # services and referrals
+    if services_button is not None:
+        rows.append([services_button])
     return InlineKeyboardMarkup(rows)
 
 
@@ -489,6 +494,7 @@ EVENT_LINES: dict[str, EventLine] = {
     "record_added": lambda event, _, settings: "🧾 " + _("{who} added {target}").format(
         who=_actor(event, _), target=record_view.target_name(
             str((event.detail or {}).get("target", "v1")), _)),
+    **services_view.EVENT_LINES,  # services, consent, deadline alarms and follow-ups
 }
 
 
