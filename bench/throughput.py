@@ -1,6 +1,6 @@
 """(b) Sustained report steps per second with 1,000 reporters talking at once.
 
-1,000 people each walk a whole report (22 updates: /lapor, every answer and button, Kirim) at the
+1,000 people each walk a whole report (18 updates: /lapor, every answer and button, Kirim) at the
 same time, so 1,000 drafts are open and their updates interleave. The bot processes updates one at
 a time, as PTB does by default and as ``ppa-bot run`` does: this is the rate one bot process
 sustains. ``steps/s`` is updates handled per second of wall-clock time, the driver that plays the

@@ -86,23 +86,32 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import Clock
-    from bot.services.export import ExportService
+    from bot.services.export import SUFFIXES, ExportService
+    from bot.services.export_sheets import victims_file
 
     year = _year(settings, args.year)
-    fmt = args.format or (Path(args.out).suffix.lstrip(".").lower() if args.out else "xlsx")
-    if fmt not in ("xlsx", "csv"):
-        print("error: --format must be xlsx or csv", file=sys.stderr)
+    suffix = Path(args.out).suffix.lower() if args.out else ""
+    fmt = args.format or {".xlsx": "xlsx", ".zip": "csv", ".csv": "csv"}.get(suffix, "xlsx")
+    allowed = {"xlsx": (".xlsx",), "csv": (".zip", ".csv")}[fmt]
+    if args.out and suffix not in allowed:
+        print(f"error: give --out FILE{' or FILE'.join(allowed)} for the {fmt} export",
+              file=sys.stderr)
         return 2
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> Any:
-        return await ExportService(sessions, Clock(), settings).export(
-            year, fmt, actor="cli", actor_name="ppa-bot export", language=args.language)
+        service = ExportService(sessions, Clock(), settings)
+        out = Path(args.out or service.filename(year) + SUFFIXES[fmt])
+        return await service.export(year, fmt, actor="cli", actor_name="ppa-bot export",
+                                    language=args.language, out=out)
 
     result = _run(settings, work)
-    out = Path(args.out or result.filename)
-    out.write_bytes(result.content)
-    print(f"exported {result.rows} cases of {year} to {out} ({fmt}); recorded in each case's "
-          f"history as export {result.export_id}")
+    if result.path.suffix == ".csv":
+        where = f"{result.path} (per case) and {victims_file(result.path)} (per victim)"
+    else:
+        where = f"{result.path} ({fmt}: " + ("sheets" if fmt == "xlsx" else "files") + \
+            " per case and per victim)"
+    print(f"exported {result.rows} cases ({result.victims} victims) of {year} to {where}; "
+          f"recorded in each case's history as export {result.export_id}")
     return 0
 
 
@@ -176,10 +185,11 @@ def add_commands(sub: Any) -> None:
     add.set_defaults(func=cmd_admin_add)
 
     stats = sub.add_parser(
-        "stats", help="case figures for a year",
-        description="Cases by month, kecamatan, type of violence and victim; year to date against "
-                    "last year; median time to acknowledgement; village group coverage. Practice "
-                    "cases never count.")
+        "stats", help="case and victim figures for a year",
+        description="Cases and victims (one per person, as SIMFONI-PPA counts) by month, "
+                    "kecamatan, type of violence, victim category, sex and age group; year to "
+                    "date against last year; median time to acknowledgement; village group "
+                    "coverage. Practice cases never count.")
     stats.add_argument("--year", type=int, help="calendar year (default: this year)")
     stats.add_argument("--region", help="limit to a kecamatan or village code, e.g. 64.01.05")
     stats.add_argument("--language", choices=("id", "en"), default="id")
@@ -187,13 +197,18 @@ def add_commands(sub: Any) -> None:
     stats.set_defaults(func=cmd_stats)
 
     export = sub.add_parser(
-        "export", help="one row per case, as xlsx or csv",
-        description="SIMFONI-PPA categories per case, without narrative or reporter identity. "
-                    "The export is recorded in each exported case's history.")
+        "export", help="the year's cases: per case and per victim (SIMFONI-PPA), xlsx or csv",
+        description="Two sheets: one row per case (ppa-bot's categories), one row per victim "
+                    "(the SIMFONI-PPA columns of docs/SIMFONI.md, which `cases import` reads "
+                    "back). xlsx: one workbook; csv: a zip holding the two CSV files, or with "
+                    "--out FILE.csv the two files FILE.csv and FILE-korban.csv. Never the "
+                    "narrative or the reporter's identity. Recorded in each exported case's "
+                    "history.")
     export.add_argument("--year", type=int, help="calendar year (default: this year)")
     export.add_argument("--format", choices=("xlsx", "csv"),
-                        help="default: from --out's extension, else xlsx")
-    export.add_argument("--out", metavar="FILE", help="default: kasus-<kabupaten>-<year>-....")
+                        help="default: from --out's extension (.xlsx, .zip, .csv), else xlsx")
+    export.add_argument("--out", metavar="FILE",
+                        help="default: kasus-<kabupaten>-<year>-<time>.xlsx or .zip")
     export.add_argument("--language", choices=("id", "en"), default="id",
                         help="language of headers and categories (default id)")
     export.set_defaults(func=cmd_export)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -84,10 +85,31 @@ async def post_init(application: Application) -> None:
     await start_runtime(application)
     await menus.publish(application.bot, rt.sessions)  # command menus per scope and language
     jobs.schedule(application, rt)
+    import handlers  # late, as in build_application
+
+    handlers.schedule(application)
     rt.start_background()
+    freeze_startup_objects()
+    # The enrolled members' menus, in the background: a district may have many.
+    rt.tasks.append(asyncio.create_task(member_menus(application), name="member_menus"))
     log.info("bot started as @%s", application.bot.username)
     if steps := await first_steps.next_steps(rt.sessions, application.bot.username):
         print("\n".join(steps), flush=True)  # a new district's next steps, until they are done
+
+
+def freeze_startup_objects() -> None:
+    """What start-up made (modules, the Application, the services) lives as long as the process:
+    keep it out of the garbage collector's full passes, which otherwise walk it all and pause the
+    event loop for everyone, tens of milliseconds on a busy machine (docs/PERFORMANCE.md, g)."""
+    gc.collect()
+    gc.freeze()
+
+
+async def member_menus(application: Application) -> None:
+    try:
+        await menus.publish_members(application.bot, runtime_of(application).sessions)
+    except Exception as exc:  # a courtesy: never fatal
+        log.warning("member menus not published: %s", type(exc).__name__)
 
 
 async def post_stop(application: Application) -> None:

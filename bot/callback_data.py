@@ -18,7 +18,8 @@ VERSION = "1"
 _NONCE = re.compile(r"^[0-9a-f]{8}$")
 _VALUE = re.compile(r"^[A-Za-z0-9_.+:\-]{0,32}$")
 REPORT_STEPS = {*form.ORDER, form.REVIEW}
-REPORT_ACTIONS = {"choose", "back", "skip", "done", "toggle", "edit", "page", "clear", "submit"}
+REPORT_ACTIONS = {"choose", "back", "skip", "done", "toggle", "edit", "page", "clear", "submit",
+                  "urgent", "keep"}  # the last two: danger, then "stop for now" (send now / keep)
 
 
 class BadCallback(ValueError):
@@ -106,17 +107,22 @@ PRIVACY_ACTIONS = {"withdraw", "wipe", "keep"}
 
 @dataclass(frozen=True)
 class AlertPress(Press):
-    """A button under an alert: ``ack`` (Terima), ``detail``, ``help`` (ask the next tier)."""
+    """A button under an alert: ``ack`` (Terima), ``detail``, ``help`` (ask the next tier: without
+    a ``value`` it asks why; with one of ``workflow.HELP_REASONS`` it passes the case up),
+    ``nohelp`` (the reasons were not needed after all)."""
 
     HEADS: ClassVar[tuple[str, ...]] = ("a",)
     case_id: int
     action: str
+    value: str = ""
 
     def pack(self) -> str:
-        return "|".join((self.head(), str(self.case_id), self.action))
+        fields = (self.head(), str(self.case_id), self.action)
+        return "|".join((*fields, self.value) if self.value else fields)
 
 
-ALERT_ACTIONS = {"ack", "detail", "help"}
+ALERT_ACTIONS = {"ack": {""}, "detail": {""}, "help": {"", *workflow.HELP_REASONS},
+                 "nohelp": {""}}
 _CASE_ID = re.compile(r"^[1-9][0-9]{0,15}$")
 
 
@@ -283,7 +289,7 @@ class NewsPress(Press):
 
 CASE_VALUES = {
     "card": {""}, "detail": {""}, "note": {""}, "reply": {""}, "take": {""},
-    "takeover": {""}, "help": {""}, "cancel": {""},
+    "takeover": {""}, "help": {"", *workflow.HELP_REASONS}, "cancel": {""},
     "menu": {"", "refer", "close"},
     "set": set(workflow.STATUSES),
     "refer": set(workflow.REFERRAL_TARGETS),
@@ -311,8 +317,53 @@ def _parse_case(head: str, fields: list[str]) -> CasePresses | None:
     return None
 
 
+# ---- the reporter's phone: discreet messages, help, privacy settings ----
+
+@dataclass(frozen=True)
+class OpenPress(Press):
+    """Under a discreet message to a reporter: ``open`` shows its content (kept in the database,
+    never in the button: ``sealed_id`` names it), ``hide`` covers it again."""
+
+    HEADS: ClassVar[tuple[str, ...]] = ("m",)
+    sealed_id: int
+    action: str
+
+    def pack(self) -> str:
+        return "|".join((self.head(), str(self.sealed_id), self.action))
+
+
+OPEN_ACTIONS = {"open", "hide"}
+
+
+@dataclass(frozen=True)
+class HelpPress(Press):
+    """Help and the reporter's privacy settings (``/bantuan``): ``help`` shows the help, ``privacy``
+    the settings; ``discreet_on`` / ``discreet_off``; ``pin`` chooses or changes a PIN,
+    ``pin_off`` removes it."""
+
+    HEADS: ClassVar[tuple[str, ...]] = ("b",)
+    action: str
+
+    def pack(self) -> str:
+        return "|".join((self.head(), self.action))
+
+
+HELP_ACTIONS = {"help", "privacy", "discreet_on", "discreet_off", "pin", "pin_off"}
+PhonePresses = OpenPress | HelpPress
+
+
+def _parse_phone(head: str, fields: list[str]) -> PhonePresses | None:
+    if head == OpenPress.head() and len(fields) == 2 and _ID.match(fields[0]) \
+            and fields[1] in OPEN_ACTIONS:
+        return OpenPress(int(fields[0]), fields[1])
+    if head == HelpPress.head() and len(fields) == 1 and fields[0] in HELP_ACTIONS:
+        return HelpPress(fields[0])
+    return None
+
+
 def parse(data: str | None) -> (ReportPress | CancelPress | LanguagePress | StartPress
-                                 | PrivacyPress | AlertPress | AdminPress | CasePresses):
+                                 | PrivacyPress | AlertPress | AdminPress | CasePresses
+                                 | PhonePresses):
     if not data or len(data.encode()) > 64:
         raise BadCallback("empty or too long")
     head, *fields = data.split("|")
@@ -330,11 +381,13 @@ def parse(data: str | None) -> (ReportPress | CancelPress | LanguagePress | Star
         return StartPress()
     elif head == PrivacyPress.head() and len(fields) == 1 and fields[0] in PRIVACY_ACTIONS:
         return PrivacyPress(fields[0])
-    elif head == AlertPress.head() and len(fields) == 2 and _CASE_ID.match(fields[0]) \
-            and fields[1] in ALERT_ACTIONS:
-        return AlertPress(int(fields[0]), fields[1])
+    elif head == AlertPress.head() and len(fields) in (2, 3) and _CASE_ID.match(fields[0]) \
+            and fields[1] in ALERT_ACTIONS and (fields[2:] or [""])[0] in ALERT_ACTIONS[fields[1]]:
+        return AlertPress(int(fields[0]), fields[1], (fields[2:] or [""])[0])
     elif (admin_press := _parse_admin(head, fields)) is not None:
         return admin_press
     elif (case_press := _parse_case(head, fields)) is not None:
         return case_press
+    elif (phone_press := _parse_phone(head, fields)) is not None:
+        return phone_press
     raise BadCallback("not a known callback")

@@ -120,6 +120,8 @@ class DatabaseSettings(Section):
 class Hotline(Section):
     name: str
     number: str
+    # The district's own line: shown before the national numbers wherever they are listed.
+    district: bool = False
 
 
 def _default_hotlines() -> list[Hotline]:
@@ -134,6 +136,8 @@ def _default_hotlines() -> list[Hotline]:
 class RegionSettings(Section):
     kabupaten_code: str = Field(default="64.01", pattern=r"^\d{2}\.\d{2}$")
     kabupaten_name: str = "Paser"
+    # The province, as the SIMFONI-PPA register writes it ("Provinsi" of the per-victim sheet).
+    province_name: str = "Kalimantan Timur"
     reference_prefix: str = Field(default="PSR", pattern=r"^[A-Z]{2,6}$")
     timezone: str = "Asia/Makassar"
 
@@ -167,13 +171,19 @@ class SecuritySettings(Section):
 
 
 class PrivacySettings(Section):
-    """What is kept, and for how long (UU PDP)."""
+    """What is kept, and for how long (UU PDP); how messages arrive on the reporter's phone."""
 
     # Days after a case is closed before its content (story, landmark, phone, files, messages)
     # is deleted and the link to the reporter removed; the anonymous figures stay.
     retention_days_after_close: int = Field(default=365, ge=1)
     # Days a sent (or abandoned) notification is kept before its row is deleted.
     sent_messages_keep_days: int = Field(default=7, ge=1)
+    # The reporter's phone (DESIGN §6): what arrives there after the reference, and how.
+    # true: every message to a reporter after the reference is silent, protected from forwarding
+    # and saving, and neutral; its content shows only when they tap "Buka", for reveal_minutes.
+    # Each reporter can turn it off (or on) for themselves in /bantuan.
+    discreet: bool = True
+    reveal_minutes: float = Field(default=10, gt=0)
 
 
 class EscalationSettings(Section):

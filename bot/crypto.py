@@ -121,6 +121,11 @@ class Vault:
     def rotate_text(self, token: str) -> str:
         return self._multi.rotate(token.encode("ascii")).decode("ascii")
 
+    def secret_for(self, purpose: str) -> bytes:
+        """A server secret for one purpose, derived from the lookup key (as ``hash_id`` is):
+        the PIN hashes are keyed with it, so a copy of the database alone cannot test PINs."""
+        return hmac.new(self._hash_key, b"purpose\0" + purpose.encode(), hashlib.sha256).digest()
+
     def under_newest_key(self, token: str) -> bool:
         """Whether the newest key alone reads this token (a rotation has already rewritten it)."""
         try:

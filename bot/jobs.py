@@ -22,8 +22,15 @@ def draft_expired_notice(language: str) -> str:
              "safe. You can start again at any time with /lapor.")
 
 
+def draft_expired_neutral(language: str) -> str:
+    """The same, for a phone others may read (discreet messages): nothing gives it away."""
+    _ = translator(language)
+    return "🔔 " + _("The answers you had started were deleted after a few days, to keep you "
+                    "safe. You can start again at any time with /lapor.")
+
+
 async def expire_drafts(rt: Runtime) -> int:
-    removed = await rt.reports.expire_drafts(draft_expired_notice)
+    removed = await rt.reports.expire_drafts(draft_expired_notice, draft_expired_neutral)
     if removed:
         log.info("expired %d abandoned drafts", removed)
     return removed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -20,7 +21,8 @@ from models.region import KABUPATEN, KECAMATAN, VILLAGE
 WILAYAH_COLUMNS = {"kecamatan_code", "kecamatan", "village_code", "village", "village_type"}
 ALIAS_COLUMNS = {"region_code", "alias"}
 # Words people add around a place name that carry no meaning for matching.
-_FILLER = re.compile(r"\b(desa|kelurahan|kel|kec|kecamatan|kampung|dusun|ds)\b\.?")
+_FILLER = re.compile(r"\b(desa|kelurahan|kel|kec|kecamatan|kampung|dusun|ds|di|dari|daerah|"
+                     r"sekitar|dekat|kampungnya|desanya|rt|rw)\b\.?")
 MATCH_CUTOFF = 78.0
 
 
@@ -153,6 +155,11 @@ class RegionDirectory:
     places: dict[str, Place] = field(default_factory=dict)
     # (normalised spelling, code): every official name and every alias.
     spellings: list[tuple[str, str]] = field(default_factory=list)
+    # Village code → (latitude, longitude) of its centre. Empty: the shipped data has no
+    # coordinates, and none may be made up. A district that has them from a source whose licence
+    # allows shipping them (named in the data's SOURCES) fills this, and a location a reporter
+    # shares then suggests the nearest villages to confirm (``nearest_villages``).
+    coordinates: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @classmethod
     async def load(cls, session: AsyncSession) -> RegionDirectory:
@@ -213,6 +220,29 @@ class RegionDirectory:
         scored = process.extract(query, [s for s, _ in candidates], scorer=fuzz.WRatio,
                                  score_cutoff=MATCH_CUTOFF, limit=limit * 3)
         return [], _unique(candidates[index][1] for _, _, index in scored)
+
+
+    def nearest_villages(self, latitude: float, longitude: float, *, within: str | None = None,
+                         limit: int = 3, radius_km: float = 15.0) -> list[Place]:
+        """The villages whose centres lie nearest a shared location (within ``radius_km``), to
+        confirm; none when the region data carries no coordinates."""
+        found = []
+        for code, (lat, lon) in self.coordinates.items():
+            place = self.places.get(code)
+            if place is None or place.level != VILLAGE or (within and place.parent_code != within):
+                continue
+            distance = _km(latitude, longitude, lat, lon)
+            if distance <= radius_km:
+                found.append((distance, place))
+        return [place for _, place in sorted(found, key=lambda pair: pair[0])][:limit]
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine), in kilometres."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlmb = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(a))
 
 
 def _unique(codes: Iterable[str]) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,16 +25,21 @@ from bot.services.alerts import AlertService
 from bot.services.cases import CaseService
 from bot.services.escalation import Escalation
 from bot.services.incidents import IncidentNotifier
+from bot.services.pin import PinService
 from bot.services.practice import PracticeRouter
 from bot.services.privacy import PrivacyService
 from bot.services.relay import RelayService
 from bot.services.reports import ReportService
 from bot.services.routing import Router
+from bot.services.to_reporter import ReporterPhone
+from bot.services.updates import RecentUpdates
 from bot.views.alerts import AlertView
 from bot.views.cases import CaseView
+from bot.views.discreet import DiscreetView
 from models.encryption import install_cipher
 
 log = logging.getLogger(__name__)
+ERRANDS_GRACE_SECONDS = 60  # an export in progress at shutdown may finish and be sent
 
 
 def default_key_file(settings: Settings) -> Path:
@@ -84,8 +90,12 @@ class Runtime:
     cases: CaseService
     relay: RelayService
     incidents: IncidentNotifier
+    phone: ReporterPhone
+    pins: PinService
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    errands: set[asyncio.Task[Any]] = field(default_factory=set)
     metrics: Counter[str] = field(default_factory=Counter)
+    answered: RecentUpdates = field(default_factory=RecentUpdates)
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None,
@@ -97,9 +107,12 @@ class Runtime:
         sessions = session_factory(engine)
         lane = open_lane(engine, sessions)
         regions = RegionDirectory()
-        alerts = AlertService(sessions, clock, settings, AlertView(settings, regions))
+        # Every message to a reporter after the reference goes through ``phone`` (discreet,
+        # in their safe time, never when they refused contact); it also answers "Buka".
+        phone = ReporterPhone(sessions, clock, settings, vault, DiscreetView())
+        alerts = AlertService(sessions, clock, settings, AlertView(settings, regions), phone=phone)
         router = Router(settings, clock, alerts)
-        reports = ReportService(sessions, clock, vault, settings, regions, lane)
+        reports = ReportService(sessions, clock, vault, settings, regions, lane, phone=phone)
         reports.on_case_created.subscribe(router.on_case_created)
         # Practice cases (/latihan) reach only the training chat; the router above skips them.
         reports.on_case_created.subscribe(PracticeRouter(settings, clock).on_case_created)
@@ -113,11 +126,16 @@ class Runtime:
         # Case handling and the anonymous relay: the relay remembers which sent
         # message belongs to which case, so that a reply to it is passed on.
         metrics: Counter[str] = Counter()
-        relay = RelayService(sessions, clock, settings, vault, CaseView(settings, regions))
+        case_view = CaseView(settings, regions)
+        relay = RelayService(sessions, clock, settings, vault, case_view, phone=phone)
         escalation = Escalation(sessions, clock, settings, alerts, router)
         sender.on_chat_gone.subscribe(escalation.on_chat_gone)
         cases = CaseService(sessions, clock, settings, vault, alerts, escalation, relay, metrics)
+        # The details a person asks for carry the case card's buttons.
+        cases.card_buttons = case_view.card_buttons
+        alerts.detail_buttons = cases.detail_buttons
         sender.on_sent.subscribe(relay.on_sent)
+        sender.on_chat_gone.subscribe(phone.on_chat_gone)  # a reporter who blocked the bot
         return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, lane=lane,
                    vault=vault,
                    regions=regions,
@@ -127,7 +145,8 @@ class Runtime:
                    alerts=alerts, router=router,
                    escalation=escalation,
                    cases=cases, relay=relay, metrics=metrics,
-                   incidents=IncidentNotifier(sessions))
+                   incidents=IncidentNotifier(sessions),
+                   phone=phone, pins=PinService(sessions, clock, vault))
 
     async def load_regions(self) -> None:
         async with self.sessions() as session:
@@ -138,7 +157,28 @@ class Runtime:
     def start_background(self) -> None:
         self.tasks.append(asyncio.create_task(self.sender.run_forever(), name="outbox"))
 
+    def run_aside(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        """Long work an update asked for (an export, the statistics) runs beside the updates,
+        which the bot handles one at a time: nobody else's update waits for it. Stopping the bot
+        lets it finish."""
+        task = asyncio.create_task(work, name=f"aside:{name}")
+        self.errands.add(task)
+        task.add_done_callback(self.errands.discard)
+        return task
+
+    async def settle(self) -> None:
+        """Wait for the work run aside (and any it started) to end."""
+        while self.errands:
+            await asyncio.gather(*self.errands, return_exceptions=True)
+
     async def stop_background(self) -> None:
+        try:
+            async with asyncio.timeout(ERRANDS_GRACE_SECONDS):
+                await self.settle()
+        except TimeoutError:
+            log.warning("work still running aside at shutdown was cancelled")
+            for task in list(self.errands):
+                task.cancel()
         self.sender.stop()
         for task in self.tasks:
             try:

@@ -25,9 +25,11 @@ from bot.callback_data import (
     CaseListPress,
     CasePress,
     GroupRequestPress,
+    HelpPress,
     InvitePress,
     LanguagePress,
     NewsPress,
+    OpenPress,
     PosterPress,
     Press,
     PrivacyPress,
@@ -38,8 +40,11 @@ from bot.callback_data import (
     VillagePickPress,
 )
 from handlers import (
+    after_pin,
     alerts,
+    at_hand,
     cases,
+    discreet,
     errors,
     limits,
     onboarding,
@@ -81,10 +86,11 @@ DEEP_HISTORY = r"^/riwayat_[A-Za-z0-9_]+(@\w+)?(\s|$)"
 
 # A plain private message (text, or a photo, voice note, video or file): the first that takes it.
 on_private_message = private.first_that_answers(
-    relay.reply_to_relayed_message,  # 1. a reply to a relayed message, either way
-    cases.typed_note_or_reply,  # 2. the note or reply an officer started on a case card
-    relay.hint_for_reporter,  # 3. someone with a report and no draft: how to add to it
-    report.answer_to_draft,  # 4. an answer to the report being written (or the start of one)
+    after_pin.typed_pin,  # 1. the PIN, while one is asked for (the message is deleted at once)
+    relay.reply_to_relayed_message,  # 2. a reply to a relayed message, either way
+    cases.typed_note_or_reply,  # 3. the note or reply an officer started on a case card
+    report.answer_to_draft,  # 4. an answer to the report being written
+    at_hand.help_at_hand,  # 5. anything else: the emergency numbers, "Buat laporan", "Bantuan"
 )
 
 # Buttons: each kind of callback data (its prefix, version and fields are declared once, in
@@ -96,6 +102,8 @@ BUTTONS: tuple[tuple[type[Press], Any], ...] = (
     (LanguagePress, reporter_info.on_language_button),
     (PrivacyPress, privacy.on_privacy_button),
     (NewsPress, relay.on_news_button),
+    (OpenPress, discreet.on_open_button),
+    (HelpPress, reporter_info.on_help_button),
     (AlertPress, alerts.on_alert_button),
     (CasePress, cases.on_case_button),
     (CaseListPress, cases.on_list_button),
@@ -130,7 +138,7 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         MessageHandler(GROUPS & (filters.Regex(DEEP_CASE) | filters.Regex(DEEP_HISTORY)),
                        onboarding.in_private_only),
         # /batal ends a note or reply being typed, else cancels the report being written.
-        CommandHandler("batal", relay.cancel, filters=PRIVATE),
+        CommandHandler(["batal", "cancel"], relay.cancel, filters=PRIVATE),
         *(CommandHandler(name, callback, filters=PRIVATE)
           for name, callback in REPORTER_COMMANDS.items()),
         *(CallbackQueryHandler(callback, pattern=kind.pattern()) for kind, callback in BUTTONS),
@@ -138,11 +146,20 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         MessageHandler(PRIVATE & MESSAGE & ((filters.TEXT & ~filters.COMMAND) | MEDIA),
                        on_private_message),
         MessageHandler(PRIVATE & MESSAGE & filters.CONTACT, report.on_contact),
+        MessageHandler(PRIVATE & MESSAGE & filters.LOCATION, report.on_location),
         # Anything else in a private chat, and any button we do not know: a kind word, never
         # silence. Last, so they only see what nothing above took.
         MessageHandler(PRIVATE, report.on_unsupported),
         CallbackQueryHandler(report.on_unsupported),
     ]
+
+
+def schedule(application: Application) -> None:
+    """Jobs of the handlers' own: held messages answered once their sender's minute clears."""
+    queue = application.job_queue
+    assert queue is not None, "python-telegram-bot[job-queue] is required"
+    queue.run_repeating(limits.release_job, interval=limits.RELEASE_SECONDS, first=1,
+                        name="release_held")
 
 
 def register(application: Application) -> None:

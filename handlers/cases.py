@@ -35,6 +35,7 @@ COMMANDS = ("kasus", "catat", "balas", "riwayat")
 DEEP_CASE = r"^/kasus_[A-Za-z0-9_]+(@\w+)?(\s|$)"
 DEEP_HISTORY = r"^/riwayat_[A-Za-z0-9_]+(@\w+)?(\s|$)"
 POPUP_LIMIT = 200  # Telegram's limit for a button's pop-up answer
+DETAILS_MARK = "📋"  # how the details message begins (bot/views/alerts.py, AlertView.detail)
 
 
 # ---- who is asking, and what went wrong ---------------------------------------------------------
@@ -332,7 +333,7 @@ async def on_case_button(update: Update, context: BotContext) -> None:
         await answer(query)
         if action == "menu":
             text, markup = view.status_menu(card, pressed.value, _)
-            await replace_or_reply(update, text, markup)
+            await in_place(update, text, markup)
         else:
             await show_card(update, card, rt.settings, _, edit=_is_card(query.message))
         return
@@ -354,7 +355,7 @@ async def on_case_button(update: Update, context: BotContext) -> None:
         return
     if action == "detail":
         result = await rt.cases.details(user_id, name, pressed.case_id, key)
-        await tell(update, _("The full report is on its way below.") if result.ok
+        await tell(update, _("The full report was queued for this chat.") if result.ok
                    or result.outcome == CaseOutcome.DUPLICATE else problem_text(result, _))
         return
     if action in ("take", "takeover"):
@@ -362,9 +363,25 @@ async def on_case_button(update: Update, context: BotContext) -> None:
                                      takeover=action == "takeover")
         await _after_take(update, context, pressed, result, _)
         return
+    if action == "help" and not pressed.value:  # why? the next tier will see it
+        card = await rt.cases.card(user_id, name, case_id=pressed.case_id)
+        if isinstance(card, Result):
+            await tell(update, problem_text(card, _))
+            return
+        if workflow.is_closed(card.case.status):
+            await tell(update, problem_text(Result(CaseOutcome.CLOSED,
+                                                   reference=card.case.reference), _))
+            return
+        await answer(query)
+        text, markup = view.help_menu(card, _)
+        await in_place(update, text, markup)
+        return
     if action == "help":
-        result = await rt.cases.ask_next_tier(user_id, name, pressed.case_id, key)
+        result = await rt.cases.ask_next_tier(user_id, name, pressed.case_id, key,
+                                              reason=pressed.value)
         await tell(update, help_text(result, _))
+        if result.ok or result.outcome in (CaseOutcome.AT_TOP, CaseOutcome.DUPLICATE):
+            await refresh_card(update, context, pressed.case_id, _)
         return
     # set / refer / close: a move along the workflow
     target = {"refer": workflow.DIRUJUK, "close": workflow.DITUTUP}.get(action, pressed.value)
@@ -381,7 +398,7 @@ async def on_case_button(update: Update, context: BotContext) -> None:
         note = _("Report {reference} is now at {stage}.").format(
             reference=result.reference, stage=workflow.stage_name(result.case.status, _))
         if result.told_reporter:
-            note += " " + _("The reporter is told in plain words.")
+            note += " " + _("A message in plain words for the reporter was queued.")
         await tell(update, note)
     elif result.outcome != CaseOutcome.DUPLICATE:
         await tell(update, problem_text(result, _))
@@ -400,7 +417,7 @@ async def _after_take(update: Update, context: BotContext, pressed: CasePress,
                 pressed.case_id, "takeover").pack()),
             InlineKeyboardButton(_("No"), callback_data=CasePress(pressed.case_id,
                                                                   "card").pack())]])
-        await replace_or_reply(update, _("Report {reference} is handled by {name}. Take it over? "
+        await in_place(update, _("Report {reference} is handled by {name}. Take it over? "
                                          "They will be told.").format(
             reference=result.reference, name=escape(result.by or "?")), markup)
         return
@@ -419,7 +436,7 @@ def help_text(result: Result, _: Translate) -> str:
     if result.outcome == CaseOutcome.AT_TOP:
         return _("Everyone up to the kabupaten already has this report.")
     if result.ok or result.outcome == CaseOutcome.DUPLICATE:
-        return _("Passed to {tier}: they have been alerted.").format(
+        return _("Passed to {tier}.").format(
             tier=_(TIER_NAMES.get(result.tier or "", TIER_NAMES["kabupaten"])))
     return problem_text(result, _)
 
@@ -440,6 +457,17 @@ async def _history_page(update: Update, context: BotContext, pressed: CasePress,
     await send_history(update, found, int(pressed.value or 0), rt.settings, _, edit=in_history)
 
 
+async def in_place(update: Update, text: str, markup: InlineKeyboardMarkup) -> None:
+    """In place of the pressed message; but the details (whose buttons are the card's) stay, and
+    what a press under them shows comes below."""
+    query = update.callback_query
+    message = query.message if query is not None else None
+    if isinstance(message, Message) and (message.text or "").startswith(DETAILS_MARK):
+        await reply(update, text, markup)
+    else:
+        await replace_or_reply(update, text, markup)
+
+
 def _is_history(message: Any) -> bool:
     return isinstance(message, Message) and (message.text or "").startswith("🕘")
 
@@ -452,7 +480,7 @@ async def show_card(update: Update, card: Card, settings: Any, _: Translate, *,
                     edit: bool) -> None:
     text, markup = view.card_text(card, settings, _), view.card_keyboard(card, _)
     if edit:
-        await replace_or_reply(update, text, markup)
+        await in_place(update, text, markup)
     else:
         await reply(update, text, markup)
 

@@ -31,6 +31,18 @@ REPLY_MAX_WAIT_SECONDS = 10.0  # a longer 429 fails the reply: the error handler
 CHOSEN_LANGUAGE = "language"
 
 
+def aside(update: Update, context: BotContext, work: Awaitable[None], name: str) -> None:
+    """Run long work (an export, the statistics) beside the update pipeline; a failure goes to
+    the error handler as a handler's would (the person hears we are sorry, with a code)."""
+    async def guarded() -> None:
+        try:
+            await work
+        except Exception as exc:
+            await context.application.process_error(update, exc)
+
+    context.runtime.run_aside(guarded(), name)
+
+
 def language_hint(update: Update, context: BotContext) -> str | None:
     """The language chosen in this session, else the one Telegram gives. (Read without
     ``context.user_data``, which would keep an empty entry for every account that writes.)"""

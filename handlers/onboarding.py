@@ -14,7 +14,7 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
-from bot import l10n
+from bot import l10n, menus
 from bot.callback_data import GroupRequestPress, InvitePress, VillagePickPress
 from bot.context import BotContext
 from bot.i18n import Translate, translator
@@ -224,6 +224,7 @@ async def join_group(update: Update, context: BotContext) -> None:
         await reply(update, _("This group is not registered yet. Send /daftar first; a district "
                               "admin approves it."))
         return
+    await menus.refresh(context.bot, rt.sessions, user.id)  # the activist's own menu, at once
     name = escape(user.first_name)
     link = f"https://t.me/{context.bot.username}"
     if enrolment.status == "already":

@@ -16,11 +16,13 @@ from bot.domain.references import normalise_reference
 from bot.domain.workflow import STATUS_WORDS
 from bot.i18n import N_, Translate
 from bot.services import relay as relay_service
+from bot.services.pin import Gate
 from bot.services.privacy import PrivacyService, StoredCase, answers_of
 from bot.services.relay import RelayOutcome
 from bot.views.alerts import chunks
 from bot.views.cases import MEDIA_WORDS, escaped_parts
 from bot.views.report import summary_lines
+from handlers import pin
 from handlers.common import answer, parsed_as, replace_or_reply, reply, translate_for
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,12 @@ def wipe_offer(_: Translate) -> InlineKeyboardMarkup:
         [InlineKeyboardButton(_("🧹 Delete this conversation from my phone"),
                               callback_data=PrivacyPress("wipe").pack())],
     ])
+
+
+def nothing_stored(_: Translate) -> str:
+    """What /dataku says to an account with nothing stored (and, after three wrong PINs, to
+    whoever holds the phone)."""
+    return _("We store nothing about you: you have no report with us.")
 
 
 def _when(moment: datetime, context: BotContext) -> str:
@@ -92,13 +100,16 @@ def _case_messages(stored: StoredCase, context: BotContext,
 
 async def my_data(update: Update, context: BotContext) -> None:
     """/dataku: everything stored about this account, the answers themselves, and who read
-    them."""
+    them (after the PIN, if set)."""
     user = update.effective_user
     assert user is not None
+    found = await pin.gate(update, context, {"do": "dataku"})
+    if found is Gate.ASK:
+        return
     _ = await translate_for(update, context)
-    stored = await privacy(context).stored_data(user.id)
+    stored = None if found is Gate.PAUSED else await privacy(context).stored_data(user.id)
     if stored is None:
-        await reply(update, _("We store nothing about you: you have no report with us."))
+        await reply(update, nothing_stored(_))
         return
     rt = context.runtime
     head = ["<b>" + _("What we store about you") + "</b>",
@@ -108,6 +119,11 @@ async def my_data(update: Update, context: BotContext) -> None:
                 language=LANGUAGE_NAMES.get(stored.language, stored.language)),
             _("• News when the status changes: {state}.").format(
                 state=_("on") if stored.status_updates else _("off"))]
+    phone = await rt.phone.settings_of(user.id)
+    head.append(_("• Discreet messages (silent, opened with “Open”): {state}.").format(
+        state=_("on") if phone.discreet else _("off")))
+    if await rt.pins.has_pin(user.id):
+        head.append(_("• A PIN, kept only as a coded key that cannot be turned back into it."))
     if stored.draft_answers is not None:
         head.append(_("• An unfinished report:"))
         head += summary_lines(stored.draft_answers, _, rt.regions)
@@ -127,18 +143,32 @@ async def my_data(update: Update, context: BotContext) -> None:
 
 
 async def correct(update: Update, context: BotContext) -> None:
-    """/ubah REF text: ask the officers handling one's own report to correct it."""
-    user = update.effective_user
+    """/ubah REF text: ask the officers handling one's own report to correct it (after the PIN,
+    if set: like /tambah, it speaks for the reporter)."""
     message = update.effective_message
-    assert user is not None and message is not None
+    assert message is not None
+    await correct_text(update, context, message.text or "")
+
+
+async def correct_text(update: Update, context: BotContext, command: str) -> None:
+    """``command``: the /ubah message as typed (also when it waited for the PIN)."""
+    user = update.effective_user
+    assert user is not None
+    found = await pin.gate(update, context, {"do": "ubah", "text": command})
+    if found is Gate.ASK:
+        return
     _ = await translate_for(update, context)
+    no_report = _("You have not sent any report yet. Send /lapor to make one.")
+    if found is Gate.PAUSED:
+        await reply(update, no_report)
+        return
     rt = context.runtime
-    parts = (message.text or "").split(maxsplit=2)
+    parts = command.split(maxsplit=2)
     reference = normalise_reference(parts[1]) if len(parts) > 1 else None
     if reference is None:
         own = await rt.relay.own_references(user.id)
         if not own.references:
-            await reply(update, _("You have not sent any report yet. Send /lapor to make one."))
+            await reply(update, no_report)
             return
         await reply(update, _("Write what should be corrected after the reference of your "
                               "report, like this: <code>/ubah {reference} the place is near the "

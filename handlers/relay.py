@@ -4,14 +4,13 @@
 (an officer's message, a status message) does the same, with text or a file; ``/berhenti_kabar``
 and ``/lanjut_kabar`` (and the button under a status message) stop and resume status news.
 
-For a plain private message: ``reply_to_relayed_message`` passes a reply to a relayed message on,
-and ``hint_for_reporter`` points someone with a report and no draft to ``/tambah``; where they
-stand among the other answers is written in ``handlers/__init__.py``.
+For a plain private message: ``reply_to_relayed_message`` passes a reply to a relayed message on
+(after the PIN, if set); where it stands among the other answers is written in
+``handlers/__init__.py``.
 """
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 from telegram import Message, Update
@@ -24,8 +23,9 @@ from bot.context import BotContext
 from bot.domain.references import normalise_reference
 from bot.i18n import Translate
 from bot.services import relay as service
+from bot.services.pin import Gate
 from bot.services.relay import RelayOutcome
-from handlers import cases, report
+from handlers import cases, pin, report, reporter_info
 from handlers.common import answer, parsed_as, reply, stale_button, translate_for
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -53,18 +53,32 @@ def outcome_text(result: service.FromReporter, _: Translate) -> str:
 
 
 async def add_command(update: Update, context: BotContext) -> None:
-    """/tambah REF text: a message to the officers handling one's own report."""
-    user = update.effective_user
+    """/tambah REF text: a message to the officers handling one's own report (after the PIN,
+    if set)."""
     message = update.effective_message
-    assert user is not None and message is not None
+    assert message is not None
+    await add(update, context, message.text or "")
+
+
+async def add(update: Update, context: BotContext, command: str) -> None:
+    """``command``: the /tambah message as typed (also when it waited for the PIN)."""
+    user = update.effective_user
+    assert user is not None
+    found = await pin.gate(update, context, {"do": "tambah", "text": command,
+                                             "key": update.update_id})
+    if found is Gate.ASK:
+        return
     _ = await translate_for(update, context)
+    if found is Gate.PAUSED:
+        await reply(update, reporter_info.nothing_reported(_))
+        return
     rt = context.runtime
-    parts = (message.text or "").split(maxsplit=2)
+    parts = command.split(maxsplit=2)
     reference = normalise_reference(parts[1]) if len(parts) > 1 else None
     if reference is None:
         own = await rt.relay.own_references(user.id)
         if not own.references:
-            await reply(update, _("You have not sent any report yet. Send /lapor to make one."))
+            await reply(update, reporter_info.nothing_reported(_))
             return
         await reply(update, _("Write your message after the reference of your report, like "
                               "this: <code>/tambah {reference} your message</code>").format(
@@ -148,11 +162,13 @@ async def reply_to_relayed_message(update: Update, context: BotContext) -> bool:
     assert replied is not None
     case_id = await rt.relay.replied_case(user.id, replied.message_id)
     if case_id is not None:
-        _ = await translate_for(update, context)
-        result = await rt.relay.from_reporter(user.id, update.update_id, case_id=case_id,
-                                              text=text,
-                                              media=None if text is not None else _media(message))
-        await reply(update, outcome_text(result, _))
+        media = None if text is not None else _media(message)
+        found = await pin.gate(update, context, {"do": "reply", "case": case_id, "text": text,
+                                                 "media": media, "key": update.update_id})
+        if found is Gate.PAUSED:
+            return False  # as if it were a reply to nothing in particular
+        if found is Gate.OPEN:
+            await pass_reply(update, context, case_id, text, media, update.update_id)
         return True
     case_id = await rt.relay.handler_replied_case(user.id, replied.message_id)
     if case_id is None:
@@ -166,22 +182,12 @@ async def reply_to_relayed_message(update: Update, context: BotContext) -> bool:
     return True
 
 
-async def hint_for_reporter(update: Update, context: BotContext) -> bool:
-    """Someone with a report and no draft writes to the bot: most likely about that report."""
-    message = update.effective_message
+async def pass_reply(update: Update, context: BotContext, case_id: int, text: str | None,
+                     media: dict[str, Any] | None, key: int | None) -> None:
+    """The reporter's reply (text or a file) to the officers of their case."""
     user = update.effective_user
-    assert message is not None and user is not None
-    if message.text is None:
-        return False
-    rt = context.runtime
-    if (await rt.reports.current(user.id)).draft is not None:
-        return False
-    own = await rt.relay.own_references(user.id)
-    if not own.references:
-        return False
+    assert user is not None
     _ = await translate_for(update, context)
-    await reply(update, _("To send a message about your report, reply to one of my messages "
-                          "about it (swipe it left), or send <code>/tambah {reference} your "
-                          "message</code>. To make a new report, send /lapor.").format(
-        reference=escape(own.references[0])))
-    return True
+    result = await context.runtime.relay.from_reporter(user.id, key, case_id=case_id, text=text,
+                                                       media=media)
+    await reply(update, outcome_text(result, _))

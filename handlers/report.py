@@ -18,12 +18,16 @@ from telegram import (
     Update,
 )
 
+from bot import menus
 from bot.callback_data import BadCallback, CancelPress, ReportPress, StartPress, parse
 from bot.context import BotContext
 from bot.domain import form
-from bot.i18n import Translate, translator
+from bot.i18n import N_, Translate, translator
+from bot.regions import RegionDirectory
 from bot.services.reports import Input, LimitReached, Outcome, Submitted
+from bot.views import help as help_views
 from bot.views import report as view
+from handlers import limits
 from handlers.common import (
     answer,
     language_hint,
@@ -49,7 +53,8 @@ def limit_reached(context: BotContext) -> None:
 
 
 async def start(update: Update, context: BotContext) -> None:
-    """/start: two lines about the bot, then an offer to report or to resume a draft."""
+    """/start: two lines about the bot, then an offer to report or to resume a draft. Staff are
+    greeted in their role, with their commands (and their menu is set again)."""
     user = update.effective_user
     assert user is not None
     rt = context.runtime
@@ -62,12 +67,32 @@ async def start(update: Update, context: BotContext) -> None:
         greeting = _("This is the reporting service for violence against women and children in "
                      "Kabupaten {kabupaten}.").format(kabupaten=kabupaten)
     greeting += "\n" + _("Everything you tell us is confidential.")
+    async with rt.sessions() as session:
+        role = await menus.role_of(session, user.id)
+    if role.name in menus.STAFF:
+        await menus.publish_role(context.bot, user.id, role.name)  # the menu of their role, now
+        greeting = staff_greeting(role, rt.regions, _)
     if current.draft is not None:
         await reply(update, greeting + "\n\n" + _("You have an unfinished report. Let us "
                                                   "continue where you stopped."))
         await send_question(update, context, current)
         return
     await reply(update, greeting, start_button(_))
+
+
+ROLE_LINES = {
+    menus.ADMIN_ROLE: N_("You are an admin of ppa-bot for {region}."),
+    menus.OFFICER_ROLE: N_("You are a protection officer for {region}."),
+    menus.ACTIVIST_ROLE: N_("You are a PAPTBM activist of {region}."),
+}
+
+
+def staff_greeting(role: menus.Role, regions: RegionDirectory, _: Translate) -> str:
+    """Who the bot knows them as, and their commands, one line each."""
+    place = regions.get(role.region_code)
+    lines = [_(ROLE_LINES[role.name]).format(region=escape(place.name if place else "–")),
+             _("Your commands:"), *menus.command_lines(role.name, _)]
+    return "\n".join(lines)
 
 
 async def begin(update: Update, context: BotContext, *,
@@ -88,6 +113,8 @@ async def begin(update: Update, context: BotContext, *,
                               "danger, please call a number below.").format(limit=exc.limit)
                     + "\n\n" + view.hotlines(rt.settings, _))
         return
+    if not rt.answered.first_time(update.update_id) and resumed:
+        return  # delivered again: this process already answered it
     if update.callback_query is not None:
         await answer(update.callback_query)
     _ = translator(outcome.language)
@@ -106,6 +133,8 @@ async def send_question(update: Update, context: BotContext, outcome: Outcome,
         return None
     rt = context.runtime
     _ = translator(outcome.language)
+    if update.effective_user is not None:  # presses of this question's buttons do not count
+        limits.expect(context, update.effective_user.id, outcome.draft)
     text, markup = view.question(outcome.draft, _, rt.regions, rt.settings, page=page)
     if outcome.draft.step == form.PHONE:
         # The phone step offers Telegram's "share contact" keyboard besides the inline buttons.
@@ -118,59 +147,70 @@ async def send_question(update: Update, context: BotContext, outcome: Outcome,
     return await reply(update, text, markup)
 
 
-async def apply_input(update: Update, context: BotContext, given: Input) -> None:
-    """Hand one input to the service (which commits it), then show what comes next."""
+async def apply_input(update: Update, context: BotContext, given: Input) -> bool:
+    """Hand one input to the service (which commits it), then show what comes next. False: there
+    is no report in progress and a typed message was left for the next answer (help at hand)."""
     user = update.effective_user
     assert user is not None
     rt = context.runtime
     outcome = await rt.reports.apply(user.id, update.update_id, given,
                                      language_hint(update, context))
+    if not rt.answered.first_time(update.update_id) and outcome.duplicate:
+        return True  # delivered again: this process already answered it
     step_before = outcome.step_before
     _ = translator(outcome.language)
     query = update.callback_query
     if outcome.draft is None and not outcome.discarded:
-        if query is not None:
-            await answer(query, _("This report is no longer open."))
-        await reply(update, _("There is no report in progress. Send /lapor to make a report, "
-                              "or /bantuan for help."))
-        return
+        if query is None:
+            return False
+        await answer(query, _("This report is no longer open."))
+        text, markup = help_views.at_hand(rt.settings, _)
+        await reply(update, text, markup)
+        return True
     if outcome.discarded:
         if query is not None:
             await answer(query)
         await replace_or_reply(update, _("Nothing has been stored. If you change your mind, "
                                          "send /lapor at any time.") + "\n\n"
                                + view.hotlines(rt.settings, _))
-        return
+        return True
     assert outcome.draft is not None
     if outcome.stale:
         if query is not None:
             await answer(query, _("That button is from an earlier question."))
         await send_question(update, context, outcome)
-        return
+        return True
     if query is not None:
         await answer(query)
     if outcome.error:
         await reply(update, "⚠️ " + _(view.REASONS.get(outcome.error, view.REASONS["use_buttons"])))
         await send_question(update, context, outcome)
-        return
+        return True
+    if outcome.location_kept:
+        await reply(update, "📍 " + _("Thank you. The location is kept safe, only for the "
+                                     "officer's visit."))
     if outcome.candidates:
-        text, markup = view.candidates(outcome.draft, outcome.candidates, rt.regions, _)
+        text, markup = view.candidates(outcome.draft, outcome.candidates, rt.regions, _,
+                                       near=outcome.location_kept)
         await reply(update, text, markup)
-        return
+        return True
+    if outcome.location_kept and outcome.draft.step == step_before:
+        await send_question(update, context, outcome)  # the village is still to be chosen
+        return True
     if outcome.saved_item:
         await reply(update, "✓ " + _("Saved."))
         await send_question(update, context, outcome)
-        return
+        return True
     if step_before == form.DANGER and outcome.draft.urgent and outcome.draft.step != form.DANGER:
         # Someone is in danger: the numbers come first, whatever is asked next.
         await replace_or_reply(update, view.hotlines(rt.settings, _))
         await send_question(update, context, outcome)
-        return
+        return True
     if outcome.stopped:
-        await replace_or_reply(update, _("Your report is kept for now. Send /lapor when you are "
-                                         "ready to continue.") + "\n\n"
-                               + view.hotlines(rt.settings, _))
-        return
+        # Danger, then "stop for now": send what there is at once, or keep it (nothing sent).
+        text, markup = view.send_now_offer(outcome.draft, rt.settings, _)
+        await replace_or_reply(update, text, markup)
+        return True
     edit = query is not None
     if step_before == form.PHONE and outcome.draft.step != form.PHONE:
         # Take the "share my number" keyboard away once the phone question is left.
@@ -178,6 +218,7 @@ async def apply_input(update: Update, context: BotContext, given: Input) -> None
         await reply(update, left_by, ReplyKeyboardRemove())
         edit = False  # the next question goes below that line, not above it
     await send_question(update, context, outcome, edit=edit)
+    return True
 
 
 async def on_button(update: Update, context: BotContext) -> None:
@@ -206,6 +247,9 @@ async def on_report_button(update: Update, context: BotContext,
                            pressed: ReportPress) -> None:
     if pressed.action == "submit":
         await submit(update, context, pressed)
+        return
+    if pressed.action in ("urgent", "keep"):
+        await after_stopping(update, context, pressed)
         return
     if pressed.action == "page":
         await show_page(update, context, pressed)
@@ -256,13 +300,62 @@ async def submit(update: Update, context: BotContext, pressed: ReportPress) -> N
         await reply(update, "⚠️ " + _(view.REASONS[result.error or "incomplete"]))
         await send_question(update, context, result)
         return
+    if not rt.answered.first_time(update.update_id) and result.again:
+        return  # delivered again: this process already answered it
     _ = translator(result.language)
-    await replace_or_reply(update, submitted_text(result, _) + "\n\n"
-                           + _("For your safety you can delete this conversation from your phone "
-                               "now; your report stays safe with us."), wipe_offer(_))
+    await replace_or_reply(update, submitted_text(result, _) + "\n\n" + safety_text(result, _),
+                           after_submit_offer(result, _))
 
 
-def submitted_text(result: Submitted, _: Translate) -> str:
+def safety_text(result: Submitted, _: Translate) -> str:
+    text = _("For your safety you can delete this conversation from your phone now; your "
+             "report stays safe with us.")
+    if not result.practice:
+        text += " " + _("A PIN keeps anyone else holding this phone from seeing or adding to "
+                        "it.")
+    return text
+
+
+def after_submit_offer(result: Submitted, _: Translate) -> InlineKeyboardMarkup:
+    """Wipe the conversation; choose a PIN (a real report only)."""
+    rows = [list(row) for row in wipe_offer(_).inline_keyboard]
+    if not result.practice:
+        rows.append(help_views.pin_offer(_))
+    return InlineKeyboardMarkup(rows)
+
+
+async def after_stopping(update: Update, context: BotContext, pressed: ReportPress) -> None:
+    """"Send now": an urgent case with what was answered, to the kabupaten at once. "Just keep
+    it": nothing is sent, and the reporter is told so plainly."""
+    user = update.effective_user
+    query = update.callback_query
+    assert user is not None and query is not None
+    rt = context.runtime
+    await answer(query)
+    if pressed.action == "keep":
+        current = await rt.reports.current(user.id)
+        _ = translator(current.language)
+        text = _("Kept. Nothing was sent and nobody was alerted. Send /lapor when you are ready "
+                 "to continue.") if current.draft is not None else \
+            _("There is no report in progress.")
+        await replace_or_reply(update, text + "\n\n" + view.hotlines(rt.settings, _))
+        return
+    await show_typing(update)
+    result = await rt.reports.send_now(user.id, update.update_id, pressed.nonce)
+    if isinstance(result, Outcome):
+        _ = translator(result.language)
+        if result.draft is None:
+            text, markup = help_views.at_hand(rt.settings, _)
+            await reply(update, text, markup)
+        else:
+            await send_question(update, context, result)
+        return
+    _ = translator(result.language)
+    lines = [submitted_text(result, _, sent_now=True), "", view.hotlines(rt.settings, _)]
+    await replace_or_reply(update, "\n".join(lines), after_submit_offer(result, _))
+
+
+def submitted_text(result: Submitted, _: Translate, *, sent_now: bool = False) -> str:
     lines = []
     if result.practice:
         lines.append("🧪 " + _("PRACTICE — not a real report"))
@@ -274,6 +367,11 @@ def submitted_text(result: Submitted, _: Translate) -> str:
     if result.practice:  # a practice report goes only to the training chat
         lines.append(_("This was practice: it went only to the training group (or back to you), "
                        "never to a village group or an officer, and it is not counted anywhere."))
+        return "\n".join(lines)
+    if sent_now:
+        lines.append(_("It went as urgent to the officers of the kabupaten, now. They may write "
+                       "to you here. You can add what happened with /tambah {reference} or by "
+                       "replying to their message.").format(reference=result.reference))
         return "\n".join(lines)
     lines.append(_("What happens next: a protection officer for your area receives it now and "
                    "will take it up. You can follow it with /status. If someone is in danger, "
@@ -321,31 +419,30 @@ async def on_cancel_button(update: Update, context: BotContext,
 
 
 async def answer_to_draft(update: Update, context: BotContext) -> bool:
-    """Typed text or a file: an answer to the report being written (or the start of one)."""
+    """Typed text or a file: an answer to the report being written. False when no report is in
+    progress (the message is for the next answer of the chain)."""
     message = update.effective_message
     assert message is not None
     if message.text is not None:
-        await on_text(update, context)
-    else:
-        await on_media(update, context)
-    return True
+        return await on_text(update, context)
+    return await on_media(update, context)
 
 
-async def on_text(update: Update, context: BotContext) -> None:
+async def on_text(update: Update, context: BotContext) -> bool:
     message = update.effective_message
     assert message is not None
-    await apply_input(update, context, Input(action="text", text=message.text or ""))
+    return await apply_input(update, context, Input(action="text", text=message.text or ""))
 
 
-async def on_media(update: Update, context: BotContext) -> None:
+async def on_media(update: Update, context: BotContext) -> bool:
     """Evidence: kept as Telegram file ids with type, size and caption."""
     message = update.effective_message
     assert message is not None
     media = evidence_of(message)
     if media is None:
         await on_unsupported(update, context)
-        return
-    await apply_input(update, context, Input(action="media", media=media))
+        return True
+    return await apply_input(update, context, Input(action="media", media=media))
 
 
 def evidence_of(message: Message) -> dict[str, object] | None:
@@ -362,7 +459,24 @@ def evidence_of(message: Message) -> dict[str, object] | None:
 async def on_contact(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None and message.contact is not None
-    await apply_input(update, context, Input(action="contact", text=message.contact.phone_number))
+    if not await apply_input(update, context,
+                             Input(action="contact", text=message.contact.phone_number)):
+        _ = await translate_for(update, context)
+        text, markup = help_views.at_hand(context.runtime.settings, _)
+        await reply(update, text, markup)
+
+
+async def on_location(update: Update, context: BotContext) -> None:
+    """A shared location: kept for the outreach visit where the place is asked."""
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and message.location is not None and user is not None
+    current = await context.runtime.reports.current(user.id, language_hint(update, context))
+    if current.draft is None or current.draft.step not in form.TAKES_LOCATION:
+        await on_unsupported(update, context)
+        return
+    await apply_input(update, context, Input(action="location", location=(
+        message.location.latitude, message.location.longitude)))
 
 
 async def on_unsupported(update: Update, context: BotContext) -> None:
@@ -379,9 +493,9 @@ async def on_unsupported(update: Update, context: BotContext) -> None:
     if update.callback_query is not None:
         await answer(update.callback_query, _("That button is no longer active."))
     reason = "edited" if update.edited_message is not None else "unsupported"
-    if current.draft is None:
-        await reply(update, _("I did not understand that. Send /lapor to make a report, or "
-                              "/bantuan for help."))
+    if current.draft is None:  # never a dead end: the numbers, and a way on
+        text, markup = help_views.at_hand(context.runtime.settings, _)
+        await reply(update, text, markup)
         return
     await reply(update, "⚠️ " + _(view.REASONS[reason]))
     await send_question(update, context, current)

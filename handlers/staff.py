@@ -263,9 +263,12 @@ async def change(context: BotContext, by: Responder, kind: str,
 
 
 async def refresh_menu(context: BotContext, responder: Responder) -> None:
-    """An officer's command menu follows their role at once (best effort)."""
-    if responder.kind != OFFICER:
-        return
+    """Command menus follow a role at once (best effort): an officer's own; for a group, its
+    enrolled members' (revoked, restored or moved with it)."""
     from bot import menus
 
-    await menus.publish_for(context.bot, responder)
+    rt = context.runtime
+    if responder.kind == OFFICER:
+        await menus.refresh(context.bot, rt.sessions, responder.chat_id)
+    else:
+        await menus.refresh_group(context.bot, rt.sessions, responder.chat_id)

@@ -14,7 +14,7 @@ from bot.i18n import Translate, translator
 from bot.services.export import ExportService
 from bot.services.onboarding import scope_of
 from bot.services.stats import StatsService, chart_png, render
-from handlers.common import language_of, reply
+from handlers.common import aside, language_of, reply
 from handlers.staff import admin_or_refuse, current_staff, refuse
 
 FIRST_YEAR = 2000
@@ -37,7 +37,8 @@ async def requested_year(update: Update, context: BotContext,
 
 
 async def statistics(update: Update, context: BotContext) -> None:
-    """/statistik [YEAR]: a short text and a chart, for the officer's own area."""
+    """/statistik [YEAR]: a short text and a chart, for the officer's own area. Counted aside:
+    nobody else's update waits for it."""
     language = await language_of(update, context)
     _ = translator(language)
     officer = await current_staff(update, context)
@@ -45,34 +46,56 @@ async def statistics(update: Update, context: BotContext) -> None:
         await refuse(update, _, "not_staff")
         return
     year = await requested_year(update, context, _, "statistik")
-    if year is None or update.effective_chat is None:
+    chat = update.effective_chat
+    if year is None or chat is None:
         return
     rt = context.runtime
-    await update.effective_chat.send_action(ChatAction.UPLOAD_PHOTO)
-    stats = await StatsService(rt.sessions, rt.clock, rt.settings).year(year, scope_of(officer))
-    await reply(update, render(stats, language))
-    png = await asyncio.to_thread(chart_png, stats, language)
-    await update.effective_chat.send_photo(
-        photo=png, filename=f"statistik-{year}.png",
-        caption=escape(_("Statistics {year}").format(year=year) + " · " + stats.scope_name))
+    await chat.send_action(ChatAction.UPLOAD_PHOTO)
+
+    async def count_and_send() -> None:
+        stats = await StatsService(rt.sessions, rt.clock, rt.settings).year(
+            year, scope_of(officer))
+        await reply(update, render(stats, language))
+        png = await asyncio.to_thread(chart_png, stats, language)
+        await chat.send_photo(
+            photo=png, filename=f"statistik-{year}.png",
+            caption=escape(_("Statistics {year}").format(year=year) + " · " + stats.scope_name))
+
+    aside(update, context, count_and_send(), "statistik")
 
 
 async def export(update: Update, context: BotContext) -> None:
-    """/ekspor [YEAR]: admins get the year's cases as an xlsx document, here in private."""
+    """/ekspor [YEAR]: admins get the year's cases as an xlsx document, here in private: a sheet
+    per case and a sheet per victim. Made aside: nobody else's update waits for it."""
     language = await language_of(update, context)
     _ = translator(language)
     officer = await admin_or_refuse(update, context, _)
     if officer is None:
         return
     year = await requested_year(update, context, _, "ekspor")
-    if year is None or update.effective_chat is None:
+    chat = update.effective_chat
+    if year is None or chat is None:
         return
     rt = context.runtime
-    await update.effective_chat.send_action(ChatAction.UPLOAD_DOCUMENT)
-    result = await ExportService(rt.sessions, rt.clock, rt.settings).export(
-        year, "xlsx", actor=f"officer:{officer.id}", actor_name=officer.name, language=language)
-    await update.effective_chat.send_document(
-        document=result.content, filename=result.filename,
-        caption=_("{count} cases of {year}, one row each, in SIMFONI-PPA categories. No story "
-                  "and no reporter identity. The export is recorded in each case's history; "
-                  "keep the file safe.").format(count=result.rows, year=year))
+    # A large year takes a while to write: say so, then the document follows.
+    await reply(update, _("Preparing the cases of {year}; the file will arrive here shortly.")
+                .format(year=year))
+    await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
+
+    async def make_and_send() -> None:
+        result = await ExportService(rt.sessions, rt.clock, rt.settings).export(
+            year, "xlsx", actor=f"officer:{officer.id}", actor_name=officer.name,
+            language=language)
+        try:
+            with result.path.open("rb") as document:
+                await chat.send_document(
+                    document=document, filename=result.filename,
+                    caption=_("{count} cases and {victims} victims of {year}: one sheet with a "
+                              "row per case, one with a row per victim in the SIMFONI-PPA "
+                              "columns. No story and no reporter identity. The export is "
+                              "recorded in each case's history; keep the file safe.").format(
+                        count=result.rows, victims=result.victims, year=year))
+        finally:
+            result.discard()
+
+    aside(update, context, make_and_send(), "ekspor")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.domain.tiers import HIGH, NORMAL, URGENT
@@ -32,7 +32,8 @@ class Case(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    # ``PSR-26-K7Q3XM`` for a case made in ppa-bot; an imported case keeps its register's own.
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
     # Makes a double submit (two presses, a redelivered update) land on the same case.
     submit_key: Mapped[str] = mapped_column(String(40), unique=True)
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("reporters.id", ondelete="SET NULL"))
@@ -42,19 +43,36 @@ class Case(Base):
     practice: Mapped[bool] = mapped_column(default=False)
     language: Mapped[str] = mapped_column(String(5), default="id")
 
-    reporter_role: Mapped[str] = mapped_column(String(16))
-    victim_category: Mapped[str] = mapped_column(String(8))
-    victim_sex: Mapped[str] = mapped_column(String(8))
-    victim_age_band: Mapped[str] = mapped_column(String(8))
+    # What the reporter told, as the report form asked it (the alert, the card and the per-case
+    # sheet show these). The SIMFONI-PPA record of each person is in ``victims`` and
+    # ``perpetrators`` below. None: not known (a case imported from a past register).
+    reporter_role: Mapped[str | None] = mapped_column(String(16))
+    victim_category: Mapped[str | None] = mapped_column(String(8))
+    victim_sex: Mapped[str | None] = mapped_column(String(8))
+    victim_age_band: Mapped[str | None] = mapped_column(String(8))
     victim_age: Mapped[int | None]
     victim_count: Mapped[int] = mapped_column(default=1)
     violence_types: Mapped[list[str]] = mapped_column(JSON)
     kecamatan_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
     village_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
-    place: Mapped[str] = mapped_column(String(24))  # "lembaga_pendidikan" is 18
+    # A SIMFONI-PPA place code (bot/domain/simfoni.PLACES), or the old form's
+    # "lembaga_pendidikan", which has no SIMFONI-PPA counterpart and is kept as it was chosen.
+    place: Mapped[str | None] = mapped_column(String(24))
     landmark: Mapped[str | None] = mapped_column(EncryptedText)
-    occurred: Mapped[str] = mapped_column(String(12))
-    perpetrator: Mapped[str] = mapped_column(String(16))
+    occurred: Mapped[str | None] = mapped_column(String(12))
+    perpetrator: Mapped[str | None] = mapped_column(String(16))
+    # SIMFONI-PPA "Tanggal Kejadian": a day, or only its month or year (``incident_precision``
+    # "day" | "month" | "year"; the date is then the first of that month or year). None: not known.
+    incident_date: Mapped[date | None]
+    incident_precision: Mapped[str | None] = mapped_column(String(5))
+    # How the case came in (bot/domain/simfoni.INTAKE_CHANNELS): "bot" for a report made here.
+    # None: not known (an imported register that did not say).
+    channel: Mapped[str | None] = mapped_column(String(24), default="bot")
+    # Set for a case loaded by ``ppa-bot cases import``: the import's id (also in its history).
+    import_batch: Mapped[str | None] = mapped_column(String(16), index=True)
+    # A location the reporter shared ("lat,lon"), for the outreach visit: encrypted, shown only
+    # in the details sent in private, never in an alert or an export.
+    location: Mapped[str | None] = mapped_column(EncryptedText)
     narrative: Mapped[str | None] = mapped_column(EncryptedText)
     contact_allowed: Mapped[bool] = mapped_column(default=False)
     phone: Mapped[str | None] = mapped_column(EncryptedText)
@@ -109,3 +127,56 @@ class CaseEvent(Base):
     kind: Mapped[str] = mapped_column(String(24))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     secret: Mapped[str | None] = mapped_column(EncryptedText)
+
+
+class Victim(Base):
+    """One victim of a case, with the SIMFONI-PPA fields (docs/SIMFONI.md, "Each victim").
+
+    Codes are those of ``bot/domain/simfoni.py``; None is "not known" (exported as ``NA``).
+    No name, address, telephone, NIK or date of birth: identity stays out of ppa-bot."""
+
+    __tablename__ = "victims"
+    __table_args__ = (UniqueConstraint("case_id", "number"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    number: Mapped[int]  # 1, 2, ... within the case ("Korban ke-")
+    sex: Mapped[str | None] = mapped_column(String(1))
+    age: Mapped[int | None]
+    age_band: Mapped[str | None] = mapped_column(String(8))
+    # Under 18: from the age when known, else what the reporter said (a child, a woman).
+    is_child: Mapped[bool | None]
+    violence: Mapped[list[str]] = mapped_column(JSON, default=list)
+    education: Mapped[str | None] = mapped_column(String(24))
+    occupation: Mapped[str | None] = mapped_column(String(24))
+    marital_status: Mapped[str | None] = mapped_column(String(16))
+    disability: Mapped[str | None] = mapped_column(String(8))
+    # "Pelayanan yang Diberikan" as a register states it (an imported row); service records
+    # of their own, with dates and consent, are a later part of the register.
+    services: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Perpetrator(Base):
+    """One perpetrator of a case; how they relate to each victim is in ``victim_perpetrators``."""
+
+    __tablename__ = "perpetrators"
+    __table_args__ = (UniqueConstraint("case_id", "number"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    sex: Mapped[str | None] = mapped_column(String(1))
+    age: Mapped[int | None]
+
+
+class VictimPerpetrator(Base):
+    """Who harmed whom, and the relation (SIMFONI-PPA writes it per victim: one perpetrator can be
+    a father to one victim and a neighbour to another). ``relation`` None: not known."""
+
+    __tablename__ = "victim_perpetrators"
+
+    victim_id: Mapped[int] = mapped_column(ForeignKey("victims.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    perpetrator_id: Mapped[int] = mapped_column(
+        ForeignKey("perpetrators.id", ondelete="CASCADE"), primary_key=True, index=True)
+    relation: Mapped[str | None] = mapped_column(String(24))

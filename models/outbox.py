@@ -32,7 +32,8 @@ class OutboxMessage(Base):
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
     responder_id: Mapped[int | None] = mapped_column(ForeignKey("responders.id"))
     # The reporter this message is addressed to, or whose words or data it carries to an officer
-    # (bot/services/reporter_data.py). Withdrawing consent deletes these rows, sent or not.
+    # (bot/services/reporter_data.py). Withdrawing consent deletes these rows, sent or not; when
+    # they block the bot, what is pending for them is dropped (bot/services/to_reporter.py).
     reporter_id: Mapped[int | None] = mapped_column(
         ForeignKey("reporters.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(8), default=PENDING)

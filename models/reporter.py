@@ -20,6 +20,12 @@ class Reporter(Base):
     language: Mapped[str] = mapped_column(String(5), default="id")
     language_chosen: Mapped[bool] = mapped_column(default=False)
     status_updates: Mapped[bool] = mapped_column(default=True)
+    # Discreet messages after the reference (``privacy.discreet``): None follows the config,
+    # True or False is the reporter's own choice (/bantuan).
+    discreet: Mapped[bool | None]
+    # Telegram refused a message to them (they blocked the bot): nothing more is sent until they
+    # write to the bot again.
+    blocked_at: Mapped[datetime | None]
     # Where the current conversation began in the private chat: message ids there are sequential
     # for both sides, so "delete the conversation" is the range from here to the latest message.
     wipe_from_message_id: Mapped[int | None]

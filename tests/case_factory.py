@@ -11,6 +11,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.domain import form
+from bot.domain.register import people_from_report
+from bot.services.people import add_people_of_cases
 from models import Case, Responder
 from models.responder import GROUP, OFFICER
 
@@ -53,9 +56,24 @@ def new_case(created: datetime, *, village: str = "Modang", types: tuple[str, ..
     return Case(**values)
 
 
-async def add_cases(sessions: async_sessionmaker[AsyncSession], *cases: Case) -> list[Case]:
+def summary_answers(case: Case) -> dict[str, Any]:
+    """The report answers a case's summary columns stand for."""
+    return {form.VICTIM_CATEGORY: case.victim_category, form.VICTIM_SEX: case.victim_sex,
+            form.VICTIM_AGE: {"band": case.victim_age_band, "age": case.victim_age},
+            form.VICTIM_COUNT: case.victim_count or 1, form.TYPES: case.violence_types,
+            form.PERPETRATOR: case.perpetrator}
+
+
+async def add_cases(sessions: async_sessionmaker[AsyncSession], *cases: Case,
+                    people: bool = True) -> list[Case]:
+    """Write the cases; each gets the victims and perpetrator its summary tells of, as a report
+    through the bot does (``people=False``: the case alone)."""
     async with sessions.begin() as session:
         session.add_all(cases)
+        await session.flush()
+        if people:
+            await add_people_of_cases(session, [(case.id, people_from_report(
+                summary_answers(case))) for case in cases])
     return list(cases)
 
 

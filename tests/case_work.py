@@ -42,19 +42,17 @@ async def report_from_modang(reporter: Person, *, contact: bool = True,
     await reporter.picks("", "done")
     await reporter.reaches(form.STORY)
     await reporter.sends(STORY)
-    await reporter.picks("", "done")
+    await reporter.finishes_story()
     await reporter.reaches(form.CONTACT)
     if not contact:
         await reporter.picks(form.NO)
     else:
         await reporter.picks(form.YES)
-        await reporter.reaches(form.PHONE)
-        if phone:
-            await reporter.sends(phone)
-        else:
-            await reporter.picks("", "skip")
         await reporter.reaches(form.SAFE_TIME)
         await reporter.picks(safe_time)
+        if phone:  # "Tambah keterangan": the landmark (skipped), then the phone number
+            await reporter.reaches(form.PHONE)
+            await reporter.sends(phone)
     await reporter.reaches(form.REVIEW)
     await reporter.picks("", "submit")
     return reference_in(reporter.last_text())

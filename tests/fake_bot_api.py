@@ -6,11 +6,13 @@ outlives the bot process the test kills. It answers like Telegram does:
 - ``getUpdates`` is long polling with Telegram's offset rule: it serves the queued updates with
   ``update_id >= offset`` and forgets (confirms) those below it. An update fetched by a process that
   is killed before it asks again with a higher offset is served again to the next process.
-- sending, editing and deleting keep a per-chat transcript (edits applied), with realistic results:
-  ``message is not modified``, ``message to edit not found``, a callback query answered twice or too
-  late is ``query is too old``.
-- faults are injected per method and chat: 429 with ``retry_after``, 502, a slow answer, a dropped
-  connection (the request is read and the socket closed without an answer).
+- sending, editing, deleting and answering button presses go to the chat model Telegram keeps
+  (``tests/telegram_chats.py``, shared with the in-process double): transcripts of both sides and
+  Telegram's refusals (``message is not modified``, ``message to edit not found``, a callback query
+  answered twice or too late is ``query is too old``, chat migrated, blocked, kicked).
+- faults are injected per method and chat: Telegram's (429 with ``retry_after``, 502, 403, 400)
+  and the network's: a slow answer, a dropped connection (the request is read and the socket
+  closed without an answer).
 - ``on_call`` hooks see every accepted call before its answer is written: a test kills the bot there
   to land exactly between "Telegram accepted it" and "the bot heard so".
 """
@@ -23,7 +25,6 @@ import json
 import logging
 import socket
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,18 @@ from tornado.httpserver import HTTPServer
 from tornado.iostream import StreamClosedError
 from tornado.web import Application, RequestHandler
 
-from tests.telegram_double import BOT_USER, SENDING, ChatMessage
+from tests.telegram_chats import (
+    BOT_USER,
+    NOT_MODIFIED,
+    QUERY_TOO_OLD,
+    SENDING,
+    ApiError,
+    ChatMessage,
+    Chats,
+    Fault,
+    Faults,
+    refusal,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +53,7 @@ log = logging.getLogger(__name__)
 STRING_PARAMS = {"text", "caption", "parse_mode", "callback_query_id", "action", "url",
                  "secret_token", "file_id", "description", "short_description", "name", "title",
                  "language_code", "emoji", "business_connection_id", "message_effect_id"}
-EDITS = {"editMessageText", "editMessageReplyMarkup", "editMessageCaption"}
-QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
-NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply "
-                "markup are exactly the same as a current content and reply markup of the message")
+__all__ = ["NOT_MODIFIED", "QUERY_TOO_OLD", "Call", "FakeBotApi", "Fault"]
 
 
 @dataclass
@@ -58,6 +67,7 @@ class Call:
     status: int | str = "open"  # HTTP status once answered, or "dropped"
     fault: str | None = None
     result: Any = None
+    error: str | None = None  # Telegram's description when it refused the call
 
     @property
     def ok(self) -> bool:
@@ -67,17 +77,6 @@ class Call:
     def chat_id(self) -> int | None:
         value = self.params.get("chat_id")
         return int(value) if value is not None else None
-
-
-@dataclass
-class Fault:
-    kind: str  # "429" | "5xx" | "slow" | "drop"
-    method: str | None
-    chat_id: int | None
-    times: int
-    retry_after: int = 1
-    delay: float = 2.0
-    hits: int = 0
 
 
 @dataclass
@@ -91,19 +90,15 @@ class QueuedUpdate:
 class FakeBotApi:
     def __init__(self, token: str, *, callback_answer_window: float = 15.0) -> None:
         self.token = token
-        self.callback_answer_window = callback_answer_window
         self.calls: list[Call] = []
-        self.faults: list[Fault] = []
+        self._faults = Faults()
         self.on_call: list[Callable[[Call], None]] = []
-        self.chats: dict[int, list[ChatMessage]] = defaultdict(list)
+        self.chats = Chats(clock=time.time, callback_answer_window=callback_answer_window)
         self.updates: list[QueuedUpdate] = []
         self.confirmed_offset = 0  # every update below this was confirmed by a getUpdates offset
         self.now = int(time.time())
         self._seq = itertools.count(1)
         self._update_ids = itertools.count(10_000)
-        self._next_message_id: dict[int, int] = defaultdict(lambda: 100)
-        self._queries: dict[str, float] = {}  # open callback query id -> when it was made
-        self._answered: set[str] = set()
         self._poll_generation = 0
         self._changed = asyncio.Event()
         self._server: HTTPServer | None = None
@@ -144,15 +139,14 @@ class FakeBotApi:
     # --- what people do: updates -----------------------------------------------------------------
     def next_message_id(self, chat_id: int) -> int:
         """Message ids in a chat form one sequence for both sides, as in Telegram."""
-        self._next_message_id[chat_id] += 1
-        return self._next_message_id[chat_id]
+        return self.chats.next_message_id(chat_id)
 
     def enqueue(self, kind: str, content: dict[str, Any]) -> int:
         """Queue an update of ``kind`` ("message", "callback_query", ...); returns its id."""
         update_id = next(self._update_ids)
-        self.updates.append(QueuedUpdate(update_id, {"update_id": update_id, kind: content}, kind))
-        if kind == "callback_query":
-            self._queries[str(content["id"])] = time.monotonic()
+        payload = {"update_id": update_id, kind: content}
+        self.updates.append(QueuedUpdate(update_id, payload, kind))
+        self.chats.sees(payload)  # the person's message is in the chat; a press opens a query
         self._notify()
         return update_id
 
@@ -183,18 +177,15 @@ class FakeBotApi:
     # --- faults ----------------------------------------------------------------------------------
     def inject(self, kind: str, *, method: str | None = None, chat_id: int | None = None,
                times: int = 1, retry_after: int = 1, delay: float = 2.0) -> Fault:
-        fault = Fault(kind, method, chat_id, times, retry_after, delay)
-        self.faults.append(fault)
-        return fault
+        """Fail the next ``times`` matching calls: Telegram's refusals ("429", "5xx", "403",
+        "400-chat", "400") or the network's ("slow": answered after ``delay`` seconds; "drop":
+        the connection closes without an answer)."""
+        return self._faults.inject(kind, method=method, chat_id=chat_id, times=times,
+                                   retry_after=retry_after, delay=delay)
 
-    def _fault_for(self, method: str, chat_id: int | None) -> Fault | None:
-        for fault in self.faults:
-            if fault.times > 0 and fault.method in (None, method) and \
-                    fault.chat_id in (None, chat_id):
-                fault.times -= 1
-                fault.hits += 1
-                return fault
-        return None
+    @property
+    def faults(self) -> Faults:
+        return self._faults
 
     # --- waiting (the test side) -----------------------------------------------------------------
     def _notify(self) -> None:
@@ -230,7 +221,8 @@ class FakeBotApi:
                 and (chat_id is None or c.chat_id == chat_id)]
 
     def messages(self, chat_id: int) -> list[ChatMessage]:
-        return [m for m in self.chats.get(chat_id, []) if not m.deleted]
+        """The bot's messages in the chat, as the person sees them now."""
+        return self.chats.messages(chat_id)
 
     def delivered(self, chat_id: int) -> list[Call]:
         """Sending calls Telegram accepted for this chat (whether or not the bot heard back)."""
@@ -243,7 +235,7 @@ class FakeBotApi:
         call = Call(next(self._seq), method, params)
         self.calls.append(call)
         self._notify()
-        fault = self._fault_for(method, call.chat_id) if method != "getMe" else None
+        fault = self._faults.take(method, call.chat_id) if method != "getMe" else None
         if fault is not None:
             call.fault = fault.kind
             if fault.kind == "drop":
@@ -252,28 +244,27 @@ class FakeBotApi:
                 return None
             if fault.kind == "slow":
                 await asyncio.sleep(fault.delay)  # the simulated network, not the test, waits
-            elif fault.kind == "429":
-                return self._failed(call, 429, {
-                    "description": f"Too Many Requests: retry after {fault.retry_after}",
-                    "parameters": {"retry_after": fault.retry_after}})
             else:
-                return self._failed(call, 502, {"description": "Bad Gateway"})
+                refused = refusal(fault)
+                assert refused is not None, f"unknown fault {fault.kind!r}"
+                return self._failed(call, refused)
         if method == "getUpdates":
             return await self._get_updates(call, handler)
         try:
             result = self._answer(method, params)
         except ApiError as exc:
-            return self._failed(call, exc.code, {"description": exc.description})
+            return self._failed(call, exc)
         call.status, call.result = 200, result
         for hook in list(self.on_call):
             hook(call)
         self._notify()
         return 200, {"ok": True, "result": result}
 
-    def _failed(self, call: Call, code: int, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        call.status = code
+    def _failed(self, call: Call, error: ApiError) -> tuple[int, dict[str, Any]]:
+        call.status = error.code
+        call.error = error.description
         self._notify()
-        return code, {"ok": False, "error_code": code, **body}
+        return error.code, error.body()
 
     async def _get_updates(self, call: Call,
                            handler: ApiHandler) -> tuple[int, dict[str, Any]] | None:
@@ -294,9 +285,9 @@ class FakeBotApi:
         deadline = time.monotonic() + timeout
         while True:
             if generation != self._poll_generation or handler.gone:
-                return self._failed(call, 409, {"description": "Conflict: terminated by other "
-                                                "getUpdates request; make sure that only one bot "
-                                                "instance is running"})
+                return self._failed(call, ApiError(409, "Conflict: terminated by other "
+                                                   "getUpdates request; make sure that only one "
+                                                   "bot instance is running"))
             ready = [u for u in self.updates if u.update_id >= offset
                      and (allowed is None or u.kind in allowed)][:limit]
             remaining = deadline - time.monotonic()
@@ -309,120 +300,10 @@ class FakeBotApi:
             await self.changed(remaining)
 
     def _answer(self, method: str, params: dict[str, Any]) -> Any:
-        if method == "getMe":
-            return BOT_USER
-        if method in SENDING:
-            return self._send(method, params)
-        if method in EDITS:
-            return self._edit(method, params)
-        if method == "answerCallbackQuery":
-            query_id = str(params.get("callback_query_id"))
-            made = self._queries.get(query_id)
-            if made is None or query_id in self._answered \
-                    or time.monotonic() - made > self.callback_answer_window:
-                raise ApiError(400, QUERY_TOO_OLD)
-            self._answered.add(query_id)
-            return True
-        if method in ("deleteMessage", "deleteMessages"):
-            ids = params.get("message_ids") or [params.get("message_id")]
-            wanted = {int(i) for i in ids}
-            for message in self.chats.get(_chat(params), []):
-                if message.message_id in wanted:
-                    message.deleted = True
-            return True
-        if method == "getChat":
-            chat_id = _chat(params)
-            return {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup",
-                    "title": "Grup", "accent_color_id": 0, "max_reaction_count": 11,
-                    "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
-                                            "unique_gifts": False, "premium_subscription": False}}
         if method == "getWebhookInfo":
             return {"url": "", "has_custom_certificate": False,
                     "pending_update_count": len(self.updates)}
-        if method == "getFile":
-            return {"file_id": params["file_id"], "file_unique_id": "u", "file_size": 10,
-                    "file_path": "photos/file.jpg"}
-        if method == "getMyCommands":
-            return []
-        # sendChatAction, setMyCommands, deleteWebhook, setWebhook, setChatMenuButton, ...
-        return True
-
-    def _message(self, chat_id: int, message_id: int, text: str,
-                 params: dict[str, Any], method: str) -> dict[str, Any]:
-        chat: dict[str, Any] = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
-        if chat_id < 0:
-            chat["title"] = "Grup"
-        result: dict[str, Any] = {"message_id": message_id, "date": self.now, "chat": chat,
-                                  "from": BOT_USER}
-        media = {"sendPhoto": "photo", "sendDocument": "document", "sendVoice": "voice",
-                 "sendVideo": "video", "sendAudio": "audio", "sendVideoNote": "video_note"}
-        if method in media:
-            file = {"file_id": f"F{chat_id}x{message_id}", "file_unique_id": f"u{message_id}"}
-            if method == "sendPhoto":
-                result["photo"] = [{**file, "width": 800, "height": 600}]
-            else:
-                result[media[method]] = {**file, "duration": 1} if method in (
-                    "sendVoice", "sendVideo", "sendAudio", "sendVideoNote") else file
-            if method == "sendVideo":
-                result["video"] |= {"width": 640, "height": 480}
-            if method == "sendVideoNote":
-                result["video_note"] |= {"length": 240}
-            if text:
-                result["caption"] = text
-        else:
-            result["text"] = text
-        markup = params.get("reply_markup")
-        if isinstance(markup, dict) and "inline_keyboard" in markup:  # Telegram echoes only these
-            result["reply_markup"] = markup
-        return result
-
-    def _send(self, method: str, params: dict[str, Any]) -> Any:
-        chat_id = _chat(params)
-        if method == "sendMediaGroup":
-            results = []
-            for item in params.get("media") or []:
-                message_id = self.next_message_id(chat_id)
-                caption = str(item.get("caption") or "")
-                self.chats[chat_id].append(ChatMessage(message_id, chat_id, caption, None,
-                                                       method, item))
-                kind = {"photo": "sendPhoto", "video": "sendVideo", "audio": "sendAudio"}.get(
-                    item.get("type"), "sendDocument")
-                results.append(self._message(chat_id, message_id, caption, {}, kind))
-            return results
-        message_id = self.next_message_id(chat_id)
-        text = str(params.get("text") or params.get("caption") or "")
-        markup = params.get("reply_markup")
-        self.chats[chat_id].append(ChatMessage(message_id, chat_id, text,
-                                               markup if isinstance(markup, dict) else None,
-                                               method, params))
-        if method == "copyMessage":
-            return {"message_id": message_id}
-        return self._message(chat_id, message_id, text, params, method)
-
-    def _edit(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        chat_id = _chat(params)
-        message_id = int(params["message_id"])
-        for message in self.chats.get(chat_id, []):
-            if message.message_id == message_id and not message.deleted:
-                markup = params.get("reply_markup")
-                markup = markup if isinstance(markup, dict) else None
-                text = str(params["text"]) if "text" in params else message.text
-                if text == message.text and markup == message.reply_markup:
-                    raise ApiError(400, NOT_MODIFIED)
-                message.text, message.reply_markup = text, markup
-                return self._message(chat_id, message_id, text, params, "sendMessage")
-        raise ApiError(400, "Bad Request: message to edit not found")
-
-
-class ApiError(Exception):
-    def __init__(self, code: int, description: str) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
-
-
-def _chat(params: dict[str, Any]) -> int:
-    return int(params["chat_id"])
+        return self.chats.answer(method, params)
 
 
 def decode_params(arguments: dict[str, list[bytes]]) -> dict[str, Any]:

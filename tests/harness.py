@@ -15,7 +15,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application, start_runtime
-from bot.callback_data import BadCallback, ReportPress
+from bot.callback_data import BadCallback, OpenPress, ReportPress
 from bot.callback_data import parse as parse_callback
 from bot.clock import FakeClock
 from bot.config import Settings
@@ -39,6 +39,9 @@ class Harness:
     rt: Runtime | None = None
 
     async def start(self) -> Harness:
+        # Telegram's clock is the test's: message dates, the 48 hours of deleting, the seconds a
+        # button press may wait for its answer.
+        self.telegram.chats.clock = lambda: self.clock.now().timestamp()
         self.rt = Runtime.create(self.settings, clock=self.clock, vault=self.vault)
         self.app = build_application(self.rt, request=self.telegram,
                                      updates_request=self.telegram, rate_limiter=False)
@@ -63,9 +66,13 @@ class Harness:
         return self.rt
 
     async def feed(self, payload: dict[str, Any]) -> Update:
+        """Handle one update, and wait for any work it started aside (an export, the figures):
+        a scenario reads what the person sees once everything asked for is done."""
         assert self.app is not None
+        self.telegram.sees(payload)
         update = Update.de_json(payload, self.app.bot)
         await self.app.process_update(update)
+        await self.runtime.settle()
         return update
 
     async def deliver_outbox(self) -> None:
@@ -147,6 +154,14 @@ class Person:
     def last_message(self) -> ChatMessage:
         return self.telegram.last_message(self.user_id)
 
+    def transcript(self) -> list[ChatMessage]:
+        """The chat as it stands on the person's phone: both sides, deleted messages gone."""
+        return self.telegram.chats.transcript(self.user_id)
+
+    def own_messages(self) -> list[ChatMessage]:
+        """What the person wrote that is still in the chat."""
+        return self.telegram.chats.own_messages(self.user_id)
+
     def last_text(self) -> str:
         return self.last_message().text
 
@@ -181,6 +196,35 @@ class Person:
                         "from": {"id": 777000111, "is_bot": True, "first_name": "Layanan PPA"},
                         "text": message.text}}}
         await self.send_payload(payload)
+
+    # --- discreet messages (DESIGN §6): a neutral cover, opened with "Buka" ------------------
+    def covers(self) -> list[ChatMessage]:
+        """The discreet messages in the chat that are covered now (they show "Buka")."""
+        return [m for m in self.inbox() if _open_button(m) is not None]
+
+    async def opens(self, message: ChatMessage | None = None) -> ChatMessage:
+        """Tap "Buka" on a discreet message (the newest covered one unless told): the message
+        as it shows afterwards (the bot edits it in place)."""
+        if message is None:
+            covered = self.covers()
+            assert covered, "no covered message in the chat"
+            message = covered[-1]
+        data = _open_button(message)
+        assert data is not None, f"no Buka button on {message.text!r}"
+        await self.presses_data(data, message)
+        return message
+
+    async def opens_all(self) -> None:
+        """Tap "Buka" on every covered message in the chat."""
+        for message in self.covers():
+            await self.opens(message)
+
+    async def reads_last(self) -> str:
+        """What the newest message says, opened first when it arrived discreetly."""
+        last = self.last_message()
+        if _open_button(last) is not None:
+            await self.opens(last)
+        return last.text
 
     def callback_answers(self) -> list[str]:
         return [str(c.params.get("text", ""))
@@ -219,6 +263,9 @@ class Person:
             assert draft is not None, "the report was not started"
             if draft.step == step:
                 return draft
+            if draft.step == report_form.REVIEW and step in report_form.SECTIONS[report_form.EXTRA]:
+                await self.picks(report_form.EXTRA, "edit")  # "Tambah keterangan"
+                continue
             await self.answers_plainly(draft.step, danger=danger or step == report_form.DANGER_GO)
         raise AssertionError(f"never reached {step}")
 
@@ -231,11 +278,17 @@ class Person:
             await self.picks("", "done")
         elif step == report_form.STORY:
             await self.sends("Tetangga memukul anaknya setiap malam.")
-            await self.picks("", "done")
+            await self.finishes_story()
         elif step in (report_form.LANDMARK, report_form.PHONE):
             await self.picks("", "skip")
         else:
             await self.picks(PLAIN_ANSWERS[step])
+
+    async def finishes_story(self) -> None:
+        """The story's "done", which the next question's buttons imply (this stops at it)."""
+        draft = await self.draft()
+        assert draft is not None and draft.step == report_form.STORY
+        await self.presses_data(ReportPress(draft.nonce, report_form.STORY, "done", "").pack())
 
     async def sends_video(self, file_id: str = "VIDEO-FILE-ID-1", size: int = 2_000_000,
                           caption: str | None = None) -> None:
@@ -256,8 +309,8 @@ class Person:
                                           "type": "regular", "width": 512, "height": 512,
                                           "is_animated": False, "is_video": False})
 
-    async def sends_location(self) -> None:
-        await self.sends_content(location={"latitude": -1.9086, "longitude": 116.1936})
+    async def sends_location(self, latitude: float = -1.9086, longitude: float = 116.1936) -> None:
+        await self.sends_content(location={"latitude": latitude, "longitude": longitude})
 
     async def sends_contact(self, phone: str = "+6281234567890") -> None:
         await self.sends_content(contact={"phone_number": phone, "first_name": self.first_name,
@@ -293,11 +346,10 @@ class Person:
         await self.presses("I agree")
         await self.presses("Family of the victim")
         if victim == "child":
-            await self.presses("A child")
-            await self.presses("Girl")
+            await self.presses("Girl (under 18)")
             await self.presses("6–12")
         else:
-            await self.presses("A woman")
+            await self.presses("Woman (18")
             await self.presses("25–44")
         await self.presses("1")
         for label in types:
@@ -310,29 +362,41 @@ class Person:
             await self.sends(village)
             await self.presses(village)
         await self.presses("Household")
-        await self.presses("Skip")
         await self.presses("This week")
         await self.presses("Neighbour")
         if story:
-            await self.sends(story)
-        await self.presses("Done")
+            await self.sends(story)  # the next answer, a button, finishes the story
+        else:
+            await self.presses("Skip the story")
         if contact:
             await self.presses("Yes, through this bot")
-            if phone:
-                await self.sends(phone)
-            else:
-                await self.presses("Skip")
             await self.presses(safe_time)
+            if phone:  # "Add details": the landmark (skipped here), then the phone number
+                await self.presses("Add details")
+                await self.presses("Skip")
+                await self.sends(phone)
         else:
             await self.presses("No, do not contact me")
         await self.presses("Send")
         return reference_in(self.last_text())
 
 
+def _open_button(message: ChatMessage) -> str | None:
+    for button in message.buttons():
+        data = str(button.get("callback_data", ""))
+        try:
+            pressed = parse_callback(data)
+        except BadCallback:
+            continue
+        if isinstance(pressed, OpenPress) and pressed.action == "open":
+            return data
+    return None
+
+
 # What ``Person.reaches`` answers at each question that has a single button to press.
 PLAIN_ANSWERS = {
     report_form.DANGER_GO: "go", report_form.CONSENT: "agree", report_form.ROLE: "family",
-    report_form.VICTIM_CATEGORY: report_form.CHILD, report_form.VICTIM_SEX: "f",
+    report_form.VICTIM_CATEGORY: report_form.GIRL,
     report_form.VICTIM_AGE: "6-12", report_form.VICTIM_COUNT: "1",
     report_form.KECAMATAN: "64.01.05", report_form.VILLAGE: "64.01.05.2006",
     report_form.PLACE: "rumah_tangga", report_form.WHEN: "week",

@@ -122,7 +122,7 @@ ATTEMPTS: dict[str, Attempt] = {
                    lambda bot, p, c: _has(bot, c, "relay_out")),
     TAKE: Attempt(BARU, lambda bot, p, c: press(p, CasePress(c.id, "take").pack()),
                   lambda bot, p, c: _handled_by(bot, c, p)),
-    HELP: Attempt(DITERIMA, lambda bot, p, c: press(p, CasePress(c.id, "help").pack()),
+    HELP: Attempt(DITERIMA, lambda bot, p, c: press(p, CasePress(c.id, "help", "other").pack()),
                   lambda bot, p, c: _has(bot, c, "help_requested")),
     HISTORY: Attempt(DITERIMA, lambda bot, p, c: _sends(p, f"/riwayat {c.reference}"),
                      lambda bot, p, c: _async(p.last_text().startswith("🕘"))),

@@ -135,12 +135,12 @@ async def test_an_officer_handles_a_case_from_report_to_completion_talking_with_
     # She takes it: the reporter hears that a person is looking at the report.
     await presses_case(officer, "take")
     await bot.deliver_outbox()
-    assert "officer is now looking at your report" in reporter.last_text()
+    assert "officer is now looking at your report" in await reporter.reads_last()
 
     # One tap for the next step: outreach. The reporter reads plain words, not the stage name.
     await presses_case(officer, "set", PENJANGKAUAN)
     await bot.deliver_outbox()
-    news = reporter.last_message()
+    news = await reporter.opens()
     assert reference in news.text and "an officer is reaching out" in news.text
     assert "penjangkauan" not in news.text.lower()
 
@@ -150,7 +150,7 @@ async def test_an_officer_handles_a_case_from_report_to_completion_talking_with_
     await presses_case(officer, "reply")
     await officer.sends("Apakah Anda dan Dewi aman malam ini?")
     await bot.deliver_outbox()
-    relayed = reporter.last_message()
+    relayed = await reporter.opens()
     assert "Apakah Anda dan Dewi aman malam ini?" in relayed.text
     assert "Officer" in relayed.text and "Rina" not in relayed.text
 
@@ -165,7 +165,7 @@ async def test_an_officer_handles_a_case_from_report_to_completion_talking_with_
     # She answers by replying to the relayed message.
     await replies_to(officer, heard, "Baik. Besok pagi kami datang bersama petugas UPTD.")
     await bot.deliver_outbox()
-    assert "Besok pagi kami datang" in reporter.last_text()
+    assert "Besok pagi kami datang" in await reporter.reads_last()
 
     # Case management, a referral to the police, and completion.
     await officer.sends(case_command(reference))
@@ -179,7 +179,7 @@ async def test_an_officer_handles_a_case_from_report_to_completion_talking_with_
     await bot.deliver_outbox()
     case = await case_row(bot, reference)
     assert case.status == SELESAI and case.referral == "police" and case.closed_at is not None
-    assert "completed" in reporter.last_text()
+    assert "completed" in await reporter.reads_last()
 
     # Neither side ever saw the other's account.
     for message in reporter.inbox():
@@ -220,7 +220,7 @@ async def test_completing_or_closing_sets_closed_at_and_reopening_clears_it(
     assert reopened.status == DITERIMA
     assert reopened.closed_at is None and reopened.close_reason is None
     await bot.deliver_outbox()
-    assert "an officer is handling it" in reporter.last_text()
+    assert "an officer is handling it" in await reporter.reads_last()
 
 
 async def test_taking_a_new_case_is_its_acknowledgement_and_nothing_is_said_twice(
@@ -234,6 +234,7 @@ async def test_taking_a_new_case_is_its_acknowledgement_and_nothing_is_said_twic
     case = await case_row(bot, reference)
     assert case.status == DITERIMA and case.acknowledged_by == "Bu Rina Kuaro"
     assert case.handler_user_id == officer.user_id and case.ack_deadline is None
+    await reporter.opens_all()
     assert len(messages_with(reporter, "now looking at your report")) == 1
     assert not messages_with(reporter, "News about your report")
     alert = [m for m in officer.inbox() if reference in m.text and "Diterima oleh" in m.text]

@@ -215,6 +215,7 @@ async def test_butuh_bantuan_asks_the_next_tier_now(
     await bot.deliver_outbox()
     budi = village.member(6_600_001, "Budi")
     await budi.presses("Butuh bantuan", village.alert_about(reference))
+    await budi.presses("Di luar kemampuan", village.messages()[-1])  # the reason asked for
     await bot.deliver_outbox()
     assert "meminta bantuan" in officer.last_text()
     assert "Diteruskan ke petugas kecamatan" in budi.popups()[-1]

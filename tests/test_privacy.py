@@ -84,6 +84,45 @@ async def test_hapus_chat_explains_first_then_deletes(bot: Harness, reporter: Pe
     assert (await bot.runtime.reports.current(reporter.user_id)).draft is not None
 
 
+def on_screen(person: Person) -> list[tuple[int, bool]]:
+    """The chat on the person's phone: each message still there, and whether the bot wrote it."""
+    return [(m.message_id, m.from_bot) for m in person.transcript()]
+
+
+async def test_wiping_deletes_both_sides_of_the_report_conversation_and_nothing_before_it(
+        bot: Harness, reporter: Person) -> None:
+    await reporter.sends("/bantuan")  # an hour before the report: not part of it
+    before = on_screen(reporter)
+    bot.clock.advance(hours=1)
+    await reporter.completes_report(story=STORY, phone=PHONE)
+    assert STORY in [m.text for m in reporter.own_messages()]
+
+    await reporter.sends("/hapus_chat")
+    await reporter.presses("Delete this conversation")
+
+    assert on_screen(reporter) == before
+    assert [m.text for m in reporter.own_messages()] == ["/bantuan"]
+    await reporter.sends("/status")  # the report itself is safe
+    assert "PSR-" in reporter.last_text()
+
+
+async def test_wiping_cannot_reach_messages_older_than_48_hours(bot: Harness,
+                                                                reporter: Person) -> None:
+    await reporter.sends("/lapor")
+    await reporter.presses("No")
+    old = on_screen(reporter)  # Telegram lets nobody delete these after 48 hours
+    bot.clock.advance(hours=49)  # the draft waits (72 hours)
+    await reporter.presses("I agree")  # edits a message sent 49 hours ago: still too old
+    await reporter.sends("/bantuan")
+    assert len(on_screen(reporter)) == len(old) + 2
+
+    await reporter.sends("/hapus_chat")
+    assert "48 hours" in reporter.last_text()
+    await reporter.presses("Delete this conversation")
+
+    assert on_screen(reporter) == old
+
+
 async def test_logs_of_a_full_run_hold_no_content_identity_or_token(
         bot: Harness, reporter: Person, caplog: pytest.LogCaptureFixture) -> None:
     setup_logging(logging.DEBUG)  # the most talkative setting an operator can choose
@@ -98,7 +137,7 @@ async def test_logs_of_a_full_run_hold_no_content_identity_or_token(
         assert secret not in logged
 
 
-async def test_flooding_gets_one_clear_message_and_is_not_processed(
+async def test_flooding_gets_one_clear_message_and_is_answered_after_the_minute(
         bot: Harness, reporter: Person, clock) -> None:
     limit = bot.settings.security.max_messages_per_minute
     for _ in range(limit):
@@ -107,10 +146,11 @@ async def test_flooding_gets_one_clear_message_and_is_not_processed(
     await reporter.sends("/bantuan")
     await reporter.sends("/bantuan")
     new = reporter.inbox()[before:]
-    assert len(new) == 1 and "very fast" in new[0].text
+    assert len(new) == 1 and "very fast" in new[0].text  # held, not read yet
     clock.advance(minutes=1)
     await reporter.sends("/bantuan")
-    assert "112" in reporter.last_text()
+    answered = reporter.inbox()[before + 1:]
+    assert len(answered) == 3 and all("112" in m.text for m in answered)  # nothing lost
 
 
 async def test_a_failure_tells_the_person_and_the_admins_a_code_never_the_content(

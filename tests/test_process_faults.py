@@ -199,8 +199,7 @@ def report_plan(rng: random.Random) -> tuple[list[Act], dict[str, Any]]:
     acts += [
         Act(form.CONSENT, "choose", "agree"),
         Act(form.ROLE, "choose", "family"),
-        Act(form.VICTIM_CATEGORY, "choose", form.CHILD),
-        Act(form.VICTIM_SEX, "choose", "f"),
+        Act(form.VICTIM_CATEGORY, "choose", form.GIRL),
         Act(form.VICTIM_AGE, "text", text="9"),
         Act(form.VICTIM_COUNT, "choose", "1"),
         Act(form.TYPES, "toggle", "fisik"),
@@ -210,12 +209,11 @@ def report_plan(rng: random.Random) -> tuple[list[Act], dict[str, Any]]:
         Act(form.VILLAGE, "page", "1"),
         Act(form.VILLAGE, "choose", VILLAGE),
         Act(form.PLACE, "choose", "rumah_tangga"),
-        Act(form.LANDMARK, "text", text="Dekat masjid"),
         Act(form.WHEN, "choose", "week"),
         Act(form.PERPETRATOR, "choose", "tetangga"),
         Act(form.STORY, "text", text=STORY_1),
         Act(form.STORY, "text", text=STORY_2),
-        Act(form.STORY, "done"),
+        # The contact question's buttons come with the story: answering it ends the story.
     ]
     expected |= {
         form.CONSENT: "agree", form.ROLE: "family", form.VICTIM_CATEGORY: form.CHILD,
@@ -223,16 +221,19 @@ def report_plan(rng: random.Random) -> tuple[list[Act], dict[str, Any]]:
         form.VICTIM_COUNT: 1, form.TYPES: ["fisik", "psikis"], form.KECAMATAN: "64.01.05",
         form.VILLAGE: VILLAGE, form.PLACE: "rumah_tangga", form.LANDMARK: "Dekat masjid",
         form.WHEN: "week", form.PERPETRATOR: "tetangga",
-        form.STORY: {"texts": [STORY_1, STORY_2], "media": []},
+        form.STORY: {"texts": [STORY_1, STORY_2], "media": []}, form.EXTRA: True,
     }
+    # "Tambah keterangan" on the review page: the landmark, then (with contact) the phone.
+    extra = [Act(form.REVIEW, "edit", form.EXTRA), Act(form.LANDMARK, "text", text="Dekat masjid")]
     if contact:
         acts += [Act(form.CONTACT, "choose", form.YES),
-                 Act(form.PHONE, "text", text="0812 3456 7890"),
-                 Act(form.SAFE_TIME, "choose", "evening")]
+                 Act(form.SAFE_TIME, "choose", "evening"),
+                 *extra,
+                 Act(form.PHONE, "text", text="0812 3456 7890")]
         expected |= {form.CONTACT: form.YES, form.PHONE: "081234567890",
                      form.SAFE_TIME: "evening"}
     else:
-        acts.append(Act(form.CONTACT, "choose", form.NO))
+        acts += [Act(form.CONTACT, "choose", form.NO), *extra]
         expected[form.CONTACT] = form.NO
     return acts, expected
 
@@ -311,22 +312,26 @@ class Trial:
     def chat(self) -> list[ChatMessage]:
         return self.api.messages(PERSON_ID)
 
-    def question(self) -> tuple[ChatMessage, str] | None:
-        """The newest message with report buttons, and the question (step) they answer."""
+    def question(self) -> tuple[ChatMessage, set[str]] | None:
+        """The newest message with report buttons, and the questions (steps) they answer (the
+        story's message also carries the next question's buttons)."""
         for message in reversed(self.chat()):
+            steps = set()
             for button in message.buttons():
                 try:
                     pressed = parse_callback(str(button.get("callback_data", "")))
                 except BadCallback:
                     continue
                 if isinstance(pressed, ReportPress):
-                    return message, pressed.step
+                    steps.add(pressed.step)
+            if steps:
+                return message, steps
         return None
 
     def must_ask(self, step: str) -> ChatMessage:
         shown = self.question()
         asked = shown[1] if shown else None
-        assert shown is not None and asked == step, (
+        assert shown is not None and asked is not None and step in asked, (
             f"the bot should ask {step!r} now but asks {asked!r}: an answer was lost or the "
             f"update was confirmed before it was handled.\n" + self.story())
         return shown[0]

@@ -42,7 +42,7 @@ async def a_message_from_the_officer(bot: Harness, officer: Person, reporter: Pe
                                      reference: str, words: str) -> None:
     await officer.sends(f"/balas {reference} {words}")
     await bot.deliver_outbox()
-    assert words in reporter.last_text()
+    assert words in await reporter.reads_last()
 
 
 # ---- officer → reporter -------------------------------------------------------------------------
@@ -54,7 +54,7 @@ async def test_an_officers_message_reaches_the_reporter_signed_petugas_never_by_
     await officer.sends(f"/balas {reference} Kami akan menghubungi Ibu besok pagi.")
     assert "atas nama “Petugas”" in officer.last_text()
     await bot.deliver_outbox()
-    relayed = reporter_id.last_message()
+    relayed = await reporter_id.opens()
     assert "<b>Petugas</b>" in relayed.text
     assert "Kami akan menghubungi Ibu besok pagi." in relayed.text
     assert "Rina" not in relayed.text and str(officer.user_id) not in repr(relayed.params)
@@ -69,7 +69,7 @@ async def test_a_village_member_writes_as_the_paptbm_of_the_village(
     reference = await report_from_modang(reporter_id)
     await member.sends(f"/balas {reference} Saya dari PAPTBM, bisa kita bertemu di posyandu?")
     await bot.deliver_outbox()
-    relayed = reporter_id.last_text()
+    relayed = await reporter_id.reads_last()
     assert "Petugas PAPTBM Modang" in relayed and "Sri" not in relayed
 
 
@@ -79,8 +79,8 @@ async def test_a_paptbm_officer_registered_for_the_village_also_signs_for_the_vi
     reference = await report_from_modang(reporter_id)
     await officer.sends(f"/balas {reference} Bisa bertemu di balai desa?")
     await bot.deliver_outbox()
-    assert "Petugas PAPTBM Modang" in reporter_id.last_text()
-    assert "Hasan" not in reporter_id.last_text()
+    relayed = await reporter_id.reads_last()
+    assert "Petugas PAPTBM Modang" in relayed and "Hasan" not in relayed
 
 
 async def test_an_officer_cannot_write_to_a_reporter_who_asked_not_to_be_contacted(
@@ -88,10 +88,10 @@ async def test_an_officer_cannot_write_to_a_reporter_who_asked_not_to_be_contact
     officer = await kecamatan_officer(bot)
     reference = await report_from_modang(reporter, contact=False)
     await officer.sends(case_command(reference))
-    assert "tidak bisa dihubungi" in officer.last_text()
+    assert "Pelapor meminta tidak dihubungi" in officer.last_text()
     assert not has_card_button(officer, "reply")
     await officer.sends(f"/balas {reference} Halo?")
-    assert "tidak bisa dihubungi" in officer.last_text()
+    assert "Pelapor meminta tidak dihubungi" in officer.last_text()
     assert not await events(bot, reference, "relay_out")
 
     # The reporter can still add something; it arrives with no way to answer, and why.
@@ -99,7 +99,7 @@ async def test_an_officer_cannot_write_to_a_reporter_who_asked_not_to_be_contact
     await bot.deliver_outbox()
     heard_by_officer = officer.last_message()
     assert "He came back last night." in heard_by_officer.text
-    assert "tidak bisa dihubungi" in heard_by_officer.text
+    assert "meminta tidak dihubungi" in heard_by_officer.text
     assert "💬 Balas" not in heard_by_officer.button_texts()
 
 
@@ -202,7 +202,7 @@ async def test_an_officer_answers_by_replying_to_the_relayed_message(
     await bot.deliver_outbox()
     await replies_to(officer, officer.last_message(), "Ya, hari ini pukul 15.00.")
     await bot.deliver_outbox()
-    assert "Ya, hari ini pukul 15.00." in reporter.last_text()
+    assert "Ya, hari ini pukul 15.00." in await reporter.reads_last()
 
 
 async def test_a_file_sent_in_answer_by_an_officer_is_refused_with_a_reason(
@@ -229,6 +229,7 @@ async def test_the_reporter_is_told_when_an_officer_has_read_their_message(
     await officer.sends(case_command(reference))
     await officer.sends(case_command(reference))
     await bot.deliver_outbox()
+    await reporter.opens_all()
     assert len(messages_with(reporter, "An officer has read your message")) == 1
 
 
@@ -272,14 +273,15 @@ async def test_a_message_outside_the_safe_time_waits_in_the_outbox_until_it_open
     await officer.sends(f"/balas {reference} Bisa bicara besok pagi?")
     assert "menunggu waktu amannya" in officer.last_text() and "08.00" in officer.last_text()
     await bot.deliver_outbox()
-    assert not messages_with(reporter, "Bisa bicara besok pagi?")
+    assert not reporter.covers()
     assert len(await pending_to(bot, "relay_to_reporter")) == 1
 
     bot.clock.advance(hours=17, minutes=59)  # 07.59 the next day
     await bot.deliver_outbox()
-    assert not messages_with(reporter, "Bisa bicara besok pagi?")
+    assert not reporter.covers()
     bot.clock.advance(minutes=1)
     await bot.deliver_outbox()
+    await reporter.opens_all()
     assert messages_with(reporter, "Bisa bicara besok pagi?")
 
 
@@ -290,9 +292,10 @@ async def test_status_news_also_waits_for_the_safe_time(bot: Harness, reporter: 
     await officer.sends(case_command(case.reference))
     await presses_case(officer, "set", PENJANGKAUAN)
     await bot.deliver_outbox()
-    assert not messages_with(reporter, "News about your report")
+    assert not reporter.covers()
     bot.clock.advance(hours=8)  # 17.00 WITA
     await bot.deliver_outbox()
+    await reporter.opens_all()
     assert messages_with(reporter, "an officer is reaching out")
 
 
@@ -305,7 +308,7 @@ async def test_the_reporter_can_stop_and_resume_status_news(bot: Harness, report
     await officer.sends(case_command(case.reference))
     await presses_case(officer, "set", PENJANGKAUAN)
     await bot.deliver_outbox()
-    news = reporter.last_message()
+    news = await reporter.opens()
     assert "an officer is reaching out" in news.text
     await press(reporter, NewsPress(False).pack(), news)
     assert "no longer be told" in heard(bot, reporter)
@@ -313,7 +316,7 @@ async def test_the_reporter_can_stop_and_resume_status_news(bot: Harness, report
     await officer.sends(case_command(case.reference))
     await presses_case(officer, "set", PENGELOLAAN)
     await bot.deliver_outbox()
-    assert not messages_with(reporter, "being handled")
+    assert not reporter.covers()
     moved = (await events(bot, case.reference, "status_changed"))[-1]
     assert moved.detail["reporter_told"] == "no"
 
@@ -322,6 +325,7 @@ async def test_the_reporter_can_stop_and_resume_status_news(bot: Harness, report
     await presses_case(officer, "menu", "")
     await presses_case(officer, "set", "pendampingan")
     await bot.deliver_outbox()
+    await reporter.opens_all()
     assert messages_with(reporter, "support is being given")
 
 
@@ -333,7 +337,7 @@ async def test_berhenti_kabar_stops_status_news_by_command(bot: Harness, reporte
     await officer.sends(case_command(case.reference))
     await presses_case(officer, "set", PENJANGKAUAN)
     await bot.deliver_outbox()
-    assert not messages_with(reporter, "News about your report")
+    assert not reporter.covers()
     # Officers' own messages still arrive.
     await a_message_from_the_officer(bot, officer, reporter, case.reference, "Masih di sana?")
 
@@ -369,6 +373,7 @@ async def test_relayed_messages_survive_a_restart_before_they_are_sent(
     await officer.sends(f"/balas {reference} Sebelum restart")
     await bot.restart()
     await bot.deliver_outbox()
+    await reporter.opens_all()
     assert messages_with(reporter, "Sebelum restart")
     await replies_to(reporter, reporter.last_message(), "After the restart too")
     await bot.deliver_outbox()

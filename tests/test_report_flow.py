@@ -15,7 +15,8 @@ from bot.domain import form
 from bot.domain.references import ALPHABET as REFERENCE_ALPHABET
 from bot.domain.references import new_reference
 from bot.i18n import translator
-from bot.views.report import VILLAGES_PER_PAGE
+from bot.services.reports import DraftView
+from bot.views.report import MAX_ROWS, VILLAGES_PER_PAGE
 from tests.conftest import TOKEN
 from tests.harness import Harness, Person, reference_in
 
@@ -23,6 +24,11 @@ ID = translator("id")
 EN = translator("en")
 HOTLINE_NUMBERS = ("112", "110", "129", "08111-129-129")
 REFERENCE_SHAPE = re.compile(r"^PSR-26-[A-HJ-NP-Z2-9]{6}$")
+
+
+def asked(draft: DraftView) -> set[str]:
+    """The steps whose buttons the question for ``draft`` shows."""
+    return form.asked_steps(draft.step, draft.answers)
 
 
 def steps_of(message_buttons: list[dict[str, str]]) -> set[str]:
@@ -86,12 +92,12 @@ async def test_a_full_report_in_indonesian(bot: Harness, reporter_id: Person) ->
     await reporter_id.sends("pondang baru")  # an old spelling, at the kecamatan question
     await reporter_id.presses("Pondong Baru")
     await reporter_id.picks("rumah_tangga")
-    await reporter_id.sends("Dekat masjid")
     await reporter_id.picks("month")
     await reporter_id.picks("suami_istri")
     await reporter_id.sends("Suami saya sering membentak dan mengancam saya.")
-    await reporter_id.picks("", "done")
-    await reporter_id.picks(form.NO)
+    await reporter_id.picks(form.NO)  # the contact question's answer also ends the story
+    await reporter_id.picks(form.EXTRA, "edit")  # "Tambah keterangan": the landmark
+    await reporter_id.sends("Dekat masjid")
 
     review = reporter_id.last_message()
     assert ID("Please check your report") in review.text
@@ -152,8 +158,10 @@ async def test_a_reporter_in_danger_may_stop_and_come_back(reporter: Person) -> 
     await reporter.sends("/lapor")
     await reporter.presses("Yes, someone")
     await reporter.presses("Stop for now")
+    assert "Nothing has been sent" in reporter.last_text() and "112" in reporter.last_text()
+    await reporter.presses("Just keep it")
 
-    assert "kept" in reporter.last_text() and "112" in reporter.last_text()
+    assert "Kept. Nothing was sent" in reporter.last_text() and "112" in reporter.last_text()
     await reporter.sends("/lapor")
     assert "unfinished report" in reporter.texts_since(-2)
     draft = await reporter.draft()
@@ -211,7 +219,7 @@ async def test_every_question_has_a_back_button_that_works(reporter: Person, ste
     assert after is not None
     assert after.step == form.previous_step(step, before.answers)
     assert after.answers == before.answers  # going back loses nothing
-    assert steps_of(reporter.last_with_buttons().buttons()) == {after.step}
+    assert steps_of(reporter.last_with_buttons().buttons()) == asked(after)
     # Answering again comes forward to the same question.
     await reporter.answers_plainly(after.step, danger=step == form.DANGER_GO)
     again = await reporter.draft()
@@ -230,7 +238,9 @@ EDITS: dict[str, tuple[list[tuple[str, str]], dict[str, object]]] = {
     form.KECAMATAN: ([("choose", "64.01.06"), ("choose", "64.01.06.2025")],
                      {form.KECAMATAN: "64.01.06", form.VILLAGE: "64.01.06.2025"}),
     form.PLACE: ([("choose", "sekolah")], {form.PLACE: "sekolah"}),
-    form.LANDMARK: ([("text", "dekat masjid")], {form.LANDMARK: "dekat masjid"}),
+    # "Tambah keterangan": the landmark, then the phone number (the plain answers allow contact).
+    form.EXTRA: ([("text", "dekat masjid"), ("skip", "")],
+                 {form.EXTRA: True, form.LANDMARK: "dekat masjid", form.PHONE: None}),
     form.WHEN: ([("choose", "today")], {form.WHEN: "today"}),
     form.PERPETRATOR: ([("choose", "guru")], {form.PERPETRATOR: "guru"}),
     form.STORY: ([("text", "Dan kemarin lagi."), ("done", "")],
@@ -261,7 +271,6 @@ async def test_editing_a_section_returns_to_the_review_with_other_answers_intact
     assert after is not None and after.step == form.REVIEW
     expected = {**before.answers, **changes}
     if section == form.CONTACT:  # "no contact" makes the phone and the safe time meaningless
-        expected.pop(form.PHONE)
         expected.pop(form.SAFE_TIME)
     assert after.answers == expected
     assert "Please check your report" in reporter.last_with_buttons().text
@@ -271,7 +280,7 @@ async def test_the_review_shows_every_answer(reporter: Person) -> None:
     await reporter.reaches(form.REVIEW)
 
     review = reporter.last_with_buttons().text
-    for shown in ("Family of the victim", "A child (under 18)", "Girl", "6–12 years",
+    for shown in ("Family of the victim", "Girl (under 18), 6–12 years",
                   "Physical", "Modang, Kuaro", "Household", "This week", "Neighbour",
                   "1 message(s), 0 file(s)", "Yes, through this bot", "Any time"):
         assert shown in review
@@ -334,7 +343,7 @@ async def test_a_reporter_who_returns_after_days_is_greeted_with_their_draft(
     assert await reporter.draft() == kept
     await reporter.picks("sekolah")
     after = await reporter.draft()
-    assert after is not None and after.step == form.LANDMARK
+    assert after is not None and after.step == form.WHEN
 
 
 async def test_lapor_resumes_rather_than_starting_over(reporter: Person) -> None:
@@ -357,13 +366,14 @@ async def test_villages_come_in_pages_that_fit_a_phone(reporter: Person) -> None
         villages = [b for b in page.buttons()
                     if parse(b["callback_data"]).action == "choose"]  # type: ignore[union-attr]
         assert 0 < len(villages) <= VILLAGES_PER_PAGE <= 10
-        assert all(len(row) <= 3 for row in page.reply_markup["inline_keyboard"])  # type: ignore[index]
+        rows = page.reply_markup["inline_keyboard"]  # type: ignore[index]
+        assert all(len(row) <= 4 for row in rows) and len(rows) <= MAX_ROWS
         seen += [b["text"] for b in villages]
         pages += 1
         if "▶" not in page.button_texts():
             break
         await reporter.presses("▶")
-    assert pages == 3
+    assert pages == 3  # 26 villages, ten a page
     assert len(seen) == len(set(seen)) == 26
     await reporter.presses("Tajur")
     draft = await reporter.draft()
@@ -413,7 +423,7 @@ async def test_evidence_is_kept_as_file_ids_with_kind_size_and_caption(
     await reporter.sends_video(file_id="VIDEO-C", size=3_000_000, caption="rekaman")
     await reporter.sends_document(file_id="DOC-D", size=90_000)
     assert "1 message(s), 4 file(s)" in reporter.last_text()
-    await reporter.picks("", "done")
+    await reporter.finishes_story()
     await reporter.reaches(form.REVIEW)
     await reporter.picks("", "submit")
 

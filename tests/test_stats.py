@@ -269,3 +269,34 @@ async def test_the_command_line_prints_the_same_figures(
     assert await in_a_shell("stats", "--year", "2025", "--region", "64.01.05",
                             "--language", "en") == 0
     assert "Statistics 2025 · Kecamatan Kuaro" in capsys.readouterr().out
+
+
+# ---- victims, as SIMFONI-PPA counts them --------------------------------------------------------
+
+async def test_victims_are_counted_one_by_one_beside_the_cases(bot: Harness) -> None:
+    await add_cases(
+        bot.runtime.sessions,
+        new_case(wita(2026, 1, 5), village="Modang", victim="child", victim_sex="m",
+                 victim_age_band="0-5", victim_count=3),  # a boy of 0–5 and two more children
+        new_case(wita(2026, 2, 5), village="Lombok", victim="woman", victim_age_band="18-24"),
+        new_case(wita(2026, 2, 6), village="Lombok", victim_count=2, practice=True),
+        new_case(wita(2025, 6, 6), village="Lombok", victim_count=4),
+    )
+    figures = StatsService(bot.runtime.sessions, bot.clock, bot.settings)
+    stats = await figures.year(2026)
+    assert (stats.total, stats.victims) == (2, 4)
+    assert stats.victims_by_month == [3, 1] + [0] * 10
+    assert dict(stats.by_victim) == {"woman": 1, "child": 3}
+    assert stats.victims_by_sex == [("f", 1), ("m", 1), (None, 2)]
+    assert stats.victims_by_age_band == [("0-5", 1), ("18-24", 1), (None, 2)]
+    assert stats.victims_by_kecamatan == {"64.01.05": 3, "64.01.06": 1}
+    kuaro = await figures.year(2026, Scope("64.01.05"))
+    assert (kuaro.total, kuaro.victims) == (1, 3)
+    text = render(stats, "en", html=False)
+    assert "Cases: 2 (1 Jan – 2 March 2026) · victims: 4" in text
+    assert "By victim: Women 1, Children 3 · 4 victims in all" in text
+    assert "Victims by sex: female 1, male 1, not known 2" in text
+    assert "Victims by age group: 0–5 years 1, 18–24 years 1, not known 2" in text
+    indonesian = render(stats, "id")
+    assert "Korban menurut jenis kelamin</b>: perempuan 1, laki-laki 1, tidak diketahui 2" \
+        in indonesian

@@ -67,6 +67,13 @@ CLOSE_REASONS = {
     "not_a_case": N_("Not a case of violence"),
     "unreachable": N_("Nobody can be reached"),
 }
+# Why someone asks the next tier for help ("Minta bantuan"): the next tier's alert says it.
+HELP_REASONS = {
+    "unreachable": N_("Cannot be reached"),
+    "female_officer": N_("A female officer is needed"),
+    "beyond_us": N_("Beyond what we can do"),
+    "other": N_("Another reason"),
+}
 
 # The allowed moves. A new case is taken first (that is the acknowledgement, see
 # ``bot/services/alerts.py``); pengelolaan and pendampingan are one stage under two names, so a

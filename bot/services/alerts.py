@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -26,7 +27,6 @@ from bot.config import Settings
 from bot.domain import access
 from bot.domain.tiers import tier_of
 from bot.outbox import PRIVATE_BUCKET, enqueue
-from bot.services.contact_time import next_contact_time
 from bot.services.responders import (
     admins,
     alerted_group,
@@ -35,6 +35,7 @@ from bot.services.responders import (
     find_responder,
     officer_in_scope,
 )
+from bot.services.to_reporter import ReporterPhone
 from bot.services.updates import already_processed, mark_processed
 from models import Alert, Case, CaseEvent, Evidence, OutboxMessage, Reporter, Responder
 from models.outbox import PENDING
@@ -97,14 +98,15 @@ class PressResult:
 class AlertViews(Protocol):
     """How alert messages look: Bot API parameters without ``chat_id``."""
 
-    def alert(self, case: Case, taken: Taken | None, note: str | None = None) -> dict[str, Any]: ...
+    def alert(self, case: Case, taken: Taken | None, note: str | None = None,
+              help_reason: str | None = None) -> dict[str, Any]: ...
 
     def is_open(self, params: dict[str, Any]) -> bool:
         """Whether a sent alert still offers "Terima"."""
         ...
 
     def reminder(self, case: Case, reason: str, *, tier: str | None = None,
-                 by: str | None = None) -> dict[str, Any]: ...
+                 by: str | None = None, help_reason: str | None = None) -> dict[str, Any]: ...
 
     def reporter_acknowledged(self, case: Case, language: str) -> dict[str, Any]: ...
 
@@ -116,23 +118,30 @@ class AlertViews(Protocol):
     def group_joined(self, chat_id: int, title: str) -> dict[str, Any]: ...
 
 
+DetailButtons = Callable[[AsyncSession, Case, int, str], Awaitable[dict[str, Any] | None]]
+
+
 def bucket_of(chat_id: int) -> str:
     return str(chat_id) if chat_id < 0 else PRIVATE_BUCKET
 
 
 class AlertService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, settings: Settings,
-                 views: AlertViews) -> None:
+                 views: AlertViews, *, phone: ReporterPhone) -> None:
         self.sessions = sessions
         self.clock = clock
         self.settings = settings
         self.views = views
+        self.phone = phone  # every message to a reporter goes through it
+        # The case card's buttons for one person (``CaseService.detail_buttons``), put under the
+        # details sent to them: set at start-up.
+        self.detail_buttons: DetailButtons | None = None
 
     # ---- writing alerts and reminders (in the caller's transaction) -----------------------------
 
     async def alert_responders(self, session: AsyncSession, case: Case,
                                responders: list[Responder], now: datetime,
-                               note: str | None = None) -> int:
+                               note: str | None = None, help_reason: str | None = None) -> int:
         """One alert per responder not yet alerted about this case; returns how many."""
         already = set(await session.scalars(select(Alert.responder_id)
                                             .where(Alert.case_id == case.id)))
@@ -147,7 +156,8 @@ class AlertService:
             session.add(alert)
             await session.flush()
             enqueue(session, kind=ALERT, method="sendMessage", now=now,
-                    params={"chat_id": responder.chat_id, **self.views.alert(case, taken, note)},
+                    params={"chat_id": responder.chat_id,
+                            **self.views.alert(case, taken, note, help_reason)},
                     bucket=bucket_for(responder), case_id=case.id, alert_id=alert.id,
                     responder_id=responder.id)
             already.add(responder.id)
@@ -248,11 +258,10 @@ class AlertService:
         reporter = await session.get(Reporter, case.reporter_id)
         if reporter is None or not reporter.status_updates:  # they asked for no status news
             return
-        # Like every message to the reporter, it waits for their safe contact time.
-        due = next_contact_time(now, case.contact_time, self.settings.tz)
-        enqueue(session, kind=REPORTER_ACK, method="sendMessage", now=now, case_id=case.id,
-                due_at=due, reporter_id=reporter.id, params={"chat_id": int(reporter.chat_id),
-                        **self.views.reporter_acknowledged(case, reporter.language)})
+        # Like every message to the reporter: not when they asked not to be contacted, in their
+        # safe contact time, discreet unless they chose otherwise.
+        await self.phone.queue(session, reporter, kind=REPORTER_ACK, now=now, case=case,
+                               content=self.views.reporter_acknowledged(case, reporter.language))
 
     def refused(self, session: AsyncSession, case: Case, presser: Presser, action: str,
                  now: datetime) -> None:
@@ -267,9 +276,18 @@ class AlertService:
         decided that this person may see it."""
         evidence = list(await session.scalars(select(Evidence).where(
             Evidence.case_id == case.id).order_by(Evidence.id)))
+        messages = self.views.detail(case, evidence)
+        buttons = await self.detail_buttons(session, case, user_id, name) \
+            if self.detail_buttons is not None else None
+        text_parts = 0  # the text comes first, in one or more messages, then the evidence
+        while text_parts < len(messages) and messages[text_parts][0] == "sendMessage":
+            text_parts += 1
+        if buttons is not None and text_parts:  # under the text's last part
+            method, params = messages[text_parts - 1]
+            messages[text_parts - 1] = (method, {**params, "reply_markup": buttons})
         # No responder_id on these rows: an officer who never started the bot is told to,
         # not switched off.
-        for method, params in self.views.detail(case, evidence):
+        for method, params in messages:
             enqueue(session, kind=DETAIL, method=method, now=now, case_id=case.id,
                     reporter_id=case.reporter_id,  # carries their story and phone
                     params={"chat_id": user_id, **params})

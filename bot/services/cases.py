@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,7 +31,7 @@ from bot.outbox import enqueue
 from bot.services.alerts import AlertService, Authority, Presser, PressOutcome
 from bot.services.case_access import Actor, Area, actor_for, area_of
 from bot.services.escalation import Escalation
-from bot.services.relay import RelayService, unreachable_reason
+from bot.services.relay import RelayService, reporter_unreachable
 from bot.services.updates import already_processed, mark_processed
 from models import Case, CaseEvent, PendingInput, Region
 
@@ -130,6 +130,18 @@ class CaseService:
         self.escalation = escalation
         self.relay = relay
         self.metrics = metrics
+        # The case card's buttons as Bot API markup (``bot/views/cases.py``), for the details
+        # message: set at start-up.
+        self.card_buttons: Callable[[Card], dict[str, Any]] | None = None
+
+    async def detail_buttons(self, session: AsyncSession, case: Case, user_id: int,
+                             name: str) -> dict[str, Any] | None:
+        """The card's buttons for this person, under the details sent to them (the alert's
+        "Detail" and the card's): they act on the case from there."""
+        if self.card_buttons is None:
+            return None
+        actor = await actor_for(session, self.vault, user_id, name, case)
+        return self.card_buttons(await self._card(session, case, actor))
 
     # ---- who may --------------------------------------------------------------------------------
 
@@ -240,7 +252,7 @@ class CaseService:
                     notes=counts.get("note", 0),
                     messages=counts.get("relay_out", 0) + counts.get("relay_in", 0),
                     police_referred=await self._police_referred(session, case),
-                    unreachable=unreachable_reason(case))
+                    unreachable=await reporter_unreachable(session, case))
 
     async def _police_referred(self, session: AsyncSession, case: Case) -> bool:
         if case.referral == workflow.POLICE:
@@ -304,7 +316,7 @@ class CaseService:
 
     async def _reply(self, session: AsyncSession, case: Case, actor: Actor, text: str,
                      key: int | None, now: datetime) -> Result:
-        reason = unreachable_reason(case)
+        reason = await reporter_unreachable(session, case)
         if reason is not None:
             return Result(CaseOutcome.UNREACHABLE, case, actor, case.reference, reason=reason)
         problem = self._text_problem(text)
@@ -315,7 +327,8 @@ class CaseService:
         mark_processed(session, key, now)
         due = await self.relay.send_to_reporter(session, case, actor, text.strip(), now)
         if due is None:
-            return Result(CaseOutcome.UNREACHABLE, case, actor, case.reference, reason="unlinked")
+            return Result(CaseOutcome.UNREACHABLE, case, actor, case.reference,
+                          reason=await reporter_unreachable(session, case) or "unlinked")
         case.updated_at = now
         return Result(CaseOutcome.OK, case, actor, case.reference, due=due if due > now else None)
 
@@ -327,7 +340,7 @@ class CaseService:
         one case; kept in the database, so a restart loses nothing."""
         async def work(session: AsyncSession, case: Case, actor: Actor, now: datetime) -> Result:
             if kind == REPLY_KIND:
-                reason = unreachable_reason(case)
+                reason = await reporter_unreachable(session, case)
                 if reason is not None:
                     return Result(CaseOutcome.UNREACHABLE, case, actor, case.reference,
                                   reason=reason)
@@ -480,8 +493,9 @@ class CaseService:
     # ---- asking the next tier -------------------------------------------------------------------
 
     async def ask_next_tier(self, user_id: int, name: str, case_id: int,
-                            key: int | None) -> Result:
-        """"Minta bantuan": the next tier up is alerted now (as "Butuh bantuan" under an alert)."""
+                            key: int | None, reason: str | None = None) -> Result:
+        """"Minta bantuan": the next tier up is alerted now (as "Butuh bantuan" under an alert),
+        and told why (``reason``)."""
         async def work(session: AsyncSession, case: Case, actor: Actor, now: datetime) -> Result:
             if case.closed_at is not None:
                 return Result(CaseOutcome.CLOSED, case, actor, case.reference)
@@ -489,7 +503,8 @@ class CaseService:
                 return Result(CaseOutcome.DUPLICATE, case, actor, case.reference, tier=case.tier)
             mark_processed(session, key, now)
             climb = await self.escalation.help_requested(session, case, now, actor=actor.key,
-                                                         name=actor.name, via="card")
+                                                         name=actor.name, via="card",
+                                                         reason=reason)
             if climb.to is None:
                 return Result(CaseOutcome.AT_TOP, case, actor, case.reference, tier=case.tier)
             return Result(CaseOutcome.OK, case, actor, case.reference, tier=climb.to)

@@ -108,7 +108,8 @@ class Escalation:
     # ---- reminders and climbing (in the caller's transaction) -----------------------------------
 
     async def remind(self, session: AsyncSession, case: Case, alerts: list[Alert], reason: str,
-                     now: datetime, *, tier: str | None = None, by: str | None = None) -> int:
+                     now: datetime, *, tier: str | None = None, by: str | None = None,
+                     help_reason: str | None = None) -> int:
         """A reply to each chat's first alert. Nothing while that alert is still unsent, and
         nothing more while an earlier reminder there waits: an outage never piles them up."""
         count = 0
@@ -121,7 +122,8 @@ class Escalation:
             if waiting is not None:
                 continue
             params = {"chat_id": alert.chat_id,
-                      **self.alerts.views.reminder(case, reason, tier=tier, by=by),
+                      **self.alerts.views.reminder(case, reason, tier=tier, by=by,
+                                                   help_reason=help_reason),
                       "reply_parameters": {"message_id": alert.message_id,
                                            "allow_sending_without_reply": True}}
             enqueue(session, kind=REMINDER, method="sendMessage", params=params, now=now,
@@ -131,7 +133,8 @@ class Escalation:
         return count
 
     async def escalate(self, session: AsyncSession, case: Case, now: datetime, *,
-                       reason: str = Why.ESCALATED, by: str | None = None) -> Climb:
+                       reason: str = Why.ESCALATED, by: str | None = None,
+                       help_reason: str | None = None) -> Climb:
         """Move the case one tier up (alerting that tier, reminding the one below); at the top,
         remind the top tier again. The caller holds the case row."""
         available = await responders_by_tier(session, case.village_code)
@@ -155,9 +158,10 @@ class Escalation:
                     case.ack_deadline = now + timeout
             return Climb(None, 0, reminded)
         alerted = await self.alerts.alert_responders(session, case, available[target], now,
-                                                     note=reason)
+                                                     note=reason, help_reason=help_reason)
         holding = [a for a in alerts if a.tier == current]
-        reminded = await self.remind(session, case, holding, reason, now, tier=target, by=by)
+        reminded = await self.remind(session, case, holding, reason, now, tier=target, by=by,
+                                     help_reason=help_reason)
         case.tier = target
         case.unrouted = False
         if case.acknowledged_at is None:
@@ -178,19 +182,25 @@ class Escalation:
                   case.village_code)
 
     async def help_requested(self, session: AsyncSession, case: Case, now: datetime, *,
-                             actor: str, name: str, via: str | None = None) -> Climb:
+                             actor: str, name: str, via: str | None = None,
+                             reason: str | None = None) -> Climb:
         """Someone handling the case asked for help: the next tier up is alerted now, whatever
-        the deadline says ("Butuh bantuan" under an alert, "Minta bantuan" on the case card)."""
-        climb = await self.escalate(session, case, now, reason=Why.HELP, by=name)
+        the deadline says ("Butuh bantuan" under an alert, "Minta bantuan" on the case card),
+        and its alert says why (``reason``, one of ``workflow.HELP_REASONS``)."""
+        climb = await self.escalate(session, case, now, reason=Why.HELP, by=name,
+                                    help_reason=reason)
         detail: dict[str, str | None] = {"to": climb.to}
         if via is not None:
             detail["via"] = via
+        if reason is not None:
+            detail["reason"] = reason
         session.add(CaseEvent(case_id=case.id, at=now, actor=actor, actor_name=name,
                               kind="help_requested", detail=detail))
         return climb
 
-    async def ask_next_tier(self, case_id: int, presser: Presser, key: int | None) -> PressResult:
-        """"Butuh bantuan" under an alert, authorised at press time."""
+    async def ask_next_tier(self, case_id: int, presser: Presser, key: int | None,
+                            reason: str | None = None) -> PressResult:
+        """"Butuh bantuan" under an alert, with its reason, authorised at press time."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
             case = await session.scalar(select(Case).where(Case.id == case_id).with_for_update())
@@ -204,7 +214,7 @@ class Escalation:
                 return PressResult(PressOutcome.CLIMBED, case.reference, tier=case.tier)
             mark_processed(session, key, now)
             climb = await self.help_requested(session, case, now, actor=authority.actor,
-                                              name=authority.name)
+                                              name=authority.name, reason=reason)
             if climb.to is None:
                 return PressResult(PressOutcome.AT_TOP, case.reference, tier=case.tier)
             return PressResult(PressOutcome.CLIMBED, case.reference, tier=climb.to)

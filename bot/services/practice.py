@@ -44,8 +44,9 @@ def practice_alert(case: Case, village: str, kecamatan: str, settings: Settings,
     _ = translator(language)
     types = ", ".join(_label(form.TYPES, t, _) for t in case.violence_types or [])
     victim = _("child") if case.victim_category == form.CHILD else _("woman")
-    ages = dict(form.AGE_BANDS.get(case.victim_category, []))
-    age = _(ages[case.victim_age_band]) if case.victim_age_band in ages else case.victim_age_band
+    ages = dict(form.AGE_BANDS.get(case.victim_category or "", []))
+    age = _(ages[case.victim_age_band]) if case.victim_age_band in ages \
+        else _(form.AGE_UNKNOWN_LABEL)
     when = case.created_at.astimezone(settings.tz)
     return "\n".join([
         "🧪 <b>" + _("PRACTICE — not a real report") + "</b>",

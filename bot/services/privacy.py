@@ -77,8 +77,16 @@ def answers_of(case: Case) -> dict[str, Any]:
         form.PERPETRATOR: case.perpetrator,
         form.CONTACT: form.YES if case.contact_allowed else form.NO,
         form.PHONE: case.phone, form.SAFE_TIME: case.contact_time,
+        form.LOCATION: _location(case.location),
         form.STORY: {"texts": [case.narrative] if case.narrative else [], "media": []},
     }
+
+
+def _location(stored: str | None) -> dict[str, float] | None:
+    if not stored:
+        return None
+    latitude, _sep, longitude = stored.partition(",")
+    return {"lat": float(latitude), "lon": float(longitude)}
 
 
 class PrivacyService:

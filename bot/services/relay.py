@@ -34,6 +34,7 @@ from bot.services.alerts import REPORTER_ACK
 from bot.services.case_access import Actor, actor_for
 from bot.services.contact_time import next_contact_time
 from bot.services.reporters import find_reporter
+from bot.services.to_reporter import ReporterPhone
 from bot.services.updates import already_processed, mark_processed
 from models import Case, CaseEvent, Evidence, OutboxMessage, RelayMessage, Reporter, Responder
 from models.relay import TO_HANDLER, TO_REPORTER
@@ -53,7 +54,8 @@ REPORTER_SIDE_KINDS = {TO_REPORTER_KIND, STATUS_NEWS, READ_RECEIPT, REPORTER_ACK
 # Why the reporter cannot be reached.
 WITHDRAWN = "withdrawn"  # they withdrew consent (UU PDP)
 UNLINKED = "unlinked"  # the link to them was removed (retention after closing)
-NO_CONTACT = "no_contact"  # they said they cannot be contacted
+NO_CONTACT = "no_contact"  # they asked not to be contacted
+BLOCKED = "blocked"  # they blocked the bot: nothing is sent until they write to it again
 
 # Safe contact time (form.SAFE_TIME), in the district's clock: [start, end) hours.
 
@@ -79,6 +81,15 @@ def unreachable_reason(case: Case) -> str | None:
     if not case.contact_allowed:
         return NO_CONTACT
     return None
+
+
+async def reporter_unreachable(session: AsyncSession, case: Case) -> str | None:
+    """``unreachable_reason``, and whether the reporter blocked the bot."""
+    reason = unreachable_reason(case)
+    if reason is None and case.reporter_id is not None and await session.scalar(
+            select(Reporter.blocked_at).where(Reporter.id == case.reporter_id)) is not None:
+        return BLOCKED
+    return reason
 
 
 class RelayViews(Protocol):
@@ -116,12 +127,14 @@ class Reporting:
 
 class RelayService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
-                 settings: Settings, vault: Vault, views: RelayViews) -> None:
+                 settings: Settings, vault: Vault, views: RelayViews, *,
+                 phone: ReporterPhone) -> None:
         self.sessions = sessions
         self.clock = clock
         self.settings = settings
         self.vault = vault
         self.views = views
+        self.phone = phone  # every message to a reporter goes through it
 
     # ---- to the reporter (in the caller's transaction) ------------------------------------------
 
@@ -140,12 +153,12 @@ class RelayService:
         reporter = await self._reporter(session, case)
         if reporter is None or unreachable_reason(case) is not None:
             return None
-        due = self.contact_due(case, now)
         signed_village = actor.village
-        enqueue(session, kind=TO_REPORTER_KIND, method="sendMessage", now=now, due_at=due,
-                case_id=case.id, reporter_id=reporter.id,
-                params={"chat_id": int(reporter.chat_id), **self.views.to_reporter(
-                    case, reporter.language, text, signed_village)})
+        due = await self.phone.queue(
+            session, reporter, kind=TO_REPORTER_KIND, now=now, case=case,
+            content=self.views.to_reporter(case, reporter.language, text, signed_village))
+        if due is None:
+            return None
         session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key, actor_name=actor.name,
                               kind="relay_out", secret=text, detail={
                                   "signed": "village" if signed_village else "officer",
@@ -161,11 +174,9 @@ class RelayService:
         reporter = await self._reporter(session, case)
         if reporter is None or not reporter.status_updates:
             return False
-        enqueue(session, kind=STATUS_NEWS, method="sendMessage", now=now, case_id=case.id,
-                due_at=self.contact_due(case, now), reporter_id=reporter.id,
-                params={"chat_id": int(reporter.chat_id),
-                        **self.views.status_news(case, reporter.language)})
-        return True
+        return await self.phone.queue(
+            session, reporter, kind=STATUS_NEWS, now=now, case=case,
+            content=self.views.status_news(case, reporter.language)) is not None
 
     async def mark_read(self, session: AsyncSession, case: Case, now: datetime, *,
                         tell: bool = True) -> bool:
@@ -182,11 +193,9 @@ class RelayService:
         told = False
         reporter = await self._reporter(session, case)
         if tell and reporter is not None and unreachable_reason(case) is None:
-            enqueue(session, kind=READ_RECEIPT, method="sendMessage", now=now, case_id=case.id,
-                    due_at=self.contact_due(case, now), reporter_id=reporter.id,
-                    params={"chat_id": int(reporter.chat_id),
-                            **self.views.read_receipt(case, reporter.language)})
-            told = True
+            told = await self.phone.queue(
+                session, reporter, kind=READ_RECEIPT, now=now, case=case,
+                content=self.views.read_receipt(case, reporter.language)) is not None
         session.add(CaseEvent(case_id=case.id, at=now, actor="system", kind="relay_read",
                               detail={"told": told}))
         return True
@@ -214,7 +223,7 @@ class RelayService:
                            media: dict[str, Any] | None, now: datetime, *,
                            correction: bool = False) -> int:
         recipients = await self.handlers_of(session, case)
-        blocked = unreachable_reason(case)
+        blocked = await reporter_unreachable(session, case)
         kind = CORRECTION_KIND if correction else TO_HANDLER_KIND
         for chat_id in recipients:
             messages = self.views.correction(case, text or "", blocked) if correction \

@@ -34,15 +34,17 @@ from bot.services.relay import (
     TO_HANDLER_KIND,
     TO_REPORTER_KIND,
 )
-from models import Case, CaseEvent, Evidence, OutboxMessage, RelayMessage
+from bot.services.to_reporter import REVEAL_HIDE
+from models import Case, CaseEvent, Evidence, OutboxMessage, RelayMessage, SealedMessage
 from models.relay import TO_REPORTER
 
 DRAFT_EXPIRED = "draft_expired"
 
 # Outbox kinds addressed to the reporter. Discreet mode, "do not contact me" and the safe contact
-# time concern exactly these (the draft-expiry notice comes before any reference).
+# time concern exactly these (``bot/services/to_reporter.py``), and the edit that covers an opened
+# message again.
 TO_REPORTER_KINDS = frozenset({REPORTER_ACK, TO_REPORTER_KIND, STATUS_NEWS, READ_RECEIPT,
-                               DRAFT_EXPIRED})
+                               DRAFT_EXPIRED, REVEAL_HIDE})
 # Outbox kinds that carry the reporter's data or words to an officer.
 ABOUT_REPORTER_KINDS = frozenset({DETAIL, TO_HANDLER_KIND, CORRECTION_KIND})
 
@@ -51,7 +53,7 @@ ABOUT_REPORTER_KINDS = frozenset({DETAIL, TO_HANDLER_KIND, CORRECTION_KIND})
 REPORTER_WORDS_EVENTS = ("relay_in", "relay_out", "correction")
 
 # What the reporter told that identifies them or the place: erased.
-ERASED_FIELDS = ("narrative", "landmark", "phone", "contact_time")
+ERASED_FIELDS = ("narrative", "landmark", "location", "phone", "contact_time")
 # What stays of a case: the anonymous figures of SIMFONI-PPA, and the case's place in the
 # district's register (reference, status, dates, tier, who handled it).
 KEPT_FIELDS = ("reporter_role", "victim_category", "victim_sex", "victim_age", "victim_age_band",
@@ -74,7 +76,8 @@ async def erase_case_content(session: AsyncSession, case_ids: list[int], now: da
     if not case_ids:
         return
     values: dict[str, object] = {
-        "narrative": None, "landmark": None, "phone": None, "contact_time": None,
+        "narrative": None, "landmark": None, "location": None, "phone": None,
+        "contact_time": None,
         "contact_allowed": False, "reporter_id": None, "erased_at": now, "updated_at": now,
         # The submit key began with the reporter's row id: now it names only the case.
         "submit_key": literal("erased:", String) + cast(Case.id, String)}
@@ -94,6 +97,8 @@ async def erase_case_content(session: AsyncSession, case_ids: list[int], now: da
     await session.execute(delete(OutboxMessage).where(
         OutboxMessage.case_id.in_(case_ids),
         OutboxMessage.kind.in_(TO_REPORTER_KINDS | ABOUT_REPORTER_KINDS)))
+    # What waited behind a "Buka" on their phone: a later press finds nothing.
+    await session.execute(delete(SealedMessage).where(SealedMessage.case_id.in_(case_ids)))
     for case_id in case_ids:
         session.add(CaseEvent(case_id=case_id, at=now,
                               actor="reporter" if why == WITHDRAWN else "system", kind=why,

@@ -50,7 +50,15 @@ async def touch_reporter(
         # Hourly is precise enough, and spares most steps a write.
         if now - reporter.last_seen_at >= LAST_SEEN_PRECISION:
             reporter.last_seen_at = now
+        heard_from(reporter)
     return reporter
+
+
+def heard_from(reporter: Reporter) -> None:
+    """They wrote to the bot (Telegram delivers nothing from someone who blocks it): a reporter
+    who had blocked it may be written to again."""
+    if reporter.blocked_at is not None:
+        reporter.blocked_at = None
 
 
 # Telegram lets a bot delete messages in a private chat for 48 hours.

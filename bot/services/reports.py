@@ -27,19 +27,20 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Vault
 from bot.db import Lane, Row, Types, Write, open_lane
-from bot.domain import form
+from bot.domain import form, register, simfoni
 from bot.domain.references import new_reference
 from bot.domain.tiers import police_deadline
 from bot.events import CaseCreated, Event
-from bot.i18n import LANGUAGES, language_for, translator
-from bot.outbox import enqueue
+from bot.i18n import LANGUAGES, language_for
 from bot.regions import RegionDirectory
+from bot.services.people import add_people
 from bot.services.reporters import (
     find_reporter,
     forget_if_unused,
     remember_conversation_start,
     touch_reporter,
 )
+from bot.services.to_reporter import ReporterPhone, reach_of_draft
 from bot.services.updates import mark_processed
 from models import Case, CaseEvent, Draft, Evidence, Reporter, Responder
 from models.base import UTCDateTime
@@ -139,6 +140,7 @@ class Outcome:
     saved_item: bool = False  # a story part or piece of evidence was added
     candidates: list[str] = field(default_factory=list)  # region codes to choose from
     stopped: bool = False  # the reporter chose to stop (danger) or declined consent
+    location_kept: bool = False  # a shared location was kept for the outreach visit
     discarded: bool = False
     step_before: str | None = None  # the question the input answered (typed or pressed)
 
@@ -158,16 +160,22 @@ class Input:
 
     nonce: str | None = None
     step: str | None = None
-    action: str = "choose"  # choose | text | media | contact | back | skip | done | toggle | edit
+    action: str = "choose"  # choose | text | media | contact | location | back | skip | done |
+    # toggle | edit | clear
     value: str | None = None
     text: str | None = None
     media: dict[str, Any] | None = None
+    location: tuple[float, float] | None = None  # (latitude, longitude) of a shared location
 
 
 class LimitReached(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(limit)
         self.limit = limit
+
+
+def _location_text(location: dict[str, float] | None) -> str | None:
+    return f"{location['lat']},{location['lon']}" if location else None
 
 
 def _view(draft: Draft) -> DraftView:
@@ -177,12 +185,16 @@ def _view(draft: Draft) -> DraftView:
 
 class ReportService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, vault: Vault,
-                 settings: Settings, regions: RegionDirectory, lane: Lane | None = None) -> None:
+                 settings: Settings, regions: RegionDirectory, lane: Lane | None = None, *,
+                 phone: ReporterPhone | None = None) -> None:
         self.sessions = sessions
         self.clock = clock
         self.vault = vault
         self.settings = settings
         self.regions = regions
+        # Every message to a reporter goes through it (the expiry notice of a draft); a service
+        # made only to read drafts needs none.
+        self.phone = phone
         self.lane = lane or open_lane(sessions.kw["bind"], sessions)
         self.on_case_created: Event[CaseCreated] = Event("case created")  # routing subscribes
 
@@ -275,7 +287,9 @@ class ReportService:
         stored = json.loads(row["answers"])
         if seen(row["recent_updates"], key):
             return None, Outcome(draft.view(stored), language, duplicate=True)
-        if given.nonce is not None and (given.nonce != draft.nonce or given.step != draft.step):
+        if given.nonce is not None and (given.nonce != draft.nonce or (
+                given.step != draft.step
+                and not form.implied_done(draft.step, given.step, stored))):
             return None, Outcome(draft.view(stored), language, stale=True)
         answers = json.loads(row["answers"])
         changed = DraftState.of(row)
@@ -324,6 +338,16 @@ class ReportService:
             return
         if step == form.REVIEW:
             raise form.InvalidAnswer("use_buttons")
+        if given.step is not None and form.implied_done(step, given.step, answers):
+            # A press on the question after the story: the story is done, then that is answered.
+            if action != "choose":
+                raise form.InvalidAnswer("not_an_option")
+            form.validate_choice(given.step, given.value or "", answers)
+            self._story_input(draft, answers, Input(action="done"), outcome, language)
+            step = draft.step
+        if action == "location":
+            self._location_input(draft, answers, given, outcome)
+            return
         if action == "skip":
             if step not in form.OPTIONAL:
                 raise form.InvalidAnswer("not_an_option")
@@ -372,33 +396,11 @@ class ReportService:
             if not text:
                 raise form.InvalidAnswer("empty")
             return text
-        return form.validate_choice(step, self._option_by_label(step, answers, text), answers)
-
-    @staticmethod
-    def _option_by_label(step: str, answers: dict[str, Any], text: str) -> str:
-        """A typed answer that names an option ("ya", "No", "3") in either language."""
-        wanted = text.casefold().strip(" .!")
-        labels = form.AGE_BANDS.get(answers.get(form.VICTIM_CATEGORY) or "", []) \
-            if step == form.VICTIM_AGE else form.OPTIONS.get(step, [])
-        for language in LANGUAGES:
-            _ = translator(language)
-            for value, label in labels:
-                first_word = _(label).casefold().split(",")[0].strip()
-                if wanted in (value.casefold(), _(label).casefold(), first_word):
-                    return value
-        if step in (form.DANGER, form.CONTACT) and wanted in ("ya", "yes", "y"):
-            return form.YES
-        if step in (form.DANGER, form.CONTACT) and wanted in ("tidak", "no", "n", "nggak", "tdk"):
-            return form.NO
-        raise form.InvalidAnswer("use_buttons")
+        # A typed answer that names a choice ("ya", "gak", "om saya", "kmrn"), in either language.
+        return form.validate_choice(step, form.understand(step, text), answers)
 
     def _answer(self, draft: DraftState, answers: dict[str, Any], step: str, value: Any) -> None:
-        if answers.get(step, ...) != value:
-            for dependent in form.DEPENDENTS.get(step, []):
-                answers.pop(dependent, None)
-        answers[step] = value
-        if step == form.VICTIM_CATEGORY and value == form.WOMAN:
-            answers[form.VICTIM_SEX] = "f"
+        form.answer(answers, step, value)
         draft.step = form.next_step(step, answers)
         if draft.step == form.REVIEW:
             draft.editing = False
@@ -413,8 +415,10 @@ class ReportService:
                 answers.pop(step, None)
         if section == form.STORY:
             answers.pop(form.STORY + "_done", None)
+        if section == form.EXTRA:  # "Tambah keterangan": the landmark, then the phone number
+            answers[form.EXTRA] = True
         draft.editing = True
-        draft.step = section
+        draft.step = form.SECTIONS[section][0]
 
     def _types_input(self, draft: DraftState, answers: dict[str, Any], given: Input,
                      outcome: Outcome, language: str) -> None:
@@ -424,6 +428,14 @@ class ReportService:
                 chosen.remove(given.value)
             else:
                 chosen.append(given.value)
+            return
+        if given.action == "text" and given.text:
+            # Typed words tick what they name ("dipukul dan dihina": physical, psychological).
+            found = form.matches(form.TYPES, given.text)
+            if not found:
+                raise form.InvalidAnswer("use_buttons")
+            chosen += [value for value in form.option_values(form.TYPES, answers)
+                       if value in found and value not in chosen]
             return
         if given.action == "done":
             if not chosen:
@@ -500,6 +512,24 @@ class ReportService:
             raise form.InvalidAnswer("place_not_found")
         outcome.candidates = [p.code for p in found]
 
+    def _location_input(self, draft: DraftState, answers: dict[str, Any], given: Input,
+                        outcome: Outcome) -> None:
+        """A shared location where the place is asked: kept (encrypted) for the outreach visit.
+        At the landmark question it is the answer; at the kecamatan or village question the
+        village is still chosen, and the nearest villages are offered when the region data has
+        coordinates (``RegionDirectory.nearest_villages``)."""
+        step = draft.step
+        if step not in form.TAKES_LOCATION or given.location is None:
+            raise form.InvalidAnswer("unsupported")
+        answers[form.LOCATION] = form.location_of(*given.location)
+        outcome.location_kept = True
+        if step == form.LANDMARK:
+            self._answer(draft, answers, form.LANDMARK, answers.get(form.LANDMARK))
+            return
+        within = answers.get(form.KECAMATAN) if step == form.VILLAGE else None
+        outcome.candidates = [p.code for p in self.regions.nearest_villages(
+            *given.location, within=within)]
+
     # ---- submission --------------------------------------------------------------------------
 
     async def submit(self, telegram_id: int, nonce: str) -> Submitted | Outcome:
@@ -510,6 +540,36 @@ class ReportService:
         now = self.clock.now()
         return await self.lane.transaction(
             lambda session: self._submit(session, telegram_id, nonce, now))
+
+    async def send_now(self, telegram_id: int, key: int | None,
+                       nonce: str) -> Submitted | Outcome:
+        """Danger, then "stop for now", then "Send now": the draft becomes an urgent case with
+        what was answered so far (``form.answered_so_far``), routed at once like any case (an
+        urgent one reaches the kabupaten at once). Once: a second press finds the same case."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            reporter = await touch_reporter(session, self.vault, telegram_id, None, now)
+            earlier = await session.scalar(
+                select(Case).where(Case.submit_key == f"{reporter.id}:{nonce}"))
+            if earlier is not None:
+                return Submitted(earlier.reference, earlier.priority, reporter.language,
+                                 again=True, practice=earlier.practice)
+            draft = await session.scalar(select(Draft).where(Draft.reporter_id == reporter.id)
+                                         .with_for_update())
+            if draft is None or draft.nonce != nonce or not draft.urgent:
+                return Outcome(_view(draft) if draft else None, reporter.language, stale=True)
+            answers = form.answered_so_far(json.loads(draft.answers),
+                                           self.settings.region.kabupaten_code)
+            case = await self._create_case(session, reporter.id, reporter.language, draft,
+                                           answers, now)
+            session.add(CaseEvent(case_id=case.id, at=now, actor="reporter",
+                                  kind="sent_at_once", detail={}))
+            await session.delete(draft)
+            mark_processed(session, key, now)
+            for subscriber in self.on_case_created:
+                await subscriber(session, case)
+            return Submitted(case.reference, case.priority, reporter.language,
+                             practice=case.practice)
 
     async def _submit(self, session: AsyncSession, telegram_id: int, nonce: str,
                       now: datetime) -> Submitted | Outcome:
@@ -548,7 +608,9 @@ class ReportService:
                            draft: Draft, answers: dict[str, Any], now: datetime) -> Case:
         story = answers.get(form.STORY) or form.empty_story()
         victim_age = answers[form.VICTIM_AGE]
-        local_year = now.astimezone(ZoneInfo(self.settings.region.timezone)).year
+        local_now = now.astimezone(ZoneInfo(self.settings.region.timezone))
+        local_year = local_now.year
+        incident = register.incident_from_report(answers[form.WHEN], local_now.date())
         case = Case(
             reference="", submit_key=f"{reporter_id}:{draft.nonce}", reporter_id=reporter_id,
             priority=form.priority(answers, draft.urgent), urgent=draft.urgent,
@@ -559,7 +621,11 @@ class ReportService:
             violence_types=answers[form.TYPES], kecamatan_code=answers[form.KECAMATAN],
             village_code=answers[form.VILLAGE], place=answers[form.PLACE],
             landmark=answers.get(form.LANDMARK), occurred=answers[form.WHEN],
+            location=_location_text(answers.get(form.LOCATION)),
             perpetrator=answers[form.PERPETRATOR],
+            incident_date=incident.on if incident else None,
+            incident_precision=incident.precision if incident else None,
+            channel=simfoni.BOT_CHANNEL,
             narrative="\n\n".join(story["texts"]) or None,
             contact_allowed=answers[form.CONTACT] == form.YES,
             phone=answers.get(form.PHONE), contact_time=answers.get(form.SAFE_TIME),
@@ -588,6 +654,7 @@ class ReportService:
                                  file_unique_id=item.get("file_unique_id", ""),
                                  size=item.get("size"), caption=item.get("caption"),
                                  created_at=now))
+        await add_people(session, case.id, register.people_from_report(answers))
         session.add(CaseEvent(case_id=case.id, at=now, actor="reporter", kind="submitted",
                               detail={"priority": case.priority}))
         return case
@@ -618,23 +685,30 @@ class ReportService:
 
     # ---- expiry ----------------------------------------------------------------------------------
 
-    async def expire_drafts(self, notice: Any) -> int:
+    async def expire_drafts(self, notice: Any, neutral_notice: Any) -> int:
         """Remove drafts untouched for ``drafts.expire_hours`` and queue a gentle notice for each.
 
-        ``notice(language) -> str`` renders the text; the notice goes through the outbox in the
-        same transaction as the deletion, so it is sent once and never lost.
+        ``notice(language) -> str`` renders the text, ``neutral_notice(language)`` the one sent
+        to a reporter with discreet messages; the notice goes through the outbox in the same
+        transaction as the deletion, so it is sent once and never lost.
         """
+        assert self.phone is not None, "ReportService(phone=...) is given at start-up"
         now = self.clock.now()
         cutoff = now - timedelta(hours=self.settings.drafts.expire_hours)
         async with self.sessions.begin() as session:
             rows = (await session.execute(
                 select(Draft, Reporter).join(Reporter, Reporter.id == Draft.reporter_id)
                 .where(Draft.updated_at < cutoff).with_for_update())).all()
-            for _draft, reporter in rows:
-                # Addressed to a reporter record that may be deleted just below: no reporter_id.
-                enqueue(session, kind="draft_expired", method="sendMessage", now=now,
-                        params={"chat_id": int(reporter.chat_id),
-                                "text": notice(reporter.language), "parse_mode": "HTML"})
+            for expired, reporter in rows:
+                # Like every message to a reporter (bot/services/to_reporter.py): not to one who
+                # refused contact, in their safe time. It goes to a reporter record that may be
+                # deleted just below, so it is not linked to it, and when discreet it is a neutral
+                # notice of its own (nothing waits behind a "Buka").
+                await self.phone.queue(
+                    session, reporter, kind="draft_expired", now=now, linked=False,
+                    content={"text": notice(reporter.language), "parse_mode": "HTML"},
+                    neutral={"text": neutral_notice(reporter.language)},
+                    reach=await reach_of_draft(session, reporter, json.loads(expired.answers)))
             if rows:
                 await session.execute(delete(Draft).where(Draft.id.in_([d.id for d, _ in rows])))
                 for _draft, reporter in rows:

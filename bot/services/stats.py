@@ -1,39 +1,43 @@
 """Statistics: the figures the district reports year over year, scope-limited.
 
-Counted: every case submitted in the year (in WITA), except practice cases and cases closed as a
-duplicate or as not a case. Cases are read as a handful of columns and counted here rather than
-in SQL: month boundaries are in the district's time zone on SQLite and PostgreSQL alike, and a
-district's few hundred cases a year cost nothing. ``render`` writes the same figures for the chat
-(HTML) and the command line (plain); ``chart_png`` draws them for a phone screen.
+Counted: every case reported in the year (in the district's time zone), except practice cases and
+cases closed as a duplicate or as not a case; and, as SIMFONI-PPA counts, the victims of those
+cases (one row each in ``victims``). Everything is counted by the database in a handful of
+aggregate queries, whatever the size of the year: month boundaries are computed here in the
+district's time zone and compared with the stored UTC times, so SQLite and PostgreSQL count alike.
+``render`` writes the figures for the chat (HTML) and the command line (plain); ``chart_png``
+draws them for a phone screen.
 """
 
 from __future__ import annotations
 
 import io
-import statistics
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html import escape
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, Text, and_, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import l10n
 from bot.clock import Clock
 from bot.config import Settings
-from bot.domain import form
+from bot.domain import form, simfoni
 from bot.i18n import N_, translator
-from models import Case, Region, Responder
+from models import Case, Region, Responder, Victim
 from models.region import KECAMATAN, VILLAGE
 from models.responder import GROUP
 
 # Closing reasons (bot/domain/workflow.CLOSE_REASONS) that mean "this was never a case of its own":
 # such cases are not counted.
 NOT_COUNTED_CLOSE_REASONS = frozenset({"duplicate", "not_a_case"})
-VICTIM_LABELS = {form.WOMAN: N_("Women"), form.CHILD: N_("Children")}
+OTHER_VICTIMS = "other"  # adult men, and victims whose age is not known
+VICTIM_LABELS = {form.WOMAN: N_("Women"), form.CHILD: N_("Children"),
+                 OTHER_VICTIMS: N_("others or not known")}
+SEX_LABELS = {"f": N_("female"), "m": N_("male"), None: N_("not known")}
 
 
 @dataclass(frozen=True)
@@ -77,14 +81,18 @@ class YearStats:
     previous_by_month: list[int]
     by_kecamatan: list[tuple[str, str, int]]  # (code, name, count), every kecamatan in scope
     by_type: list[tuple[str, int]]  # every SIMFONI-PPA type, in form order
-    by_victim: list[tuple[str, int]]
-    victims: int  # people, from each case's number of victims
+    by_victim: list[tuple[str, int]]  # victims: women, children (and others when there are)
+    victims: int  # people: one per victim of the counted cases
     previous_same_period: int
     previous_total: int
     acknowledged: int
     median_ack: timedelta | None
     villages: int
     villages_with_group: int
+    victims_by_month: list[int] = field(default_factory=lambda: [0] * 12)
+    victims_by_kecamatan: dict[str, int] = field(default_factory=dict)
+    victims_by_sex: list[tuple[str | None, int]] = field(default_factory=list)
+    victims_by_age_band: list[tuple[str | None, int]] = field(default_factory=list)
     kecamatan_names: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -119,53 +127,49 @@ class StatsService:
         scope = scope or Scope()
         tz = self.settings.tz
         start, end = year_bounds(year, tz)
-        previous_start, _ = year_bounds(year - 1, tz)
         now_local = self.clock.now().astimezone(tz)
         period_end = min(max(now_local, start), end)
         previous_period_end = same_moment_a_year_before(period_end)
+        months = month_starts(year - 1, tz) + month_starts(year, tz)[1:]  # 25 boundaries
         async with self.sessions() as session:
-            rows = (await session.execute(counted(
-                select(Case.created_at, Case.kecamatan_code, Case.violence_types,
-                       Case.victim_category, Case.victim_count, Case.acknowledged_at)
-                .where(Case.created_at >= previous_start, Case.created_at < end), scope))).all()
+            figures = await _case_figures(session, scope, months, previous_period_end)
+            kecamatan = await _by_kecamatan(session, scope, start, end)
+            types = await _by_type(session, scope, start, end)
+            people = await _victim_figures(session, scope, months[12:])
+            waits = await _acknowledgement(session, scope, start, end)
             regions = await self._regions(session, scope)
             villages, with_group = await self._coverage(session, scope)
-        by_month = [0] * 12
-        previous_by_month = [0] * 12
-        kecamatan: Counter[str] = Counter()
-        types: Counter[str] = Counter()
-        victims: Counter[str] = Counter()
-        people = 0
-        waits: list[float] = []
-        previous_same_period = 0
-        for created_at, kecamatan_code, violence_types, category, count, acknowledged_at in rows:
-            local = created_at.astimezone(tz)
-            if local < start:
-                previous_by_month[local.month - 1] += 1
-                if local < previous_period_end:
-                    previous_same_period += 1
-                continue
-            by_month[local.month - 1] += 1
-            kecamatan[kecamatan_code] += 1
-            types.update(set(violence_types or []))
-            victims[category] += 1
-            people += count or 1
-            if acknowledged_at is not None:
-                waits.append(max(0.0, (acknowledged_at - created_at).total_seconds()))
+        previous_by_month, by_month = figures[:12], figures[12:24]
         names = {code: name for code, (name, level) in regions.items() if level == KECAMATAN}
         scope_name = self._scope_name(scope, regions)
-        by_kecamatan = sorted(((code, name, kecamatan[code]) for code, name in names.items()),
+        by_kecamatan = sorted(((code, name, kecamatan.get(code, (0, 0))[0])
+                               for code, name in names.items()),
                               key=lambda item: (-item[2], item[1]))
+        categories = {form.WOMAN: 0, form.CHILD: 0, OTHER_VICTIMS: 0}
+        sexes: dict[str | None, int] = {"f": 0, "m": 0, None: 0}
+        bands: dict[str | None, int] = dict.fromkeys((*simfoni.AGE_BANDS.codes(), None), 0)
+        for (is_child, sex, band), count in people.groups.items():
+            category = form.CHILD if is_child else form.WOMAN if is_child is False \
+                and sex == "f" else OTHER_VICTIMS
+            categories[category] += count
+            sexes[sex if sex in sexes else None] += count
+            bands[band if band in bands else None] += count
         return YearStats(
             year=year, scope=scope, scope_name=scope_name,
             as_of=period_end.astimezone(UTC), period_end_local=period_end,
             by_month=by_month, previous_by_month=previous_by_month, by_kecamatan=by_kecamatan,
-            by_type=[(value, types[value]) for value in form.option_values(form.TYPES, {})],
-            by_victim=[(value, victims[value]) for value in (form.WOMAN, form.CHILD)],
-            victims=people, previous_same_period=previous_same_period,
-            previous_total=sum(previous_by_month), acknowledged=len(waits),
-            median_ack=timedelta(seconds=statistics.median(waits)) if waits else None,
-            villages=villages, villages_with_group=with_group, kecamatan_names=names)
+            by_type=[(value, types.get(value, 0))
+                     for value in form.option_values(form.TYPES, {})],
+            by_victim=[(key, count) for key, count in categories.items()
+                       if count or key != OTHER_VICTIMS],
+            victims=sum(people.by_month), previous_same_period=figures[24],
+            previous_total=sum(previous_by_month), acknowledged=waits[0], median_ack=waits[1],
+            villages=villages, villages_with_group=with_group, kecamatan_names=names,
+            victims_by_month=people.by_month,
+            victims_by_kecamatan={code: victims for code, (_n, victims) in kecamatan.items()},
+            victims_by_sex=[(sex, count) for sex, count in sexes.items()
+                            if count or sex is not None],
+            victims_by_age_band=[(band, count) for band, count in bands.items() if count])
 
     async def _regions(self, session: AsyncSession, scope: Scope) -> dict[str, tuple[str, str]]:
         rows = await session.execute(select(Region.code, Region.name, Region.level))
@@ -192,12 +196,111 @@ class StatsService:
         return len(villages), len(villages & groups)
 
 
+# ---- counting in the database --------------------------------------------------------------
+
+def month_starts(year: int, tz: ZoneInfo) -> list[datetime]:
+    """The thirteen local month starts from 1 January ``year`` to 1 January ``year + 1``."""
+    return [datetime(year + month // 12, month % 12 + 1, 1, tzinfo=tz) for month in range(13)]
+
+
+def _between(column: Any, low: datetime, high: datetime) -> Any:
+    return func.coalesce(func.sum(case((and_(column >= low, column < high), 1), else_=0)), 0)
+
+
+async def _case_figures(session: AsyncSession, scope: Scope, months: list[datetime],
+                        previous_period_end: datetime) -> list[int]:
+    """Cases in each of the 24 months (last year's, then this year's), then last year's up to
+    the same moment: one scan of the two years."""
+    columns = [_between(Case.created_at, low, high)
+               for low, high in pairwise(months)]
+    columns.append(_between(Case.created_at, months[0], previous_period_end))
+    row = (await session.execute(counted(select(*columns).where(
+        Case.created_at >= months[0], Case.created_at < months[-1]), scope))).one()
+    return [int(value) for value in row]
+
+
+async def _by_kecamatan(session: AsyncSession, scope: Scope, start: datetime,
+                        end: datetime) -> dict[str, tuple[int, int]]:
+    """(cases, victims) of the year by kecamatan."""
+    victims = select(func.count()).where(Victim.case_id == Case.id).scalar_subquery()
+    rows = await session.execute(counted(
+        select(Case.kecamatan_code, func.count(), func.coalesce(func.sum(victims), 0))
+        .where(Case.created_at >= start, Case.created_at < end), scope)
+        .group_by(Case.kecamatan_code))
+    return {code: (int(cases), int(people)) for code, cases, people in rows}
+
+
+async def _by_type(session: AsyncSession, scope: Scope, start: datetime,
+                   end: datetime) -> dict[str, int]:
+    """Cases of the year with each type of violence (a case can have several). The JSON list is
+    matched as text: codes are plain words, written between quotes, on both databases."""
+    codes = form.option_values(form.TYPES, {})
+    text = cast(Case.violence_types, Text)
+    columns = [func.coalesce(func.sum(case((text.like(f'%"{code}"%'), 1), else_=0)), 0)
+               for code in codes]
+    row = (await session.execute(counted(select(*columns).where(
+        Case.created_at >= start, Case.created_at < end), scope))).one()
+    return {code: int(count) for code, count in zip(codes, row, strict=True)}
+
+
+@dataclass
+class VictimFigures:
+    by_month: list[int]
+    groups: dict[tuple[bool | None, str | None, str | None], int]  # (is_child, sex, band)
+
+
+async def _victim_figures(session: AsyncSession, scope: Scope,
+                          months: list[datetime]) -> VictimFigures:
+    """Victims of the year's counted cases: by month of the report, and by child or adult, sex
+    and age group."""
+    joined = select(Victim).join(Case, Case.id == Victim.case_id)
+    in_year = (Case.created_at >= months[0], Case.created_at < months[-1])
+    by_month = (await session.execute(counted(
+        joined.with_only_columns(*(_between(Case.created_at, low, high)
+                                   for low, high in pairwise(months)))
+        .where(*in_year), scope))).one()
+    groups = await session.execute(counted(
+        joined.with_only_columns(Victim.is_child, Victim.sex, Victim.age_band, func.count())
+        .where(*in_year), scope).group_by(Victim.is_child, Victim.sex, Victim.age_band))
+    return VictimFigures([int(value) for value in by_month],
+                         {(is_child, sex, band): int(count)
+                          for is_child, sex, band, count in groups})
+
+
+async def _acknowledgement(session: AsyncSession, scope: Scope, start: datetime,
+                           end: datetime) -> tuple[int, timedelta | None]:
+    """How many of the year's cases were acknowledged, and the median wait: the database sorts
+    the waits and returns the middle one or two."""
+    if session.get_bind().dialect.name == "sqlite":
+        wait: Any = (func.julianday(Case.acknowledged_at) - func.julianday(Case.created_at)) \
+            * 86400
+    else:
+        wait = func.extract("epoch", Case.acknowledged_at - Case.created_at)
+    acknowledged = counted(select(wait).where(
+        Case.created_at >= start, Case.created_at < end, Case.acknowledged_at.is_not(None)),
+        scope)
+    count = int(await session.scalar(
+        acknowledged.with_only_columns(func.count()).order_by(None)) or 0)
+    if not count:
+        return 0, None
+    middle = list(await session.scalars(
+        acknowledged.order_by(wait).offset((count - 1) // 2).limit(2 - count % 2)))
+    seconds = [max(0, round(float(value))) for value in middle]
+    return count, timedelta(seconds=sum(seconds) / len(seconds))
+
+
 # ---- rendering ------------------------------------------------------------------------------
 
 def type_label(value: str, language: str) -> str:
     _ = translator(language)
     labels = dict(form.OPTIONS[form.TYPES])
     return _(labels[value]) if value in labels else value
+
+
+def age_band_label(value: str | None, language: str) -> str:
+    _ = translator(language)
+    labels = dict(form.AGE_BANDS[form.CHILD] + form.AGE_BANDS[form.WOMAN])
+    return _(labels[value]) if value in labels else _(SEX_LABELS[None])
 
 
 def victim_label(value: str, language: str) -> str:
@@ -224,7 +327,8 @@ def render(stats: YearStats, language: str, *, html: bool = True) -> str:
         period = f"{first} – {l10n.day(stats.period_end_local, language)}"
     lines = [bold("📊 " + _("Statistics {year}").format(year=stats.year) + " · "
                   + esc(stats.scope_name)),
-             _("Cases: {count} ({period})").format(count=bold(n(stats.total)), period=period)]
+             _("Cases: {count} ({period})").format(count=bold(n(stats.total)), period=period)
+             + " · " + _("victims: {count}").format(count=bold(n(stats.victims)))]
     previous = stats.year - 1
     if stats.complete_year:
         lines.append(_("Whole of {year}: {count} ({change})").format(
@@ -252,6 +356,12 @@ def render(stats: YearStats, language: str, *, html: bool = True) -> str:
     victims = [f"{victim_label(value, language)} {n(count)}" for value, count in stats.by_victim]
     lines.append(bold(_("By victim")) + ": " + ", ".join(victims)
                  + " · " + _("{count} victims in all").format(count=n(stats.victims)))
+    if stats.victims:
+        sexes = [f"{_(SEX_LABELS[sex])} {n(count)}" for sex, count in stats.victims_by_sex]
+        lines.append(bold(_("Victims by sex")) + ": " + ", ".join(sexes))
+        bands = [f"{age_band_label(band, language)} {n(count)}"
+                 for band, count in stats.victims_by_age_band]
+        lines.append(bold(_("Victims by age group")) + ": " + ", ".join(bands))
     lines.append("")
     if stats.median_ack is None:
         lines.append(_("Median time to acknowledgement: – (no case acknowledged yet)"))

@@ -19,6 +19,7 @@ from bot.callback_data import AlertPress, BadCallback, parse
 from bot.config import Settings
 from bot.domain import form
 from bot.domain.tiers import Why
+from bot.domain.workflow import HELP_REASONS
 from bot.i18n import N_, translator
 from bot.regions import RegionDirectory
 from bot.services.alerts import Taken
@@ -106,19 +107,24 @@ class AlertView:
         _ = self._
         village = self.regions.get(case.village_code)
         kecamatan = self.regions.get(case.kecamatan_code)
+        if case.village_code == case.kecamatan_code:  # sent at once, before the village was asked
+            return escape(village.name if village else case.village_code) + " (" + option_label(
+                form.VILLAGE, form.UNKNOWN, {}, _) + ")"
         return _("{village}, Kec. {kecamatan}").format(
             village=escape(village.name if village else case.village_code),
             kecamatan=escape(kecamatan.name if kecamatan else case.kecamatan_code))
 
     def _types(self, case: Case) -> str:
         _ = self._
-        return ", ".join(option_label(form.TYPES, t, {}, _) for t in case.violence_types)
+        return ", ".join(option_label(form.TYPES, t, {}, _) for t in case.violence_types) \
+            or option_label(form.TYPES, form.UNKNOWN, {}, _)
 
     def _victim(self, case: Case) -> str:
         _ = self._
         answers = {form.VICTIM_CATEGORY: case.victim_category}
-        return ", ".join((option_label(form.VICTIM_CATEGORY, case.victim_category, answers, _),
-                          option_label(form.VICTIM_AGE, case.victim_age_band, answers, _)))
+        return ", ".join(dict.fromkeys((  # "not known yet" once
+            option_label(form.VICTIM_CATEGORY, case.victim_category, answers, _),
+            option_label(form.VICTIM_AGE, case.victim_age_band, answers, _))))
 
     def _priority(self, case: Case) -> str:
         icon, label = PRIORITIES.get(case.priority, NORMAL_PRIORITY)
@@ -134,6 +140,15 @@ class AlertView:
             lines.append(_("Report to the police by {deadline}.").format(
                 deadline=local_time(case.police_deadline, self.settings)))
         return lines
+
+    def _location(self, case: Case) -> list[str]:
+        """A location the reporter shared, for the outreach visit (details in private only)."""
+        if not case.location:
+            return []
+        lat, _sep, lon = case.location.partition(",")
+        link = f"https://www.openstreetmap.org/?mlat={lat}&amp;mlon={lon}#map=17/{lat}/{lon}"
+        return ["📍 " + self._("Location shared by the reporter: {place}").format(
+            place=f'<a href="{link}">{escape(lat)}, {escape(lon)}</a>')]
 
     def _summary(self, case: Case) -> list[str]:
         _ = self._
@@ -159,17 +174,23 @@ class AlertView:
             [button(_("🆘 Need help"), "help")],
         ])
 
+    def help_reason_line(self, reason: str | None) -> str:
+        return self._("Why: {reason}").format(reason=self._(HELP_REASONS[reason or "other"]))
+
     def taken_line(self, taken: Taken) -> str:
         return "✅ <b>" + self._("Taken by {name} at {time}").format(
             name=escape(taken.by), time=clock_time(taken.at, self.settings)) + "</b>"
 
     # ---- AlertViews ------------------------------------------------------------------------------
-    def alert(self, case: Case, taken: Taken | None, note: str | None = None) -> dict[str, Any]:
+    def alert(self, case: Case, taken: Taken | None, note: str | None = None,
+              help_reason: str | None = None) -> dict[str, Any]:
         lines = self._summary(case) + self._tpks(case)
         if taken is not None:
             lines.append(self.taken_line(taken))
         elif note in NOTES:
             lines.append(self._(NOTES[note]))
+            if note == Why.HELP and help_reason in HELP_REASONS:
+                lines.append(self.help_reason_line(help_reason))
         return _html("\n".join(lines), self._buttons(case, taken))
 
     def is_open(self, params: dict[str, Any]) -> bool:
@@ -185,7 +206,7 @@ class AlertView:
         return False
 
     def reminder(self, case: Case, reason: str, *, tier: str | None = None,
-                 by: str | None = None) -> dict[str, Any]:
+                 by: str | None = None, help_reason: str | None = None) -> dict[str, Any]:
         _ = self._
         since = local_time(case.created_at, self.settings)
         where = _(TIER_NAMES.get(tier or "", TIER_NAMES[KABUPATEN_TIER]))
@@ -199,6 +220,8 @@ class AlertView:
             text = "🆘 " + _("{name} asked for help: report <code>{reference}</code> was passed "
                             "to {tier}.").format(name=escape(by or "?"), reference=case.reference,
                                                  tier=where)
+            if help_reason in HELP_REASONS:
+                text += "\n" + self.help_reason_line(help_reason)
         elif reason == Why.REPEAT:
             text = "⏰ " + _("Reminder: nobody has taken report <code>{reference}</code> yet "
                             "(reported {since}). Please press Accept above.").format(
@@ -250,6 +273,7 @@ class AlertView:
             _("Where: {place}").format(place=self._place(case)),
             _("Place: {place}").format(place=label(form.PLACE, case.place)),
             _("Landmark: {landmark}").format(landmark=escape(case.landmark or "–")),
+            *self._location(case),
             _("When: {when}").format(when=label(form.WHEN, case.occurred)),
             _("Perpetrator: {relation}").format(relation=label(form.PERPETRATOR, case.perpetrator)),
             _("Contact: {contact}").format(contact=contact),

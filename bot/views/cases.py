@@ -41,8 +41,10 @@ from models import Case, CaseEvent
 HISTORY_BUDGET = 3500  # characters of history on one page (Telegram takes 4096)
 
 UNREACHABLE = {
-    relay_service.NO_CONTACT: N_("The reporter said they cannot be contacted, so no message can "
-                                 "be sent to them."),
+    relay_service.NO_CONTACT: N_("The reporter asked not to be contacted: no message of any kind "
+                                 "is sent to them."),
+    relay_service.BLOCKED: N_("The reporter has blocked the bot: nothing can be sent to them "
+                              "until they write to it again."),
     relay_service.WITHDRAWN: N_("The reporter withdrew their consent: the bot can no longer reach "
                                 "them."),
     relay_service.UNLINKED: N_("The link to the reporter was removed after the case was closed: "
@@ -87,13 +89,15 @@ def priority_line(case: Case, _: Translate) -> str:
 
 
 def types_text(case: Case, _: Translate) -> str:
-    return ", ".join(option_label(form.TYPES, t, {}, _) for t in case.violence_types or [])
+    return ", ".join(option_label(form.TYPES, t, {}, _) for t in case.violence_types or []) \
+        or option_label(form.TYPES, form.UNKNOWN, {}, _)
 
 
 def victim_text(case: Case, _: Translate) -> str:
     answers = {form.VICTIM_CATEGORY: case.victim_category}
-    return ", ".join((option_label(form.VICTIM_CATEGORY, case.victim_category, answers, _),
-                      option_label(form.VICTIM_AGE, case.victim_age_band, answers, _)))
+    return ", ".join(dict.fromkeys((  # "not known yet" once
+        option_label(form.VICTIM_CATEGORY, case.victim_category, answers, _),
+        option_label(form.VICTIM_AGE, case.victim_age_band, answers, _))))
 
 
 def status_line(case: Case, _: Translate) -> str:
@@ -133,7 +137,10 @@ def card_text(card: Card, settings: Settings, _: Translate) -> str:
         _("Type: {types}").format(types=types_text(case, _)),
         _("Victim: {victim}").format(victim=victim_text(case, _)),
         _("Where: {village}, Kec. {kecamatan}").format(village=escape(card.village),
-                                                       kecamatan=escape(card.kecamatan)),
+                                                       kecamatan=escape(card.kecamatan))
+        if case.village_code != case.kecamatan_code else  # sent at once: no village yet
+        _("Where: {place}").format(place=escape(card.village) + " (" + option_label(
+            form.VILLAGE, form.UNKNOWN, {}, _) + ")"),
         _("Reported: {time}").format(time=local_time(case.created_at, settings)),
         contact_line(case, card.unreachable, _),
     ]
@@ -237,6 +244,21 @@ def status_menu(card: Card, submenu: str, _: Translate) -> tuple[str, InlineKeyb
                 rows.append([button(label, "set", target)])
         back = button("« " + _("Back to the case"), "card")
     rows.append([back])
+    return text, InlineKeyboardMarkup(rows)
+
+
+def help_menu(card: Card, _: Translate) -> tuple[str, InlineKeyboardMarkup]:
+    """"Minta bantuan": why? The next tier's alert says it."""
+    case = card.case
+
+    def button(label: str, action: str, value: str = "") -> InlineKeyboardButton:
+        return InlineKeyboardButton(label, callback_data=CasePress(case.id, action, value,
+                                                                   case.status).pack())
+
+    text = "🆘 " + _("Report {reference}: why do you ask the next tier for help? They will see "
+                    "the reason.").format(reference=case.reference)
+    rows = [[button(_(label), "help", reason)] for reason, label in workflow.HELP_REASONS.items()]
+    rows.append([button("« " + _("Back to the case"), "card")])
     return text, InlineKeyboardMarkup(rows)
 
 
@@ -372,6 +394,14 @@ def _note(event: CaseEvent, _: Translate, settings: Settings) -> str:
     return "📝 " + _("Note by {who}:").format(who=_actor(event, _))
 
 
+def _help_requested(event: CaseEvent, _: Translate, settings: Settings) -> str:
+    detail = event.detail or {}
+    text = "🆘 " + _("{who} asked the next tier for help").format(who=_actor(event, _))
+    if detail.get("reason") in workflow.HELP_REASONS:
+        text += " (" + _(workflow.HELP_REASONS[str(detail["reason"])]) + ")"
+    return text
+
+
 def _viewed(event: CaseEvent, _: Translate, settings: Settings) -> str:
     if (event.detail or {}).get("via") == "history":
         return "👁 " + _("{who} read the history").format(who=_actor(event, _))
@@ -398,7 +428,7 @@ EVENT_LINES: dict[str, EventLine] = {
     "police_reminder": _simple("⚖️", N_("Reminder: the police deadline (UU TPKS) is near")),
     "acknowledged": _simple("✅", N_("Taken by {who}")),
     "taken": _simple("🙋", N_("Taken over by {who}")),
-    "help_requested": _simple("🆘", N_("{who} asked the next tier for help")),
+    "help_requested": _help_requested,
     "refused": _simple("⛔", N_("{who} was refused ({action})")),
     "status_changed": _status_changed,
     "note": _note,
@@ -411,14 +441,23 @@ EVENT_LINES: dict[str, EventLine] = {
                                          "phone, files and messages were deleted")),
     "retention": _simple("🗄", N_("Retention period over: the story, landmark, phone, files and "
                                  "messages were deleted, and the link to the reporter")),
+    "reporter_blocked": _simple("🔕", N_("The reporter blocked the bot; nothing more is sent to "
+                                        "them")),
+    "sent_at_once": _simple("🆘", N_("Sent at once by a reporter in danger, before the report "
+                                    "was finished")),
+    "exported": _simple("📤", N_("Included in an export by {who}")),
 }
+# A kind of event this version does not describe (one written by a newer version): said in plain
+# words, never by its internal name.
+OTHER_EVENT = N_("{who}: another change to the case")
 CARRIES_TEXT = {"note", "relay_out", "relay_in", "correction"}
 
 
 def event_entries(event: CaseEvent, settings: Settings, _: Translate) -> list[str]:
     """One event as history entries: its line, then the text it carries (in parts if long)."""
     render = EVENT_LINES.get(event.kind)
-    label = render(event, _, settings) if render else "• " + escape(event.kind)
+    label = render(event, _, settings) if render \
+        else "• " + _(OTHER_EVENT).format(who=_actor(event, _))
     local = event.at.astimezone(settings.tz)
     entries = [f"<code>{local:%H.%M}</code> {label}"]
     if event.kind in CARRIES_TEXT and (event.secret or event.kind != "relay_in"):
@@ -487,6 +526,11 @@ class CaseView:
 
     def signature(self, village: str | None, _: Translate) -> str:
         return signature(village, self.regions, _)
+
+    def card_buttons(self, card: Card) -> dict[str, Any]:
+        """The case card's buttons, under the details (which are written in the responders'
+        language)."""
+        return card_keyboard(card, translator(RESPONDER_LANGUAGE)).to_dict()
 
     def to_reporter(self, case: Case, language: str, text: str,
                     village: str | None) -> dict[str, Any]:

@@ -11,10 +11,13 @@ from bot.callback_data import ReportPress
 from bot.config import Settings
 from bot.domain import form
 from bot.i18n import N_, Translate
-from bot.regions import RegionDirectory
+from bot.regions import Place, RegionDirectory
 from bot.services.reports import DraftView
 
-VILLAGES_PER_PAGE = 10  # five rows of two: fits a small phone screen with the navigation row
+MAX_ROWS = 6  # a keyboard of at most six rows fits a small phone's screen under the question
+# Kecamatan and villages: five rows of two a page, then one row with ◀ 1/3 ▶ and « Back.
+PLACES_PER_PAGE = 10
+VILLAGES_PER_PAGE = PLACES_PER_PAGE
 
 QUESTIONS = {
     form.DANGER: N_("Is anyone in danger right now?"),
@@ -26,30 +29,42 @@ QUESTIONS = {
                   "store and who read it; /ubah corrects it; /tarik_persetujuan deletes it (only "
                   "anonymous figures stay). Do you agree?"),
     form.ROLE: N_("Who is making this report?"),
-    form.VICTIM_CATEGORY: N_("Who is the victim?"),
-    form.VICTIM_SEX: N_("Is the child a girl or a boy?"),
-    form.VICTIM_AGE: N_("How old is the victim? Choose a range or type the age."),
+    form.VICTIM_CATEGORY: N_("Who is the victim? A child is under 18."),
+    form.VICTIM_AGE: N_("How old is the victim? Choose, or type the age (for example 8, or "
+                     "“not sure”)."),
     form.VICTIM_COUNT: N_("How many victims are there? Choose or type a number."),
-    form.TYPES: N_("What kind of violence? Choose all that apply, then press Done."),
-    form.KECAMATAN: N_("In which kecamatan did it happen? Choose, or type the name of the "
-                    "kecamatan or village."),
+    form.TYPES: N_("What was done to the victim? Choose all that fit, then press Done."),
+    form.KECAMATAN: N_("Where did it happen? Choose the kecamatan, or type the name of the "
+                    "village. You may also send a location (📎)."),
     form.VILLAGE: N_("In which village? Choose, or type its name."),
     form.PLACE: N_("Where did it happen?"),
     form.LANDMARK: N_("Is there a landmark that helps find the place (for example near the "
-                   "mosque)? Type it, or skip."),
+                   "mosque)? Type it, send a location (📎), or skip."),
     form.WHEN: N_("When did it happen?"),
-    form.PERPETRATOR: N_("What is the perpetrator's relation to the victim?"),
+    form.PERPETRATOR: N_("Who did it? What is that person to the victim?"),
     form.STORY: N_("What happened? Write in your own words. You may also send voice notes, "
-                "photos, videos or documents. Press Done when you have finished."),
+                "photos, videos or documents."),
     form.CONTACT: N_("May an officer contact you through this bot?"),
     form.PHONE: N_("You may share a phone number for an officer to call. This is optional."),
     form.SAFE_TIME: N_("When is it safe to contact you?"),
 }
+# After "Saya korbannya" the questions speak to the reporter.
+QUESTIONS_TO_VICTIM = {
+    form.VICTIM_CATEGORY: N_("Which of these are you?"),
+    form.VICTIM_AGE: N_("How old are you? Choose, or type your age (for example 15)."),
+    form.VICTIM_COUNT: N_("How many people were hurt, you included? Choose or type a number."),
+    form.TYPES: N_("What was done to you? Choose all that fit, then press Done."),
+    form.PERPETRATOR: N_("Who did it? What is that person to you?"),
+}
+
+# Said with the privacy notice: how messages arrive on this phone after the report.
+DISCREET_NOTE = N_("Later my messages come silently: tap “Open” to read.")
 
 REASONS = {
     "use_buttons": N_("Please answer with the buttons below."),
     "not_an_option": N_("That is not one of the choices. Please use the buttons below."),
-    "not_a_number": N_("Please type the age as a number, for example 15."),
+    "not_a_number": N_("Please type the age as a number, for example 15. If you do not know it, "
+                       "press “Not sure”."),
     "age_out_of_range": N_("That age does not fit the victim chosen. Please check it."),
     "not_a_count": N_("Please type a number of victims between 1 and 99."),
     "not_a_phone": N_("That does not look like a phone number. Type it like 0812-3456-7890, "
@@ -84,14 +99,42 @@ def _navigation(view: DraftView, _: Translate) -> list[InlineKeyboardButton]:
 
 
 def option_label(step: str, value: Any, answers: dict[str, Any], _: Translate) -> str:
+    if step == form.VICTIM_AGE and (value is None or value == form.AGE_UNKNOWN):
+        return _(form.AGE_UNKNOWN_LABEL)  # "Not sure" (the same word as a report sent at once)
+    if value == form.UNKNOWN:  # a report sent at once, before this was asked
+        return _("not known yet")
     if step == form.VICTIM_AGE:
         options = form.AGE_BANDS.get(answers.get(form.VICTIM_CATEGORY) or form.CHILD, [])
     else:
-        options = form.OPTIONS.get(step, [])
+        options = (form.OPTIONS.get(step, []) + form.RETIRED_OPTIONS.get(step, [])
+                   + form.STORED_LABELS.get(step, []))
     for option, label in options:
         if option == value:
             return _(label)
-    return str(value)
+    return "–" if value is None else str(value)
+
+
+def question_text(step: str, answers: dict[str, Any], _: Translate) -> str:
+    """The question, to the victim in person after "Saya korbannya", with a plain example for
+    each SIMFONI-PPA word among its choices."""
+    asked = QUESTIONS_TO_VICTIM.get(step) if form.speaks_to_victim(answers) else None
+    text = _(asked or QUESTIONS[step])
+    examples = form.EXAMPLES.get(step, {})
+    if examples:
+        text += "\n" + "\n".join(
+            f"• <b>{option_label(step, value, answers, _)}</b>: {_(example)}"
+            for value, example in examples.items())
+    return text
+
+
+def _choices(view: DraftView, step: str, _: Translate) -> list[list[InlineKeyboardButton]]:
+    """A question's choices: one column when they are few and long, else two columns."""
+    values = form.option_values(step, view.answers)
+    labels = [option_label(step, v, view.answers, _) for v in values]
+    long = max((len(label) for label in labels), default=0) > 16
+    width = 1 if long and len(values) <= 5 else 2
+    return _rows([InlineKeyboardButton(label, callback_data=press(view, "choose", v, step))
+                  for v, label in zip(values, labels, strict=True)], width)
 
 
 def question(view: DraftView, _: Translate, regions: RegionDirectory, settings: Settings,
@@ -100,9 +143,11 @@ def question(view: DraftView, _: Translate, regions: RegionDirectory, settings: 
     step = view.step
     if step == form.REVIEW:
         return review(view, _, regions)
-    text = _(QUESTIONS[step])
+    text = question_text(step, view.answers, _)
     if step == form.CONSENT:
         text = text.format(kabupaten=escape(settings.region.kabupaten_name))
+        if settings.privacy.discreet:
+            text += "\n" + _(DISCREET_NOTE)
     if view.practice:
         text = _("🧪 PRACTICE — not a real report") + "\n" + text
     buttons: list[list[InlineKeyboardButton]]
@@ -113,58 +158,77 @@ def question(view: DraftView, _: Translate, regions: RegionDirectory, settings: 
                    for v, label in form.OPTIONS[step]]
         buttons = [*_rows(toggles, 2),
                    [InlineKeyboardButton(_("Done ✔"), callback_data=press(view, "done"))]]
-    elif step == form.KECAMATAN:
-        buttons = _rows([InlineKeyboardButton(p.name, callback_data=press(view, "choose", p.code))
-                         for p in regions.kecamatan()], 2)
-    elif step == form.VILLAGE:
-        buttons = _village_page(view, regions, page, _)
+    elif step in (form.KECAMATAN, form.VILLAGE):
+        places = regions.kecamatan() if step == form.KECAMATAN \
+            else regions.villages(view.answers.get(form.KECAMATAN) or "")
+        buttons = _place_page(view, places, page)
     elif step == form.STORY:
-        story = view.answers.get("story_pending") or view.answers.get(form.STORY)
-        if story and (story["texts"] or story["media"]):
-            text += "\n\n" + _("Saved so far: {texts} message(s), {files} file(s).").format(
-                texts=len(story["texts"]), files=len(story["media"]))
-        buttons = [[InlineKeyboardButton(_("Done ✔"), callback_data=press(view, "done"))]]
-        if story and (story["texts"] or story["media"]):
-            buttons.append([InlineKeyboardButton(_("Start the story again"),
-                                                 callback_data=press(view, "clear"))])
+        text, buttons = _story(view, text, _)
     else:
-        values = form.option_values(step, view.answers)
-        labels = [option_label(step, v, view.answers, _) for v in values]
-        width = 1 if max((len(label) for label in labels), default=0) > 16 else 2
-        buttons = _rows([InlineKeyboardButton(label, callback_data=press(view, "choose", v))
-                         for v, label in zip(values, labels, strict=True)], width)
+        buttons = _choices(view, step, _)
     if step in form.OPTIONAL:
         buttons.append([InlineKeyboardButton(_("Skip »"), callback_data=press(view, "skip"))])
     nav = _navigation(view, _)
-    if nav:
+    if nav and buttons and _is_pager(buttons[-1]):
+        buttons[-1] += nav  # « Back beside ◀ ▶: the page keeps to six rows
+    elif nav:
         buttons.append(nav)
     text += "\n\n<i>" + _("/batal to cancel") + "</i>"
     return text, InlineKeyboardMarkup(buttons)
 
 
-def _village_page(view: DraftView, regions: RegionDirectory, page: int,
-                  _: Translate) -> list[list[InlineKeyboardButton]]:
-    villages = regions.villages(view.answers.get(form.KECAMATAN) or "")
-    pages = max(1, -(-len(villages) // VILLAGES_PER_PAGE))
+def _story(view: DraftView, text: str,
+           _: Translate) -> tuple[str, list[list[InlineKeyboardButton]]]:
+    """The story question. Once something is saved, the next question's buttons come with it:
+    pressing one of them finishes the story (no separate "Done")."""
+    story = view.answers.get("story_pending") or view.answers.get(form.STORY)
+    if not story or not (story["texts"] or story["media"]):
+        return text, [[InlineKeyboardButton(_("Skip the story »"),
+                                            callback_data=press(view, "done"))]]
+    text += "\n\n✓ " + _("Saved so far: {texts} message(s), {files} file(s).").format(
+        texts=len(story["texts"]), files=len(story["media"]))
+    following = form.following_question(view.answers)
+    if following != form.REVIEW and form.option_values(following, view.answers):
+        text += "\n" + _("You may write more. If that is all, answer the next question:") \
+            + "\n\n" + question_text(following, view.answers, _)
+        buttons = _choices(view, following, _)
+    else:
+        buttons = [[InlineKeyboardButton(_("Done ✔"), callback_data=press(view, "done"))]]
+    buttons.append([InlineKeyboardButton(_("Start the story again"),
+                                         callback_data=press(view, "clear"))])
+    return text, buttons
+
+
+def _place_page(view: DraftView, places: list[Place],
+                page: int) -> list[list[InlineKeyboardButton]]:
+    """Kecamatan or villages in two columns; a long list in pages with ◀ ▶."""
+    if len(places) <= PLACES_PER_PAGE:
+        return _rows([InlineKeyboardButton(p.name, callback_data=press(view, "choose", p.code))
+                      for p in places], 2)
+    pages = -(-len(places) // PLACES_PER_PAGE)
     page = min(max(page, 0), pages - 1)
-    shown = villages[page * VILLAGES_PER_PAGE:(page + 1) * VILLAGES_PER_PAGE]
+    shown = places[page * PLACES_PER_PAGE:(page + 1) * PLACES_PER_PAGE]
     rows = _rows([InlineKeyboardButton(p.name, callback_data=press(view, "choose", p.code))
                   for p in shown], 2)
-    if pages > 1:
-        nav = []
-        if page > 0:
-            nav.append(InlineKeyboardButton("◀", callback_data=press(view, "page", str(page - 1))))
-        nav.append(InlineKeyboardButton(f"{page + 1}/{pages}",
-                                        callback_data=press(view, "page", str(page))))
-        if page < pages - 1:
-            nav.append(InlineKeyboardButton("▶", callback_data=press(view, "page", str(page + 1))))
-        rows.append(nav)
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton("◀", callback_data=press(view, "page", str(page - 1))))
+    nav.append(InlineKeyboardButton(f"{page + 1}/{pages}",
+                                    callback_data=press(view, "page", str(page))))
+    if page < pages - 1:
+        nav.append(InlineKeyboardButton("▶", callback_data=press(view, "page", str(page + 1))))
+    rows.append(nav)
     return rows
 
 
+def _is_pager(row: list[InlineKeyboardButton]) -> bool:
+    return any(str(button.callback_data or "").split("|")[3:4] == ["page"] for button in row)
+
+
 def candidates(view: DraftView, codes: list[str], regions: RegionDirectory,
-               _: Translate) -> tuple[str, InlineKeyboardMarkup]:
-    """"Did you mean …?" for a typed place name."""
+               _: Translate, *, near: bool = False) -> tuple[str, InlineKeyboardMarkup]:
+    """"Did you mean …?" for a typed place name; the nearest villages for a shared location
+    (``near``)."""
     buttons = []
     for code in codes:
         place = regions.get(code)
@@ -176,7 +240,7 @@ def candidates(view: DraftView, codes: list[str], regions: RegionDirectory,
         buttons.append([InlineKeyboardButton(label, callback_data=press(view, "choose", code))])
     buttons.append([InlineKeyboardButton(_("None of these: show the list"),
                                          callback_data=press(view, "page", "0"))])
-    text = _("Did you mean:")
+    text = _("Is it one of these villages near that location?") if near else _("Did you mean:")
     if view.practice:  # practice is marked at every step
         text = _("🧪 PRACTICE — not a real report") + "\n" + text
     return text, InlineKeyboardMarkup(buttons)
@@ -194,8 +258,9 @@ def summary_lines(answers: dict[str, Any], _: Translate, regions: RegionDirector
     age = answers.get(form.VICTIM_AGE) or {}
     age_text = str(age.get("age")) if age.get("age") is not None \
         else option_label(form.VICTIM_AGE, age.get("band"), answers, _)
-    sex = label(form.VICTIM_SEX) if answers.get(form.VICTIM_CATEGORY) == form.CHILD else ""
-    victim = ", ".join(x for x in (label(form.VICTIM_CATEGORY), sex, age_text) if x)
+    choice = form.victim_choice(answers)
+    who = option_label(form.VICTIM_CATEGORY, choice, answers, _) if choice else ""
+    victim = ", ".join(x for x in (who, age_text) if x)
     count = answers.get(form.VICTIM_COUNT)
     types = ", ".join(option_label(form.TYPES, t, answers, _)
                       for t in answers.get(form.TYPES) or [])
@@ -214,7 +279,14 @@ def summary_lines(answers: dict[str, Any], _: Translate, regions: RegionDirector
         _summary_line(_("Type"), types),
         _summary_line(_("Where"), where),
         _summary_line(_("Place"), label(form.PLACE)),
-        _summary_line(_("Landmark"), escape(answers.get(form.LANDMARK) or "–")),
+    ]
+    landmark = [escape(answers[form.LANDMARK])] if answers.get(form.LANDMARK) else []
+    if answers.get(form.LOCATION):
+        landmark.append("📍 " + _("location shared"))
+    if landmark:
+        lines.append(_summary_line(_("Landmark"), "; ".join(landmark)))
+    return [
+        *lines,
         _summary_line(_("When"), label(form.WHEN)),
         _summary_line(_("Perpetrator"), label(form.PERPETRATOR)),
         _summary_line(_("Story"), _("{texts} message(s), {files} file(s)").format(
@@ -226,8 +298,7 @@ def summary_lines(answers: dict[str, Any], _: Translate, regions: RegionDirector
 
 EDIT_LABELS = {
     form.ROLE: N_("Reporter"), form.VICTIM_CATEGORY: N_("Victim"), form.TYPES: N_("Type"),
-    form.KECAMATAN: N_("Where"), form.PLACE: N_("Place"), form.LANDMARK: N_("Landmark"),
-    form.WHEN: N_("When"),
+    form.KECAMATAN: N_("Where"), form.PLACE: N_("Place"), form.WHEN: N_("When"),
     form.PERPETRATOR: N_("Perpetrator"), form.STORY: N_("Story"), form.CONTACT: N_("Contact"),
 }
 
@@ -240,17 +311,41 @@ def review(view: DraftView, _: Translate,
         lines.append("⚠️ " + _("Marked urgent: someone is in danger."))
     lines += summary_lines(view.answers, _, regions)
     lines.append("\n" + _("Press a button to change an answer, or Send."))
+    if not view.answers.get(form.EXTRA):
+        lines.append(_("To help the officer find the place or call you, press Add details."))
     edits = [InlineKeyboardButton("✏️ " + _(label), callback_data=press(view, "edit", section))
              for section, label in EDIT_LABELS.items()]
-    buttons = [*_rows(edits, 2),
+    buttons = [*_rows(edits, 3),
+               [InlineKeyboardButton("➕ " + _("Add details"),
+                                     callback_data=press(view, "edit", form.EXTRA))],
                [InlineKeyboardButton(_("Send ✉️"), callback_data=press(view, "submit"))]]
     return "\n".join(line for line in lines if line), InlineKeyboardMarkup(buttons)
 
 
 def hotlines(settings: Settings, _: Translate) -> str:
+    """The emergency numbers, the district's own first."""
     lines = ["🆘 <b>" + _("If someone is in danger, call now:") + "</b>"]
-    lines += [f"• {escape(h.name)}: <b>{escape(h.number)}</b>" for h in settings.hotlines]
+    ordered = sorted(settings.hotlines, key=lambda h: not h.district)
+    lines += [f"• {escape(h.name)}: <b>{escape(h.number)}</b>" for h in ordered]
     return "\n".join(lines)
+
+
+def send_now_offer(view: DraftView, settings: Settings,
+                   _: Translate) -> tuple[str, InlineKeyboardMarkup]:
+    """Danger, then "stop for now": nothing is sent unless they choose to send it now."""
+    text = "\n".join([
+        "<b>" + _("Nothing has been sent yet: nobody is alerted.") + "</b>",
+        _("“Send now” alerts the officers of Kabupaten {kabupaten} at once, as urgent, with what "
+          "you answered so far; they may write to you here. “Just keep it” keeps your answers "
+          "for later and alerts nobody.").format(kabupaten=escape(settings.region.kabupaten_name)),
+        "",
+        hotlines(settings, _),
+    ])
+    markup = InlineKeyboardMarkup([[
+        InlineKeyboardButton("🆘 " + _("Send now"), callback_data=press(view, "urgent")),
+        InlineKeyboardButton(_("Just keep it"), callback_data=press(view, "keep")),
+    ]])
+    return text, markup
 
 
 def share_phone_keyboard(_: Translate) -> list[list[KeyboardButton]]:
