@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from telegram import Update
@@ -121,6 +122,7 @@ class RealClient(HTTPXRequest):
     def __init__(self) -> None:
         super().__init__(connection_pool_size=8)
         self.now = int(time.time())
+        self.chats = SimpleNamespace(clock=time.time)  # the harness sets Telegram's clock here
         self._chats: dict[int, dict[int, ChatMessage]] = {}
         self._unread: dict[int, list[bytes]] = {}
         self._next_id: dict[int, int] = {}
@@ -134,6 +136,10 @@ class RealClient(HTTPXRequest):
             if chat_id is not None:
                 self._unread.setdefault(int(str(chat_id)), []).append(payload)
         return code, payload
+
+    def sees(self, update: dict[str, Any]) -> None:
+        """The fake server answers every callback query (``bench/fake_api.py``): nothing to
+        open here."""
 
     def messages(self, chat_id: int) -> list[ChatMessage]:
         chat = self._chats.setdefault(chat_id, {})
