@@ -101,10 +101,12 @@ def _html(text: str, markup: InlineKeyboardMarkup | None = None) -> dict[str, An
 class AlertView:
     """``bot.services.alerts.AlertViews`` for Telegram."""
 
-    def __init__(self, settings: Settings, regions: RegionDirectory) -> None:
+    def __init__(self, settings: Settings, regions: RegionDirectory,
+                 language: str = RESPONDER_LANGUAGE) -> None:
         self.settings = settings
         self.regions = regions
-        self._ = translator(RESPONDER_LANGUAGE)
+        self.language = language
+        self._ = translator(language)
 
     # ---- pieces --------------------------------------------------------------------------------
     def _place(self, case: Case) -> str:
@@ -197,6 +199,20 @@ class AlertView:
             if note == Why.HELP and help_reason in HELP_REASONS:
                 lines.append(self.help_reason_line(help_reason))
         return _html("\n".join(lines), self._buttons(case, taken))
+
+    def practice_alert(self, case: Case, language: str = RESPONDER_LANGUAGE) -> dict[str, Any]:
+        """A practice case's alert (``/latihan``): the new case alert a village group would see,
+        its texts and buttons, under a mark that says it is practice."""
+        view = self if language == self.language else \
+            AlertView(self.settings, self.regions, language)
+        _ = view._
+        params = view.alert(case, None)
+        params["text"] = "\n".join([
+            "🧪 <b>" + _("PRACTICE — not a real report") + "</b>",
+            _("This is how a new case alert looks in a village group."),
+            "",
+            params["text"]])
+        return params
 
     def is_open(self, params: dict[str, Any]) -> bool:
         markup = params.get("reply_markup") or {}
