@@ -44,6 +44,7 @@ from sqlalchemy.engine import make_url
 from bench.common import Databases, LeanTelegram, percentile, start_bot
 from bot.app import freeze_startup_objects
 from models import Case, Perpetrator, Victim, VictimPerpetrator
+from models.case import new_public_id
 
 CHUNK = 20_000
 STALL_TARGET = 0.100
@@ -87,8 +88,10 @@ def _villages() -> list[tuple[str, str]]:
 
 
 def _defaults(model: Any) -> dict[str, Any]:
-    """Every column with its default (or NULL): columns added to a model later are filled too."""
-    return {column.name: getattr(column.default, "arg", None)
+    """Every column with its default (or NULL): columns added to a model later are filled too.
+    A default made by a function (a case's ``public_id``) is made for each row (``generate``)."""
+    return {column.name: column.default.arg
+            if column.default is not None and column.default.is_scalar else None
             for column in model.__table__.columns}
 
 
@@ -116,6 +119,7 @@ def generate(victims: int, year: int) -> Iterator[tuple[str, dict[str, Any]]]:
             if case_id % 10 else None
         yield "cases", case_defaults | {
             "id": case_id, "reference": f"PSR-{year % 100}-B{case_id:07d}",
+            "public_id": new_public_id(),
             "submit_key": f"bench:{case_id}", "reporter_id": None,
             "status": "selesai" if acknowledged else "baru",
             "priority": "high" if child else "normal", "urgent": False, "practice": False,
