@@ -34,6 +34,7 @@ FIGURES = {
     "e": ("draft_memory", "memory per open draft at 10,000 drafts"),
     "f": ("cold_start", "cold start to first getUpdates"),
     "g": ("register", "export and statistics at 100,000 victims, inside the bot"),
+    "h": ("evidence", "evidence download: a 20 MB file through the fake Bot API, others talking"),
 }
 
 
@@ -52,7 +53,7 @@ def _logging_to(path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="abcdefg", help="figures to run, e.g. a,c (default all)")
+    parser.add_argument("--only", default="abcdefgh", help="figures to run, e.g. a,c (default all)")
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a quick look)")
     parser.add_argument("--postgres", default=os.environ.get("PPA_BOT_BENCH_POSTGRES_URL"),
                         help="PostgreSQL server URL (postgresql+asyncpg://...)")

@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from telegram import Update
@@ -27,6 +26,7 @@ from bot.config import Settings, load_settings
 from bot.crypto import Vault, generate_key
 from tests import pg
 from tests.harness import Harness, Person
+from tests.telegram_chats import Chats
 from tests.telegram_double import ChatMessage, FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,8 +121,10 @@ class RealClient(HTTPXRequest):
 
     def __init__(self) -> None:
         super().__init__(connection_pool_size=8)
+        # The harness sets Telegram's clock on the double's chat model; here Telegram is the
+        # fake server's, and this one stays unused.
+        self.chats = Chats()
         self.now = int(time.time())
-        self.chats = SimpleNamespace(clock=time.time)  # the harness sets Telegram's clock here
         self._chats: dict[int, dict[int, ChatMessage]] = {}
         self._unread: dict[int, list[bytes]] = {}
         self._next_id: dict[int, int] = {}
@@ -138,8 +140,7 @@ class RealClient(HTTPXRequest):
         return code, payload
 
     def sees(self, update: dict[str, Any]) -> None:
-        """The fake server answers every callback query (``bench/fake_api.py``): nothing to
-        open here."""
+        """The fake server keeps Telegram's side of the chats; nothing to note here."""
 
     def messages(self, chat_id: int) -> list[ChatMessage]:
         chat = self._chats.setdefault(chat_id, {})
@@ -218,6 +219,8 @@ async def start_bot(url: str, *, sequential: bool = True, telegram: Any = None,
     if api is not None:
         telegram = RealClient()
         overrides["telegram"] = {"token": TOKEN, "base_url": api}
+    if "telegram_settings" in overrides:
+        overrides["telegram"] = overrides.pop("telegram_settings")
     harness = TimedHarness(settings=bench_settings(url, **overrides),
                            clock=Clock(),  # type: ignore[arg-type]
                            vault=Vault([generate_key()]), telegram=telegram or LeanTelegram(),

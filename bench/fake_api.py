@@ -30,6 +30,9 @@ class BenchBotApi(FakeBotApi):
     def __init__(self) -> None:
         super().__init__(TOKEN)
         self.calls = deque(maxlen=1000)  # type: ignore[assignment]
+        from bench.evidence import bench_file  # (h): the 20 MB file a report came with
+
+        self.chats.files[bench_file().file_id] = bench_file()
 
     def _answer(self, method: str, params: dict[str, Any]) -> Any:
         if method == "answerCallbackQuery":

@@ -29,9 +29,12 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import os
 import random
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -44,7 +47,6 @@ from sqlalchemy.engine import make_url
 from bench.common import Databases, LeanTelegram, percentile, start_bot
 from bot.app import freeze_startup_objects
 from models import Case, Perpetrator, Victim, VictimPerpetrator
-from models.case import new_public_id
 
 CHUNK = 20_000
 STALL_TARGET = 0.100
@@ -88,10 +90,8 @@ def _villages() -> list[tuple[str, str]]:
 
 
 def _defaults(model: Any) -> dict[str, Any]:
-    """Every column with its default (or NULL): columns added to a model later are filled too.
-    A default made by a function (a case's ``public_id``) is made for each row (``generate``)."""
-    return {column.name: column.default.arg
-            if column.default is not None and column.default.is_scalar else None
+    """Every column with its default (or NULL): columns added to a model later are filled too."""
+    return {column.name: getattr(column.default, "arg", None)
             for column in model.__table__.columns}
 
 
@@ -119,8 +119,8 @@ def generate(victims: int, year: int) -> Iterator[tuple[str, dict[str, Any]]]:
             if case_id % 10 else None
         yield "cases", case_defaults | {
             "id": case_id, "reference": f"PSR-{year % 100}-B{case_id:07d}",
-            "public_id": new_public_id(),
-            "submit_key": f"bench:{case_id}", "reporter_id": None,
+            "submit_key": f"bench:{case_id}", "public_id": f"B{case_id:011d}",
+            "reporter_id": None,
             "status": "selesai" if acknowledged else "baru",
             "priority": "high" if child else "normal", "urgent": False, "practice": False,
             "language": "id", "reporter_role": "witness",
@@ -232,19 +232,43 @@ class UploadSizes(LeanTelegram):
 
 
 class Ticker:
-    """Wakes every ``TICK`` on the event loop and records how late it woke."""
+    """Wakes every ``TICK`` on the event loop and records how late it woke. With
+    ``PPA_BOT_BENCH_STALLS=FILE``, a watchdog thread also writes what the loop was doing whenever
+    it stayed away longer than half the target (the loop thread's stack, counted)."""
 
     def __init__(self) -> None:
         self.late: list[float] = []
         self.running = True
+        self.last = time.perf_counter()
+        self.stacks: dict[str, int] = {}
 
     async def run(self) -> None:
-        last = time.perf_counter()
+        watchdog = None
+        if os.environ.get("PPA_BOT_BENCH_STALLS"):
+            watchdog = threading.Thread(target=self._watch, args=(threading.get_ident(),),
+                                        daemon=True)
+            watchdog.start()
+        self.last = last = time.perf_counter()
         while self.running:
             await asyncio.sleep(TICK)
             now = time.perf_counter()
             self.late.append(now - last - TICK)
-            last = now
+            self.last = last = now
+        if watchdog is not None:
+            watchdog.join()
+            found = "".join(f"---- {count} samples\n{stack}\n" for stack, count in
+                            sorted(self.stacks.items(), key=lambda kv: -kv[1]))
+            with Path(os.environ["PPA_BOT_BENCH_STALLS"]).open("a") as out:  # noqa: ASYNC230
+                out.write(found)
+
+    def _watch(self, loop_thread: int) -> None:
+        while self.running:
+            time.sleep(0.01)
+            if time.perf_counter() - self.last > STALL_TARGET / 2:
+                frame = sys._current_frames().get(loop_thread)
+                if frame is not None:
+                    stack = "".join(traceback.format_stack(frame)[-14:])
+                    self.stacks[stack] = self.stacks.get(stack, 0) + 1
 
     @property
     def worst(self) -> float:

@@ -24,6 +24,7 @@ from bot import first_steps, jobs, menus
 from bot.context import CONTEXT_TYPES, RUNTIME, runtime_of
 from bot.membership import TelegramMembership
 from bot.runtime import Runtime
+from bot.services import providers
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 20
@@ -94,7 +95,7 @@ def build_application(rt: Runtime, handlers: Handlers, *, request: BaseRequest |
     application = builder.build()
     application.bot_data[RUNTIME] = rt
     application.bot_data[HANDLERS] = handlers
-    rt.sender.bot = application.bot
+    rt.sender.bot = rt.downloads.bot = application.bot
     rt.enrolments.lookup = TelegramMembership(application.bot)
     handlers.register(application)
     return application
@@ -107,7 +108,11 @@ async def start_runtime(application: Application) -> None:
     await rt.load_regions()
     if not rt.regions.places:
         log.warning("no regions in the database: run `ppa-bot regions import` first")
-    rt.sender.bot = application.bot
+    rt.sender.bot = rt.downloads.bot = application.bot
+    if removed := await rt.evidence.sweep_orphans():
+        log.info("removed %d evidence file(s) whose record was erased", removed)
+    # The provider directory, from the shipped list at the first start (bot/services/providers.py).
+    await providers.seed(rt.sessions, rt.clock.now())
 
 
 async def post_init(application: Application) -> None:

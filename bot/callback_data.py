@@ -381,6 +381,82 @@ def _parse_case(head: str, fields: list[str]) -> CasePresses | None:
     return None
 
 
+# ---- services and referrals, the consent asked of a reporter, the provider directory ----
+
+@dataclass(frozen=True)
+class ServicePress(Press):
+    """The services of a case (``sv1``), from the card's "Layanan": ``list``; ``kinds`` (what to
+    add); ``add`` (``value`` a kind: its providers); ``prov`` (``value`` "kind:provider id", 0
+    for none); ``type`` (``value`` a kind: the provider's name is typed); ``show``, ``move``
+    (``value`` a status), ``follow``, ``ask`` (consent through the bot), ``consent`` (``value``
+    y / n) and ``via`` (``value`` "y.langsung") for service ``number``."""
+
+    HEADS: ClassVar[tuple[str, ...]] = ("sv",)
+    WHERE: ClassVar[frozenset[str]] = PRIVATE_ONLY
+    BY: ClassVar[str] = STAFF  # who_is decides, for the case
+    case: str
+    action: str
+    value: str = ""
+    number: int = 0
+
+    def pack(self) -> str:
+        return "|".join((self.head(), self.case, self.action, self.value, str(self.number)))
+
+
+@dataclass(frozen=True)
+class ConsentPress(Press):
+    """"Setuju" / "Tidak" under the question to a reporter about a referral (``sc1``): the
+    service checks that the presser is that case's reporter."""
+
+    HEADS: ClassVar[tuple[str, ...]] = ("sc",)
+    WHERE: ClassVar[frozenset[str]] = PRIVATE_ONLY
+    BY: ClassVar[str] = ANYONE
+    service_id: int
+    given: bool
+
+    def pack(self) -> str:
+        return "|".join((self.head(), str(self.service_id), "y" if self.given else "n"))
+
+
+@dataclass(frozen=True)
+class ProviderPress(Press):
+    """``/layanan`` (admins): ``kinds``, ``list`` (``value`` a kind, page ``page``), ``show``,
+    ``off``, ``on`` (provider ``provider_id``)."""
+
+    HEADS: ClassVar[tuple[str, ...]] = ("pv",)
+    WHERE: ClassVar[frozenset[str]] = PRIVATE_ONLY
+    BY: ClassVar[str] = ADMINS
+    action: str
+    value: str = ""
+    provider_id: int = 0
+    page: int = 0
+
+    def pack(self) -> str:
+        return "|".join((self.head(), self.action, self.value, str(self.provider_id),
+                         str(self.page)))
+
+
+SERVICE_ACTIONS = {"list", "kinds", "add", "prov", "type", "show", "move", "follow", "ask",
+                   "consent", "via"}
+PROVIDER_ACTIONS = {"kinds", "list", "show", "off", "on"}
+ServicePresses = ServicePress | ConsentPress | ProviderPress
+
+
+def _parse_service(head: str, fields: list[str]) -> ServicePresses | None:
+    if head == ServicePress.head() and len(fields) == 4 and _CASE_KEY.match(fields[0]) \
+            and fields[1] in SERVICE_ACTIONS and _VALUE.match(fields[2]) \
+            and fields[3].isdigit() and len(fields[3]) <= 4:
+        return ServicePress(fields[0], fields[1], fields[2], int(fields[3]))
+    if head == ConsentPress.head() and len(fields) == 2 and _ID.match(fields[0]) \
+            and fields[1] in ("y", "n"):
+        return ConsentPress(int(fields[0]), fields[1] == "y")
+    if head == ProviderPress.head() and len(fields) == 4 and fields[0] in PROVIDER_ACTIONS \
+            and _VALUE.match(fields[1]) and fields[2].isdigit() and len(fields[2]) <= 16 \
+            and fields[3].isdigit() and len(fields[3]) <= 3:
+        return ProviderPress(fields[0], fields[1], int(fields[2]), int(fields[3]))
+    return None
+
+
 # ---- the reporter's phone: discreet messages, help, privacy settings ----
 
 @dataclass(frozen=True)
@@ -431,7 +507,7 @@ def _parse_phone(head: str, fields: list[str]) -> PhonePresses | None:
 
 def parse(data: str | None) -> (ReportPress | CancelPress | LanguagePress | StartPress
                                  | PrivacyPress | AlertPress | AdminPress | CasePresses
-                                 | PhonePresses):
+                                 | PhonePresses | ServicePresses):
     if not data or len(data.encode()) > 64:
         raise BadCallback("empty or too long")
     head, *fields = data.split("|")
@@ -458,4 +534,6 @@ def parse(data: str | None) -> (ReportPress | CancelPress | LanguagePress | Star
         return case_press
     elif (phone_press := _parse_phone(head, fields)) is not None:
         return phone_press
+    elif (service_press := _parse_service(head, fields)) is not None:
+        return service_press
     raise BadCallback("not a known callback")

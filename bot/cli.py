@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
 
-from bot import admin_cli, cli_cases, cli_responders
+from bot import admin_cli, cli_cases, cli_providers, cli_responders
 from bot.config import ConfigError, Settings, load_settings, require_token, require_webhook
 from bot.crypto import KeyMaterialError, generate_key
 from bot.logging_setup import setup_logging
@@ -202,6 +202,7 @@ def parser() -> argparse.ArgumentParser:
     cli_responders.add_parser(sub)
     admin_cli.add_commands(sub)  # admin add, stats, export, practice purge
     cli_cases.add_commands(sub)  # cases import
+    cli_providers.add_commands(sub)  # providers import
 
     health = sub.add_parser(
         "health", help="outbox depth, unrouted cases, overdue alerts",

@@ -158,8 +158,16 @@ class DraftSettings(Section):
 
 class EvidenceSettings(Section):
     max_items: int = Field(default=10, ge=0)
-    max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    # The largest file taken with a report (Telegram's own limit for a file is 2 GB). Files the
+    # bot cannot download (over download_max_bytes) are kept as Telegram's file id and flagged.
+    max_bytes: int = Field(default=2000 * 1024 * 1024, gt=0)
     max_text_chars: int = Field(default=4000, gt=0)
+    # Where the files are kept, encrypted: "" is the folder "evidence" beside the SQLite database
+    # (or ./data/evidence). Back it up with the database; it is useless without the keys.
+    folder: str = ""
+    # The Bot API lets a bot download files up to 20 MB (a local Bot API server: more).
+    download_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    download_timeout_seconds: float = Field(default=120, gt=0)
 
 
 class SecuritySettings(Section):
@@ -198,9 +206,50 @@ class EscalationSettings(Section):
     ack_timeout_urgent_minutes: float = Field(default=15, gt=0)
     ack_timeout_high_minutes: float = Field(default=60, gt=0)
     ack_timeout_normal_minutes: float = Field(default=1440, gt=0)
-    # UU TPKS: UPTD PPA passes a sexual violence report to the police within 3 x 24 hours.
+    # UU TPKS: UPTD PPA passes a report of sexual violence or trafficking to the police within
+    # 3 x 24 hours (its reminders and alarm: ``DeadlineSettings``).
     police_deadline_hours: float = Field(default=72, gt=0)
-    police_reminder_hours_before: float = Field(default=24, gt=0)
+
+
+def _stage_hours() -> dict[str, float]:
+    return {"diterima": 24, "penjangkauan": 72, "pengelolaan": 336, "pendampingan": 336,
+            "dirujuk": 168}
+
+
+def _service_days() -> dict[str, float]:
+    return {"default": 7, "kesehatan": 3, "penampungan_sementara": 3, "penegakan_hukum": 3}
+
+
+class DeadlineSettings(Section):
+    """Follow-ups that remind whoever handles a case, and the police deadline's alarms."""
+
+    # Hours before the UU TPKS police deadline at which the holder is reminded; when it passes,
+    # the holder, the kabupaten officers and the admins are alerted at once.
+    police_reminder_hours: list[float] = Field(default_factory=lambda: [24.0, 6.0])
+    # Hours a case may stay at a stage before its holder is reminded (a stage not named: never).
+    stage_hours: dict[str, float] = Field(default_factory=_stage_hours)
+    # Days after a service is added before its follow-up is due, by kind ("default": any other).
+    service_follow_up_days: dict[str, float] = Field(default_factory=_service_days)
+
+    @field_validator("police_reminder_hours")
+    @classmethod
+    def _positive_hours(cls, value: list[float]) -> list[float]:
+        if any(h <= 0 for h in value):
+            raise ValueError("every number of hours must be more than 0")
+        return value
+
+    @field_validator("stage_hours", "service_follow_up_days")
+    @classmethod
+    def _positive_values(cls, value: dict[str, float]) -> dict[str, float]:
+        if any(v <= 0 for v in value.values()):
+            raise ValueError("every value must be more than 0")
+        return value
+
+
+class ProviderSettings(Section):
+    """The provider directory: contact numbers by provider name (none is shipped or guessed)."""
+
+    contacts: dict[str, str] = Field(default_factory=dict)
 
 
 class OutboxSettings(Section):
@@ -239,6 +288,8 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     privacy: PrivacySettings = PrivacySettings()
     escalation: EscalationSettings = EscalationSettings()
+    deadlines: DeadlineSettings = DeadlineSettings()
+    providers: ProviderSettings = ProviderSettings()
     outbox: OutboxSettings = OutboxSettings()
     training: TrainingSettings = TrainingSettings()
     onboarding: OnboardingSettings = OnboardingSettings()

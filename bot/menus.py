@@ -85,6 +85,7 @@ OFFICER_COMMANDS = [
     ("statistik", N_("Case figures for a year, with a chart")),
     ("latihan", N_("Practice report (for trainings)")),
     ("grup", N_("Village groups and their members")),
+    ("bukti", N_("/bukti REF: a case's files in a zip, with their hashes")),
 ]
 ADMIN_COMMANDS = [
     ("ekspor", N_("Export a year's cases (xlsx)")),
@@ -92,6 +93,7 @@ ADMIN_COMMANDS = [
     ("petugas", N_("Officers: list, change, revoke")),
     ("hapus_latihan", N_("Delete every practice report")),
     ("poster", N_("A village's poster with the bot's QR code (PDF)")),
+    ("layanan", N_("Service providers: list, add, change")),
 ]
 MENUS = {
     REPORTER_ROLE: REPORTER,

@@ -182,7 +182,8 @@ def _texts(_: Translate, settings: Settings, place: PosterPlace) -> dict[str, st
         "safe": _("Safe and secret"),
         "safe1": _("You do not have to give your name or phone number."),
         "safe2": _("Your Telegram account is shown to no one."),
-        "safe3": _("Only officers appointed by the district read what you tell."),
+        "safe3": _("Only officers and village PAPTBM activists enrolled by the district read "
+                   "what you tell."),
         "safe4": _("You can delete the conversation from your phone. The service is free."),
         "danger": _("In danger right now? Call at once:"),
         "footer": _("Kabupaten {kabupaten} · area code {code}").format(

@@ -19,16 +19,27 @@ from bot.config import Settings
 from bot.crypto import Vault, load_key_material
 from bot.db import Lane, create_engine, open_lane, session_factory
 from bot.outbox import wake_on_commit
+from bot.outbox.downloads import download_job
 from bot.outbox.sender import OutboxSender
 from bot.regions import RegionDirectory
 from bot.services.alerts import AlertService
 from bot.services.cases import CaseService
+from bot.services.deadlines import Deadlines
 from bot.services.enrolment import EnrolmentService
 from bot.services.escalation import Escalation
+from bot.services.evidence import (
+    DOWNLOAD_METHOD,
+    EvidenceService,
+    EvidenceStore,
+    evidence_folder,
+    shred_on_commit,
+)
 from bot.services.incidents import IncidentNotifier
 from bot.services.pin import PinService
 from bot.services.practice import PracticeRouter
 from bot.services.privacy import PrivacyService
+from bot.services.providers import ProviderDirectory
+from bot.services.referrals import ReferralService
 from bot.services.relay import RelayService
 from bot.services.reports import ReportService
 from bot.services.routing import Router
@@ -37,6 +48,7 @@ from bot.services.updates import RecentUpdates
 from bot.views.alerts import AlertView
 from bot.views.cases import CaseView
 from bot.views.discreet import DiscreetView
+from bot.views.services import ServiceView
 from models.encryption import install_cipher
 
 log = logging.getLogger(__name__)
@@ -94,6 +106,11 @@ class Runtime:
     enrolments: EnrolmentService
     phone: ReporterPhone
     pins: PinService
+    evidence: EvidenceService
+    downloads: OutboxSender  # the outbox's long jobs (evidence downloads), beside ``sender``
+    referrals: ReferralService  # services and referrals of a case, consent
+    deadlines: Deadlines  # the police deadline's alarms, stage and service follow-ups
+    directory: ProviderDirectory  # /layanan
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     errands: set[asyncio.Task[Any]] = field(default_factory=set)
     metrics: Counter[str] = field(default_factory=Counter)
@@ -124,11 +141,29 @@ class Runtime:
         # Practice cases (/latihan) reach only the training chat; the router above skips them.
         practice = PracticeRouter(settings, clock, alert_view)
         reports.on_case_created.subscribe(practice.on_case_created)
+        # Every file of a report is downloaded, encrypted and hashed by a job in the outbox, run
+        # by a sender of its own: a 20 MB download never holds up an alert.
+        evidence = EvidenceService(sessions, clock, settings,
+                                   EvidenceStore(evidence_folder(settings)))
+        reports.on_case_created.subscribe(evidence.on_case_created)
         sender = OutboxSender(
             sessions, clock, group_messages_per_minute=settings.outbox.group_messages_per_minute,
-            lane=lane)
-        wake_on_commit(sessions, sender.wake)  # once per commit that queued a notification
-        lane.wake_on_commit(sender.wake)  # the lane's own commits (a submit) too
+            lane=lane, skip=frozenset({DOWNLOAD_METHOD}))
+        downloads = OutboxSender(sessions, clock, lane=lane,
+                                 jobs={DOWNLOAD_METHOD: download_job(
+                                     evidence.download,
+                                     limit=settings.evidence.download_max_bytes,
+                                     timeout=settings.evidence.download_timeout_seconds)},
+                                 only=frozenset({DOWNLOAD_METHOD}))
+
+        def wake() -> None:
+            sender.wake()
+            downloads.wake()
+
+        wake_on_commit(sessions, wake)  # once per commit that queued a notification
+        lane.wake_on_commit(wake)  # the lane's own commits (a submit) too
+        # Erased evidence (withdrawal, retention): its files go once the erasure commits.
+        shred_on_commit(sessions, lambda: evidence.store)
         sender.on_sent.subscribe(alerts.on_sent)
         sender.on_chat_migrated.subscribe(alerts.on_chat_migrated)
         # Case handling and the anonymous relay: the relay remembers which sent
@@ -136,6 +171,7 @@ class Runtime:
         metrics: Counter[str] = Counter()
         case_view = CaseView(settings, regions)
         relay = RelayService(sessions, clock, settings, vault, case_view, phone=phone)
+        relay.evidence = evidence
         escalation = Escalation(sessions, clock, settings, alerts, router)
         sender.on_chat_gone.subscribe(escalation.on_chat_gone)
         cases = CaseService(sessions, clock, settings, vault, alerts, escalation, relay, metrics)
@@ -144,6 +180,13 @@ class Runtime:
         alerts.detail_buttons = cases.detail_buttons
         sender.on_sent.subscribe(relay.on_sent)
         sender.on_chat_gone.subscribe(phone.on_chat_gone)  # a reporter who blocked the bot
+        # Services and referrals, the provider directory; legal deadlines and follow-ups, swept
+        # with the escalation.
+        service_view = ServiceView(settings)
+        referrals = ReferralService(sessions, clock, settings, vault, cases, phone, service_view)
+        deadlines = Deadlines(sessions, clock, settings, alerts, service_view)
+        escalation.deadlines = deadlines
+        cases.on_status_changed.subscribe(deadlines.on_status_changed)
         return cls(settings=settings, clock=clock, engine=engine, sessions=sessions, lane=lane,
                    vault=vault,
                    regions=regions,
@@ -154,7 +197,10 @@ class Runtime:
                    escalation=escalation,
                    cases=cases, relay=relay, metrics=metrics,
                    incidents=IncidentNotifier(sessions), enrolments=enrolments,
-                   phone=phone, pins=PinService(sessions, clock, vault))
+                   phone=phone, pins=PinService(sessions, clock, vault),
+                   evidence=evidence, downloads=downloads,
+                   referrals=referrals, deadlines=deadlines,
+                   directory=ProviderDirectory(sessions, clock, vault))
 
     async def load_regions(self) -> None:
         async with self.sessions() as session:
@@ -164,6 +210,7 @@ class Runtime:
 
     def start_background(self) -> None:
         self.tasks.append(asyncio.create_task(self.sender.run_forever(), name="outbox"))
+        self.tasks.append(asyncio.create_task(self.downloads.run_forever(), name="downloads"))
 
     def run_aside(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         """Long work an update asked for (an export, the statistics) runs beside the updates,
@@ -188,6 +235,7 @@ class Runtime:
             for task in list(self.errands):
                 task.cancel()
         self.sender.stop()
+        self.downloads.stop()
         for task in self.tasks:
             try:
                 await asyncio.wait_for(task, timeout=10)

@@ -25,6 +25,7 @@ from bot.callback_data import (
     CancelPress,
     CaseListPress,
     CasePress,
+    ConsentPress,
     EnrolmentPress,
     GroupRequestPress,
     HelpPress,
@@ -35,8 +36,10 @@ from bot.callback_data import (
     PosterPress,
     Press,
     PrivacyPress,
+    ProviderPress,
     PurgePress,
     ReportPress,
+    ServicePress,
     StaffPress,
     StartPress,
     VillagePickPress,
@@ -50,6 +53,7 @@ from handlers import (
     cases,
     discreet,
     errors,
+    evidence,
     limits,
     membership,
     onboarding,
@@ -60,6 +64,7 @@ from handlers import (
     relay,
     report,
     reporter_info,
+    services,
     staff,
     stats,
 )
@@ -74,10 +79,11 @@ MEDIA = (filters.PHOTO | filters.VOICE | filters.VIDEO | filters.AUDIO | filters
 OFFICER_COMMANDS = {"statistik": stats.statistics, "ekspor": stats.export,
                     "undang": onboarding.invite, "petugas": staff.officers, "grup": staff.groups,
                     "latihan": practice.practice, "hapus_latihan": practice.purge,
-                    "poster": poster.poster}
+                    "poster": poster.poster, "layanan": services.directory_command}
 GROUP_COMMANDS = {"daftar": onboarding.register_group, "gabung": onboarding.join_group}
 CASE_COMMANDS = {"kasus": cases.case_command, "catat": cases.note_command,
-                 "balas": cases.reply_command, "riwayat": cases.history_command}
+                 "balas": cases.reply_command, "riwayat": cases.history_command,
+                 "bukti": evidence.evidence_command}
 REPORTER_COMMANDS = {
     "tambah": relay.add_command, "berhenti_kabar": relay.stop_news,
     "lanjut_kabar": relay.resume_news,
@@ -94,6 +100,7 @@ DEEP_HISTORY = r"^/riwayat_[A-Za-z0-9_]+(@\w+)?(\s|$)"
 on_private_message = private.first_that_answers(
     after_pin.typed_pin,  # 1. the PIN, while one is asked for (the message is deleted at once)
     relay.reply_to_relayed_message,  # 2. a reply to a relayed message, either way
+    services.typed_provider,  # 2b. the provider's name an officer was asked to type
     cases.typed_note_or_reply,  # 3. the note or reply an officer started on a case card
     report.answer_to_draft,  # 4. an answer to the report being written
     at_hand.help_at_hand,  # 5. anything else: the emergency numbers, "Buat laporan", "Bantuan"
@@ -120,6 +127,10 @@ BUTTONS: tuple[tuple[type[Press], Any], ...] = (
     (StaffPress, staff.on_staff_button),
     (PurgePress, practice.on_purge_button),
     (PosterPress, poster.on_poster_button),
+    # Services and referrals on a case, a reporter's consent, the provider directory.
+    (ServicePress, services.on_service_button),
+    (ConsentPress, services.on_consent_button),
+    (ProviderPress, services.on_provider_button),
 )
 
 

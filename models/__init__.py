@@ -17,6 +17,13 @@ from models.region import Region, RegionAlias
 from models.relay import PendingInput, RelayMessage
 from models.reporter import Reporter
 from models.responder import Alert, Responder
+from models.service import (
+    CaseServiceRecord,
+    DeadlineAlarm,
+    FollowUp,
+    Provider,
+    ServiceInput,
+)
 from models.update import HeldUpdate, ProcessedUpdate
 
 __all__ = [
@@ -24,10 +31,13 @@ __all__ = [
     "Base",
     "Case",
     "CaseEvent",
+    "CaseServiceRecord",
+    "DeadlineAlarm",
     "Draft",
     "EnrolmentEvent",
     "EnrolmentRequest",
     "Evidence",
+    "FollowUp",
     "GroupMember",
     "GroupRequest",
     "HeldUpdate",
@@ -37,6 +47,7 @@ __all__ = [
     "PendingInput",
     "Perpetrator",
     "ProcessedUpdate",
+    "Provider",
     "Region",
     "RegionAlias",
     "RelayMessage",
@@ -44,6 +55,7 @@ __all__ = [
     "ReporterPin",
     "Responder",
     "SealedMessage",
+    "ServiceInput",
     "Victim",
     "VictimPerpetrator",
 ]

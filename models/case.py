@@ -124,6 +124,17 @@ class Evidence(Base):
     # read only by whoever handles the case and the officers of the area.
     from_message: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
+    # The file itself, kept by the bot (bot/services/evidence.py): downloaded through the Bot API,
+    # encrypted with a key of its own (``file_key``, itself encrypted at rest) in the evidence
+    # folder as ``stored``; ``sha256`` of the plaintext, taken when it was received.
+    stored: Mapped[str | None] = mapped_column(String(64))
+    file_key: Mapped[str | None] = mapped_column(EncryptedText)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    stored_size: Mapped[int | None]
+    extension: Mapped[str | None] = mapped_column(String(12))
+    downloaded_at: Mapped[datetime | None]
+    # Larger than the Bot API lets a bot download (20 MB): kept as the Telegram file id only.
+    too_big: Mapped[bool] = mapped_column(default=False)
 
 
 class CaseEvent(Base):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId
@@ -65,7 +65,13 @@ class EnrolmentRequest(Base):
     of the area to approve (Setujui) or refuse (Tolak). A pending request opens nothing."""
 
     __tablename__ = "enrolment_requests"
-    __table_args__ = (Index("ix_enrolment_requests_member", "responder_id", "user_id"),)
+    __table_args__ = (
+        Index("ix_enrolment_requests_member", "responder_id", "user_id"),
+        # One waiting request per person and group, even when two /gabung arrive at once.
+        Index("uq_enrolment_requests_pending", "responder_id", "user_id", unique=True,
+              sqlite_where=text("status = 'pending'"),
+              postgresql_where=text("status = 'pending'")),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     responder_id: Mapped[int] = mapped_column(ForeignKey("responders.id", ondelete="CASCADE"))

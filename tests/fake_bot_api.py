@@ -369,8 +369,19 @@ class FileHandler(RequestHandler):
         self.api = api
 
     async def get(self, token: str, path: str) -> None:
-        if token != self.api.token:
+        """A file a getFile named (``Chats.download``): its bytes, or 404 as Telegram does."""
+        call = Call(next(self.api._seq), "file", {"path": path})
+        self.api.calls.append(call)
+        content = self.api.chats.download(unquote(path)) if token == self.api.token else None
+        fault = self.api.faults.take("file", None)
+        if fault is not None and fault.kind == "slow":
+            await asyncio.sleep(fault.delay)
+            fault = None
+        if content is None or fault is not None:
+            call.status = 404
             self.set_status(404)
+            self.finish(json.dumps({"ok": False, "error_code": 404, "description": "Not Found"}))
             return
+        call.status = 200
         self.set_header("Content-Type", "application/octet-stream")
-        self.finish(b"\xff\xd8fake-file:" + path.encode())
+        self.finish(content)

@@ -27,6 +27,7 @@ one for the HTTP fake.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections import defaultdict
@@ -54,6 +55,12 @@ CANT_DELETE = "Bad Request: message can't be deleted"
 REPLY_NOT_FOUND = "Bad Request: message to be replied not found"
 COPY_NOT_FOUND = "Bad Request: message to {verb} not found"
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+FILE_TOO_BIG = "Bad Request: file is too big"
+INVALID_FILE_ID = "Bad Request: invalid file_id"
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API serves files up to 20 MB to a bot
+MEDIA_FOLDERS = {"photo": ("photos", ".jpg"), "voice": ("voice", ".oga"),
+                 "video": ("videos", ".mp4"), "document": ("documents", ""),
+                 "audio": ("music", ".mp3"), "video_note": ("video_notes", ".mp4")}
 TOO_MANY_REQUESTS = "Too Many Requests: retry after {seconds}"
 
 DELETABLE_FOR = 48 * 3600.0  # a message can only be deleted if it was sent less than 48 h ago
@@ -190,6 +197,24 @@ class _Query:
 
 
 @dataclass
+class StoredFile:
+    """A file a person sent (or a test put there): what ``getFile`` and a download serve."""
+
+    file_id: str
+    kind: str
+    size: int
+    content: bytes | None = None  # None: made up from the file id, ``size`` bytes long
+    name: str | None = None
+    path: str | None = None  # given by the first getFile
+
+    def bytes(self) -> bytes:
+        if self.content is not None:
+            return self.content
+        seed = hashlib.sha256(self.file_id.encode()).digest()
+        return (seed * (self.size // len(seed) + 1))[:self.size]
+
+
+@dataclass
 class Chats:
     clock: Callable[[], float] = time.time
     callback_answer_window: float = CALLBACK_ANSWER_WINDOW
@@ -204,6 +229,9 @@ class Chats:
     _next_id: dict[int, int] = field(default_factory=lambda: defaultdict(lambda: 100))
     _queries: dict[str, _Query] = field(default_factory=dict)
     _forget_at: int = 10_000
+    # Files people sent, by file id; a getFile's path → file id (what a download asks for).
+    files: dict[str, StoredFile] = field(default_factory=dict)
+    file_paths: dict[str, str] = field(default_factory=dict)
 
     @property
     def now(self) -> int:
@@ -240,9 +268,47 @@ class Chats:
         if any(m.message_id == message_id for m in transcript):
             return
         self._next_id[chat_id] = max(self._next_id[chat_id], message_id)
+        self._files_in(message)
         transcript.append(ChatMessage(message_id, chat_id, _text_of(message), None, "update",
                                       message, from_bot=False,
                                       sent_at=float(message.get("date") or self.clock())))
+
+    def _files_in(self, message: dict[str, Any]) -> None:
+        """The files of a person's message are on Telegram's servers now (a test may have put
+        their content there already with ``put_file``)."""
+        for kind in MEDIA_FOLDERS:
+            items = message.get(kind)
+            for item in (items if isinstance(items, list) else [items] if items else []):
+                file_id = str(item["file_id"])
+                if file_id not in self.files:
+                    self.files[file_id] = StoredFile(file_id, kind,
+                                                     int(item.get("file_size") or 1000),
+                                                     name=item.get("file_name"))
+
+    def put_file(self, file_id: str, content: bytes, *, kind: str = "document",
+                 name: str | None = None) -> None:
+        """What a file a person sends holds (else bytes made up from its id and size)."""
+        self.files[file_id] = StoredFile(file_id, kind, len(content), content, name)
+
+    def download(self, path: str) -> bytes | None:
+        """``https://api.telegram.org/file/bot<token>/<path>``: the file, or None (404)."""
+        file_id = self.file_paths.get(path)
+        return self.files[file_id].bytes() if file_id in self.files else None
+
+    def _get_file(self, file_id: str) -> dict[str, Any]:
+        stored = self.files.get(file_id)
+        if stored is None:
+            raise ApiError(400, INVALID_FILE_ID)
+        if stored.size > DOWNLOAD_LIMIT:
+            raise ApiError(400, FILE_TOO_BIG)
+        if stored.path is None:
+            folder, suffix = MEDIA_FOLDERS.get(stored.kind, ("documents", ""))
+            if stored.name and "." in stored.name:
+                suffix = "." + stored.name.rsplit(".", 1)[1].lower()
+            stored.path = f"{folder}/file_{len(self.file_paths)}{suffix}"
+            self.file_paths[stored.path] = file_id
+        return {"file_id": file_id, "file_unique_id": "u" + file_id[-8:],
+                "file_size": stored.size, "file_path": stored.path}
 
     def _forget_old_queries(self) -> None:
         """Long runs (the benchmarks) must not keep every query: past the window, a forgotten
@@ -312,8 +378,7 @@ class Chats:
         if method == "getChatMember":
             return self._member(_chat_of(params), int(params["user_id"]))
         if method == "getFile":
-            return {"file_id": params["file_id"], "file_unique_id": "u", "file_size": 10,
-                    "file_path": "photos/file.jpg"}
+            return self._get_file(str(params["file_id"]))
         if method == "getUpdates":
             return []
         if method == "getMyCommands":

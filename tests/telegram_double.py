@@ -59,6 +59,8 @@ class FakeTelegram(BaseRequest):
                          read_timeout: Any = None, write_timeout: Any = None,
                          connect_timeout: Any = None,
                          pool_timeout: Any = None) -> tuple[int, bytes]:
+        if "/file/bot" in url:  # a download: https://api.telegram.org/file/bot<token>/<path>
+            return self._download(url.split("/file/bot", 1)[1].split("/", 1)[1])
         api = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         call = Call(api, params, files=dict(request_data.multipart_data) if request_data else {})
@@ -78,11 +80,25 @@ class FakeTelegram(BaseRequest):
             raise TimedOut("Timed out")  # Telegram did it; the bot never hears so
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
+    def _download(self, path: str) -> tuple[int, bytes]:
+        call = Call("file", {"path": path})
+        self.calls.append(call)
+        fault = self._faults.take("file", None)
+        if fault is not None and fault.kind in ("timeout", "lost"):
+            raise TimedOut("Timed out")
+        content = self.chats.download(path)
+        if content is None or fault is not None:
+            call.error = "Not Found"
+            return 404, json.dumps({"ok": False, "error_code": 404,
+                                    "description": "Not Found"}).encode()
+        return 200, content
+
     # --- what people and tests do ------------------------------------------------------------
     def inject(self, kind: str, *, method: str | None = None, chat_id: int | None = None,
                times: int = 1, retry_after: int = 3) -> Fault:
         """Fail the next ``times`` matching calls: "429", "5xx", "403", "400-chat", "400",
-        "timeout" or "lost" (see the module's docstring)."""
+        "timeout" or "lost" (see the module's docstring). ``method="file"``: a file download
+        (a timeout, or any other kind: 404)."""
         return self._faults.inject(kind, method=method, chat_id=chat_id, times=times,
                                    retry_after=retry_after)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.callback_data import CasePress
+from bot.callback_data import CasePress, ServicePress
 from bot.domain.access import (
     ACCESS,
     ACTIONS,
@@ -23,6 +23,7 @@ from bot.domain.access import (
     CARD,
     CLOSE,
     DETAILS,
+    EVIDENCE,
     GROUP_MEMBER,
     HANDLER,
     HELP,
@@ -39,6 +40,7 @@ from bot.domain.access import (
     REPORT,
     REPORTER,
     ROLES,
+    SERVICES,
     SHARE,
     STATUS,
     STRANGER,
@@ -71,8 +73,8 @@ from tests.harness import Harness, Person
 from tests.responder_people import register_group, register_officer
 
 VILLAGE = {LIST, CARD, DETAILS, NOTE, TAKE, HELP, HISTORY}
-HANDLING = VILLAGE | {STATUS, REPLY}
-OFFICER = HANDLING | {CLOSE, SHARE}
+HANDLING = VILLAGE | {STATUS, REPLY, SERVICES}  # services and referrals: the handler's too
+OFFICER = HANDLING | {CLOSE, SHARE, EVIDENCE}  # /bukti: the case's files, to officers only
 EXPECTED = {
     ADMIN: OFFICER,
     KABUPATEN_OFFICER: OFFICER,
@@ -95,7 +97,7 @@ EXPECTED_READS = {
     STRANGER: set(),
 }
 VILLAGE_ROLES = {HANDLER, VILLAGE_MEMBER}  # their own village's open cases only
-BUTTONS = {DETAILS, STATUS, CLOSE, TAKE, HELP, SHARE}  # the rest are commands
+BUTTONS = {DETAILS, STATUS, CLOSE, TAKE, HELP, SHARE, SERVICES}  # the rest are commands
 
 
 def test_the_code_holds_the_districts_table() -> None:
@@ -170,8 +172,14 @@ ATTEMPTS: dict[str, Attempt] = {
                   lambda bot, p, c: _has(bot, c, "help_requested")),
     HISTORY: Attempt(DITERIMA, lambda bot, p, c: _sends(p, f"/riwayat {c.reference}"),
                      lambda bot, p, c: _async(p.last_text().startswith("🕘"))),
+    EVIDENCE: Attempt(DITERIMA, lambda bot, p, c: _sends(p, f"/bukti {c.reference}"),
+                      lambda bot, p, c: _has(bot, c, "evidence_exported")),
     ADD: Attempt(DITERIMA, lambda bot, p, c: _sends(p, f"/tambah {c.reference} Ada kabar baru"),
                  lambda bot, p, c: _has(bot, c, "relay_in")),
+    SERVICES: Attempt(DITERIMA,
+                      lambda bot, p, c: press(p, ServicePress(c.public_id, "prov",
+                                                              "kesehatan:0").pack()),
+                      lambda bot, p, c: _has(bot, c, "service_added")),
 }
 
 

@@ -23,6 +23,7 @@ from bot.callback_data import (
     CancelPress,
     CaseListPress,
     CasePress,
+    ConsentPress,
     EnrolmentPress,
     GroupRequestPress,
     HelpPress,
@@ -33,8 +34,10 @@ from bot.callback_data import (
     PosterPress,
     Press,
     PrivacyPress,
+    ProviderPress,
     PurgePress,
     ReportPress,
+    ServicePress,
     StaffPress,
     StartPress,
     VillagePickPress,
@@ -88,6 +91,9 @@ DECLARED: dict[type[Press], tuple[frozenset[str], str]] = {
     StaffPress: (frozenset({IN_PRIVATE}), OFFICERS),
     PurgePress: (frozenset({IN_PRIVATE}), ADMINS),
     PosterPress: (frozenset({IN_PRIVATE}), ADMINS),
+    ServicePress: (frozenset({IN_PRIVATE}), STAFF),  # who_is decides, for the case
+    ConsentPress: (frozenset({IN_PRIVATE}), ANYONE),  # the case's reporter: the service checks
+    ProviderPress: (frozenset({IN_PRIVATE}), ADMINS),
 }
 
 
@@ -192,6 +198,10 @@ async def world(bot: Harness, reporter: Person) -> World:
         "staff: revoke an officer": StaffPress("officer", "revoke", other_officer.id).pack(),
         "practice: delete": PurgePress(True).pack(),
         "poster": PosterPress("v", MODANG).pack(),
+        "services: list": ServicePress(case_key, "list").pack(),
+        "services: add one": ServicePress(case_key, "prov", "kesehatan:0").pack(),
+        "consent: agree": ConsentPress(1, True).pack(),
+        "directory: deactivate": ProviderPress("off", "kesehatan", 1).pack(),
     }
     return World(bot, reporter, reference, case_key, alert.message_id, data)
 
@@ -215,6 +225,10 @@ def acts(sample: str, chat: str, role: str) -> bool:
     if kind is CasePress:
         action = sample.split()[1]
         return role in (OFFICER_IN, ADMIN) or (role == MEMBER and action in HANDLING_MEMBER)
+    if kind is ServicePress:  # reading the list is the card's; adding, the handler's
+        return role in (OFFICER_IN, ADMIN) or (role == MEMBER and sample == "services: list")
+    if kind is ConsentPress:
+        return False  # no question was asked in this world: nobody's press changes anything
     if kind is CaseListPress:
         return role in (MEMBER, OFFICER_IN, OFFICER_OUT, ADMIN)
     if kind is EnrolmentPress or sample == "staff: withdraw a member":
@@ -262,6 +276,10 @@ def _collect_samples() -> list[str]:
         "staff: revoke an officer": StaffPress("officer", "revoke", 1).pack(),
         "practice: delete": PurgePress(True).pack(),
         "poster": PosterPress("v", MODANG).pack(),
+        "services: list": ServicePress(fake_key, "list").pack(),
+        "services: add one": ServicePress(fake_key, "prov", "kesehatan:0").pack(),
+        "consent: agree": ConsentPress(1, True).pack(),
+        "directory: deactivate": ProviderPress("off", "kesehatan", 1).pack(),
     }
     SAMPLE_DATA.update(names)
     return list(names)

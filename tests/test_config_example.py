@@ -25,8 +25,8 @@ def _keys(model: type[BaseModel], prefix: str = "") -> set[str]:
 def _documented(table: dict[str, Any], prefix: str = "") -> set[str]:
     keys: set[str] = set()
     for name, value in table.items():
-        if isinstance(value, dict):
-            keys |= _documented(value, f"{prefix}{name}.")
+        if isinstance(value, dict):  # a section, or a setting that is a table itself
+            keys |= _documented(value, f"{prefix}{name}.") | {prefix + name}
         else:
             keys.add(prefix + name)
     return keys

@@ -186,6 +186,17 @@ async def test_asking_twice_asks_the_officers_once(
     assert len([m for m in officer.inbox() if m.buttons()]) == 1
 
 
+async def test_asking_twice_at_the_same_moment_asks_the_officers_once(
+        bot: Harness, officer: Person, chat: GroupChat, wati: Activist) -> None:
+    # A double tap handled by two workers at once: both read "no request yet".
+    await asyncio.gather(wati.sends("/gabung"), wati.sends("/gabung"))
+    await bot.deliver_outbox()
+    assert len([m for m in officer.inbox() if m.buttons()]) == 1
+    async with bot.runtime.sessions() as session:
+        assert len(list(await session.scalars(select(EnrolmentRequest)))) == 1
+    assert bot.runtime.metrics["errors"] == 0
+
+
 @pytest.mark.parametrize("second", ["Setujui", "Tolak"])
 async def test_two_decisions_at_once_one_wins_the_other_is_told_who_decided(
         bot: Harness, officer: Person, admin: Person, chat: GroupChat, wati: Activist,

@@ -102,11 +102,12 @@ def test_waiting_times_come_from_the_configuration_and_may_be_fractions() -> Non
     assert ack_timeout(settings, "normal") == timedelta(days=1)
 
 
-def test_only_sexual_violence_carries_the_police_deadline() -> None:
+def test_sexual_violence_and_trafficking_carry_the_police_deadline() -> None:
     settings = load_settings()
     reported = wita(2026, 3, 2, 9)
     assert police_deadline(settings, reported, ["seksual"]) == reported + timedelta(hours=72)
-    assert police_deadline(settings, reported, ["tppo", "fisik"]) is None
+    assert police_deadline(settings, reported, ["tppo", "fisik"]) == reported + timedelta(hours=72)
+    assert police_deadline(settings, reported, ["fisik", "psikis"]) is None
 
 
 # ---- the router in the submit transaction, on a real database ------------------------------------

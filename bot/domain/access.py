@@ -64,7 +64,10 @@ TAKE = "take"  # take the case ("Terima" under an alert), or take it over
 HELP = "help"  # ask the next tier now ("Butuh bantuan")
 HISTORY = "history"  # /riwayat REF
 ADD = "add"  # /tambah REF: the reporter adds a message to their report
-ACTIONS = (LIST, CARD, DETAILS, NOTE, SHARE, STATUS, CLOSE, REPLY, TAKE, HELP, HISTORY, ADD)
+EVIDENCE = "evidence"  # /bukti REF: the case's files, decrypted, in a zip with their hashes
+SERVICES = "services"  # record services and referrals, their status and the survivor's consent
+ACTIONS = (LIST, CARD, DETAILS, NOTE, SHARE, STATUS, CLOSE, REPLY, TAKE, HELP, HISTORY, ADD,
+           EVIDENCE, SERVICES)
 
 # ---- what one reads of a case --------------------------------------------------------------------
 SUMMARY = "summary"  # the alert: reference, priority, type, victim category and age, village, time
@@ -87,8 +90,8 @@ class Row:
 
 
 _VILLAGE = frozenset({LIST, CARD, DETAILS, NOTE, TAKE, HELP, HISTORY})
-_HANDLING = _VILLAGE | {STATUS, REPLY}
-_OFFICER = _HANDLING | {CLOSE, SHARE}
+_HANDLING = _VILLAGE | {STATUS, REPLY, SERVICES}
+_OFFICER = _HANDLING | {CLOSE, SHARE, EVIDENCE}
 _TEAM = frozenset({SUMMARY, REPORT, TEAM_NOTES})
 ACCESS: dict[str, Row] = {
     ADMIN: Row(_OFFICER, frozenset(READS)),

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.config import Settings
-from bot.domain import form
+from bot.domain import form, services
 
 # The tiers, lowest first: the village's PAPTBM group, the kecamatan, the kabupaten (UPTD PPA).
 DESA = "desa"
@@ -142,7 +142,6 @@ def ack_timeout(settings: Settings, priority: str) -> timedelta:
 
 def police_deadline(settings: Settings, created_at: datetime,
                     types: Iterable[str]) -> datetime | None:
-    """UU TPKS: UPTD PPA passes a sexual violence report to the police within 3 x 24 hours."""
-    if form.SEXUAL not in set(types):
-        return None
-    return created_at + timedelta(hours=settings.escalation.police_deadline_hours)
+    """UU TPKS: UPTD PPA passes a report of sexual violence or trafficking (TPPO) to the police
+    within 3 x 24 hours (``bot/domain/services.py``)."""
+    return services.police_deadline(created_at, types, settings.escalation.police_deadline_hours)

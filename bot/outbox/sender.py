@@ -28,7 +28,7 @@ import json
 import logging
 import warnings
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -70,12 +70,25 @@ def backoff(attempts: int) -> float:
     return float(min(2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS))
 
 
+Job = Callable[[Bot, dict[str, Any]], Awaitable[Any]]
+
+
 class OutboxSender:
     """Delivers the outbox. Its events (``on_sent``, ``on_chat_gone``, ``on_chat_migrated``) run
-    in the transaction that marks the row, each in a savepoint of its own."""
+    in the transaction that marks the row, each in a savepoint of its own.
+
+    ``jobs``: rows whose ``method`` names a job of ours rather than a Bot API method (an evidence
+    download, ``bot/services/evidence.py``) are run by it, retried and marked like any request: a
+    ``TelegramError`` it raises is Telegram's answer. ``only``: the methods this sender handles
+    (a sender of its own for long jobs); every other sender leaves those methods alone."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, *,
-                 group_messages_per_minute: int = 20, lane: Lane | None = None) -> None:
+                 group_messages_per_minute: int = 20, lane: Lane | None = None,
+                 jobs: dict[str, Job] | None = None, only: frozenset[str] | None = None,
+                 skip: frozenset[str] = frozenset()) -> None:
+        self.jobs: dict[str, Job] = dict(jobs or {})
+        self.only = only
+        self.skip = skip
         self.sessions = sessions
         self.lane = lane or open_lane(sessions.kw["bind"], sessions)
         self.clock = clock
@@ -149,6 +162,10 @@ class OutboxSender:
         held = self._held_back(now)
         if held:
             query = query.where(OutboxMessage.bucket.not_in(held))
+        if self.only is not None:
+            query = query.where(OutboxMessage.method.in_(self.only))
+        elif self.skip:
+            query = query.where(OutboxMessage.method.not_in(self.skip))
         return query
 
     async def _one(self, now: datetime) -> bool:
@@ -226,6 +243,12 @@ class OutboxSender:
         """The row's Bot API request: its parameters and Telegram's result, or its refusal."""
         assert self.bot is not None
         params: dict[str, Any] = json.loads(row.payload)
+        job = self.jobs.get(row.method)
+        if job is not None:
+            try:
+                return Answer(params, await job(self.bot, params), None)
+            except TelegramError as exc:
+                return Answer(params, None, exc)
         try:
             with warnings.catch_warnings():
                 # Rows name their Bot API method: calling it by name is the point here.

@@ -42,13 +42,15 @@ from bot.domain.access import (
     TEAM_NOTES,
     Standing,
 )
+from bot.events import Event
 from bot.outbox import enqueue
 from bot.services.alerts import AlertService, Authority, Presser, PressOutcome
 from bot.services.case_access import Actor, Area, actor_for, area_of, pressers_of
 from bot.services.escalation import Escalation
+from bot.services.police import police_referred
 from bot.services.relay import RelayService, reporter_unreachable
 from bot.services.updates import already_processed, mark_processed
-from models import Case, CaseEvent, PendingInput, Region
+from models import Case, CaseEvent, CaseServiceRecord, Evidence, PendingInput, Region
 
 PAGE_SIZE = 8
 MAX_TEXT = 2000  # a note or a reply: one phone screen or two
@@ -82,6 +84,7 @@ NOTE_KIND = "note"
 REPLY_KIND = "reply"
 
 T = TypeVar("T")
+StatusChanged = Callable[[AsyncSession, Case, str, datetime], Awaitable[None]]
 
 
 @dataclass
@@ -115,6 +118,11 @@ class Card:
     messages: int
     police_referred: bool
     unreachable: str | None
+    too_big: int = 0  # files kept only as Telegram file ids (bot/services/evidence.py)
+    # Services and referrals (``bot/services/referrals.py``), and when the card was drawn (the
+    # police deadline shows overdue after it).
+    services: list[CaseServiceRecord] = field(default_factory=list)
+    now: datetime | None = None
 
     def may(self, action: str) -> bool:
         return self.actor.may(action)
@@ -154,6 +162,9 @@ class CaseService:
         # The case card's buttons as Bot API markup (``bot/views/cases.py``), for the details
         # message: set at start-up.
         self.card_buttons: Callable[[Card], dict[str, Any]] | None = None
+        # A case moved to another stage: (session, case, stage before, now), in its transaction
+        # (the stage follow-ups of ``bot/services/deadlines.py``).
+        self.on_status_changed: Event[StatusChanged] = Event("status_changed")
 
     async def detail_buttons(self, session: AsyncSession, case: Case,
                              reader: Actor) -> dict[str, Any] | None:
@@ -257,6 +268,15 @@ class CaseService:
             case, actor = opened
             return await work(session, case, actor, now)
 
+    async def act(self, user_id: int, name: str, action: str,
+                  work: Callable[[AsyncSession, Case, Actor, datetime], Awaitable[T]], *,
+                  case_id: int | None = None, reference: str | None = None,
+                  lock: bool = False) -> T | Result:
+        """``work`` in one transaction, for a person ``who_is`` allows ``action`` on the case (else
+        the refusal, recorded): for the services that act on a case beside this one."""
+        return await self._acting(user_id, name, action, work, case_id=case_id,
+                                  reference=reference, lock=lock)
+
     # ---- /kasus ---------------------------------------------------------------------------------
 
     async def list_cases(self, user_id: int, *, status: str = "open", kecamatan: str = "",
@@ -316,14 +336,16 @@ class CaseService:
                     kecamatan.name if kecamatan else case.kecamatan_code,
                     notes=notes, messages=messages,
                     police_referred=await self._police_referred(session, case),
-                    unreachable=await reporter_unreachable(session, case))
+                    unreachable=await reporter_unreachable(session, case),
+                    too_big=await session.scalar(select(func.count()).select_from(Evidence).where(
+                        Evidence.case_id == case.id, Evidence.too_big.is_(True))) or 0,
+                    services=list(await session.scalars(select(CaseServiceRecord).where(
+                        CaseServiceRecord.case_id == case.id).order_by(
+                        CaseServiceRecord.number))),
+                    now=self.clock.now())
 
     async def _police_referred(self, session: AsyncSession, case: Case) -> bool:
-        if case.referral == workflow.POLICE:
-            return True
-        moves = await session.scalars(select(CaseEvent.detail).where(
-            CaseEvent.case_id == case.id, CaseEvent.kind == "status_changed"))
-        return any((detail or {}).get("referral") == workflow.POLICE for detail in moves)
+        return await police_referred(session, case)
 
     # ---- details --------------------------------------------------------------------------------
 
@@ -530,6 +552,8 @@ class CaseService:
                 case.closed_at = None
                 case.close_reason = None
                 detail["reopened"] = "yes"
+            for subscriber in self.on_status_changed:
+                await subscriber(session, case, before, now)
             told = await self.relay.tell_status(session, case, now)
             detail["reporter_told"] = "yes" if told else "no"
             session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key,

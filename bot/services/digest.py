@@ -22,12 +22,12 @@ from bot import l10n
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Vault
-from bot.domain import workflow
+from bot.domain import services, workflow
 from bot.i18n import translator
 from bot.outbox import enqueue
 from bot.services.onboarding import language_of_user
 from bot.services.stats import Scope, counted
-from models import Case, CaseEvent, OutboxMessage, Region, Responder
+from models import Case, CaseEvent, CaseServiceRecord, OutboxMessage, Region, Responder
 from models.region import VILLAGE
 from models.responder import GROUP, OFFICER
 
@@ -120,6 +120,10 @@ async def build_digest(session: AsyncSession, now: datetime, settings: Settings)
             CaseEvent.case_id.in_([row[0] for row in police_rows]),
             CaseEvent.kind == "status_changed"))
         if (detail or {}).get("referral") == workflow.POLICE}
+    referred_before |= set(await session.scalars(select(CaseServiceRecord.case_id).where(
+        CaseServiceRecord.case_id.in_([row[0] for row in police_rows]),
+        CaseServiceRecord.kind == services.PENEGAKAN_HUKUM,
+        CaseServiceRecord.status != services.CANCELLED)))  # a police referral as a service
     police = [(ref, village, deadline) for case_id, ref, village, deadline in police_rows
               if case_id not in referred_before]
     gone = list(await session.scalars(select(Responder).where(

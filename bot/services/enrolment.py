@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.callback_data import EnrolmentPress
@@ -194,8 +195,15 @@ async def request_enrolment(session: AsyncSession, vault: Vault, *, chat_id: int
                                username=clean_username(username),
                                group_title=clean_name(title, 128), status=PENDING,
                                created_at=now)
-    session.add(request)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(request)
+            await session.flush()
+    except IntegrityError:  # the same person's other /gabung, handled at the same moment
+        waiting = await session.scalar(select(EnrolmentRequest).where(
+            EnrolmentRequest.responder_id == group.id, EnrolmentRequest.user_id == user_id,
+            EnrolmentRequest.status == PENDING))
+        return RequestOutcome(RequestStatus.PENDING, village, waiting)
     _record(session, group, REQUESTED, user_id, request.name, "telegram", None, now,
             request=request.id)
     region = await session.get(Region, group.region_code)

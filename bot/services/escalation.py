@@ -11,7 +11,9 @@
 - The sweep (``sweep``, run by a repeating job in ``bot/jobs.py``): deadlines are columns, and
   each run asks three indexed questions, so it costs the same with a hundred cases or a million:
   - unacknowledged cases past ``ack_deadline`` climb one tier;
-  - sexual violence cases whose UU TPKS police deadline is near: their holders are reminded, once;
+  - legal deadlines and follow-ups (``bot/services/deadlines.py``): the UU TPKS police deadline
+    of sexual violence and trafficking cases (reminders, then the alarm when it passes), and the
+    follow-ups of stages and services;
   - cases nobody could receive (``unrouted``): routed as soon as someone is registered.
   Every case is handled in its own transaction with its row locked (``SKIP LOCKED``), and
   re-checked after locking, so two workers never escalate one case twice and a restart loses
@@ -23,6 +25,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -62,8 +65,10 @@ log = logging.getLogger(__name__)
 
 BATCH = 500
 UNROUTED_WARNING_EVERY = timedelta(hours=1)
-# A case referred to the police needs no more reminding of the police deadline.
-POLICE_REFERRALS = {"police", "polisi"}
+
+
+class Sweeper(Protocol):
+    async def sweep(self) -> int: ...
 
 
 @dataclass
@@ -106,6 +111,9 @@ class Escalation:
         self.alerts = alerts
         self.router = router
         self._warned_at: datetime | None = None
+        # Legal deadlines and follow-ups (``bot/services/deadlines.py``), swept with the rest:
+        # set at start-up.
+        self.deadlines: Sweeper | None = None
 
     # ---- reminders and climbing (in the caller's transaction) -----------------------------------
 
@@ -311,7 +319,8 @@ class Escalation:
         now = self.clock.now()
         report = SweepReport()
         report.escalated = await self._climb_due(now)
-        report.police_reminders = await self._police_reminders(now)
+        if self.deadlines is not None:  # the police deadline's alarms, stage and service follow-ups
+            report.police_reminders = await self.deadlines.sweep()
         report.routed = await self._route_unrouted(now)
         await self._warn_unrouted(now)
         if report:
@@ -350,29 +359,6 @@ class Escalation:
                     case.ack_deadline = None
                     continue
                 await self.escalate(session, case, now)
-                done += 1
-        return done
-
-    async def _police_reminders(self, now: datetime) -> int:
-        soon = now + timedelta(hours=self.settings.escalation.police_reminder_hours_before)
-        due = await self._due(select(Case.id).where(Case.police_reminded.is_(False),
-                                                    Case.police_deadline <= soon)
-                              .order_by(Case.police_deadline).limit(BATCH))
-        done = 0
-        for case_id in due:
-            async with self.sessions.begin() as session:
-                case = await session.scalar(
-                    select(Case).where(Case.id == case_id, Case.police_reminded.is_(False))
-                    .with_for_update(skip_locked=True))
-                if case is None:
-                    continue
-                case.police_reminded = True
-                if case.closed_at is not None or (case.referral or "") in POLICE_REFERRALS:
-                    continue
-                alerts = await self.alerts.live_alerts(session, case.id)
-                chats = await self.remind(session, case, alerts, Why.POLICE, now)
-                session.add(CaseEvent(case_id=case.id, at=now, actor="system",
-                                      kind="police_reminder", detail={"chats": chats}))
                 done += 1
         return done
 

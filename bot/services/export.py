@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 import tempfile
 from array import array
 from collections.abc import AsyncIterator
@@ -144,7 +145,9 @@ class ExportService:
         temporary = out is None
         target = self._temporary(SUFFIXES[fmt]) if out is None else out
         try:
-            with tempfile.TemporaryDirectory(prefix="ppa-export-") as work:
+            # The worker's scratch files are large: made and removed off the event loop.
+            work = await asyncio.to_thread(tempfile.mkdtemp, prefix="ppa-export-")
+            try:
                 spec = SheetSpec(fmt=fmt, language=language, year=year,
                                  created=now.astimezone(self.settings.tz).replace(tzinfo=None),
                                  timezone=self.settings.region.timezone,
@@ -172,6 +175,8 @@ class ExportService:
                     cases, victims = await loop.run_in_executor(pool, finish_sheets, str(target))
                 finally:
                     await asyncio.to_thread(pool.shutdown)
+            finally:
+                await asyncio.to_thread(shutil.rmtree, work, ignore_errors=True)
             detail = {"export": export_id, "format": fmt, "year": year, "rows": cases,
                       "victims": victims}
             await self._record(exported, now, actor, actor_name, detail)

@@ -33,6 +33,7 @@ from bot.outbox import enqueue
 from bot.services.alerts import REPORTER_ACK
 from bot.services.case_access import Actor, actor_for
 from bot.services.contact_time import next_contact_time
+from bot.services.evidence import EvidenceService
 from bot.services.reporters import find_reporter
 from bot.services.to_reporter import ReporterPhone
 from bot.services.updates import already_processed, mark_processed
@@ -143,6 +144,8 @@ class RelayService:
         self.vault = vault
         self.views = views
         self.phone = phone  # every message to a reporter goes through it
+        # Files the reporter adds are downloaded and kept (set at start-up: bot/runtime.py).
+        self.evidence: EvidenceService | None = None
 
     # ---- to the reporter (in the caller's transaction) ------------------------------------------
 
@@ -317,11 +320,14 @@ class RelayService:
                 if count >= limits.max_items:
                     return FromReporter(RelayOutcome.TOO_MANY, case.reference)
                 caption = (str(media.get("caption") or "").strip() or None)
-                session.add(Evidence(case_id=case.id, kind=str(media["kind"]),
-                                     file_id=str(media["file_id"]),
-                                     file_unique_id=str(media.get("file_unique_id") or "")[:64],
-                                     size=media.get("size"), caption=caption,
-                                     from_message=True, created_at=now))
+                evidence = Evidence(case_id=case.id, kind=str(media["kind"]),
+                                    file_id=str(media["file_id"]),
+                                    file_unique_id=str(media.get("file_unique_id") or "")[:64],
+                                    size=media.get("size"), caption=caption,
+                                    from_message=True, created_at=now)
+                session.add(evidence)
+                if self.evidence is not None:
+                    await self.evidence.added(session, evidence, now)
                 text = caption
             mark_processed(session, key, now)
             session.add(CaseEvent(case_id=case.id, at=now, actor="reporter", kind="relay_in",

@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, String, cast, delete, literal, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.alerts import DETAIL, REPORTER_ACK
+from bot.services.evidence import DOWNLOAD_KIND, forget_files
 from bot.services.relay import (
     CORRECTION_KIND,
     READ_RECEIPT,
@@ -47,6 +48,9 @@ TO_REPORTER_KINDS = frozenset({REPORTER_ACK, TO_REPORTER_KIND, STATUS_NEWS, READ
                                DRAFT_EXPIRED, REVEAL_HIDE})
 # Outbox kinds that carry the reporter's data or words to an officer.
 ABOUT_REPORTER_KINDS = frozenset({DETAIL, TO_HANDLER_KIND, CORRECTION_KIND})
+# Outbox jobs that fetch the reporter's files (``bot/services/evidence.py``): a pending one is
+# dropped with the files.
+ERASED_JOB_KINDS = frozenset({DOWNLOAD_KIND})
 
 # Case events whose ``secret`` is words exchanged with the reporter (their messages, officers'
 # replies, correction requests). Officers' own notes are their record of the work and stay.
@@ -85,6 +89,8 @@ async def erase_case_content(session: AsyncSession, case_ids: list[int], now: da
         values["consent_withdrawn"] = True
     await session.execute(update(Case).where(Case.id.in_(case_ids)).values(values)
                           .execution_options(synchronize_session=False))
+    # The files the bot kept (the evidence folder) are deleted once this transaction commits.
+    await forget_files(session, case_ids)
     await session.execute(delete(Evidence).where(Evidence.case_id.in_(case_ids)))
     await session.execute(
         update(CaseEvent).where(CaseEvent.case_id.in_(case_ids),
@@ -96,7 +102,7 @@ async def erase_case_content(session: AsyncSession, case_ids: list[int], now: da
                                                      RelayMessage.side == TO_REPORTER))
     await session.execute(delete(OutboxMessage).where(
         OutboxMessage.case_id.in_(case_ids),
-        OutboxMessage.kind.in_(TO_REPORTER_KINDS | ABOUT_REPORTER_KINDS)))
+        OutboxMessage.kind.in_(TO_REPORTER_KINDS | ABOUT_REPORTER_KINDS | ERASED_JOB_KINDS)))
     # What waited behind a "Buka" on their phone: a later press finds nothing.
     await session.execute(delete(SealedMessage).where(SealedMessage.case_id.in_(case_ids)))
     for case_id in case_ids:

@@ -25,6 +25,7 @@ from bot.regions import RegionDirectory
 from bot.services import relay as relay_service
 from bot.services.case_access import Actor
 from bot.services.cases import Card, CaseList, History, reads_event
+from bot.views import services as services_view
 from bot.views.access import only_for
 from bot.views.alerts import (
     CAPTION_LIMIT,
@@ -148,9 +149,10 @@ def card_text(card: Card, settings: Settings, _: Translate) -> str:
     ]
     if form.SEXUAL in (case.violence_types or []):
         lines.append("⚖️ " + _("UU TPKS: no settlement outside the justice process."))
-        if case.police_deadline is not None and not card.police_referred:
-            lines.append("⚖️ " + _("Report to the police by {deadline}.").format(
-                deadline=local_time(case.police_deadline, settings)))
+    if card.too_big:
+        lines.append(_("📎 {count} file(s) too big for the bot to download: kept only in "
+                       "Telegram.").format(count=card.too_big))
+    lines += services_view.card_lines(card, settings, _)  # police deadline, shelter, services
     lines.append(_("📝 {notes} note(s) · 💬 {messages} message(s) · history: {command}").format(
         notes=card.notes, messages=card.messages,
         command=case_command(case.reference, "riwayat")))
@@ -204,6 +206,9 @@ def card_keyboard(card: Card, _: Translate) -> InlineKeyboardMarkup:
             row.append(button("🆘 " + _("Ask the next tier"), "help"))
     if row:
         rows.append(row)
+    services_button = services_view.card_button(card, _)  # services and referrals
+    if services_button is not None:
+        rows.append([services_button])
     return InlineKeyboardMarkup(rows)
 
 
@@ -451,6 +456,7 @@ EVENT_LINES: dict[str, EventLine] = {
     "sent_at_once": _simple("🆘", N_("Sent at once by a reporter in danger, before the report "
                                     "was finished")),
     "exported": _simple("📤", N_("Included in an export by {who}")),
+    **services_view.EVENT_LINES,  # services, consent, deadline alarms and follow-ups
 }
 # A kind of event this version does not describe (one written by a newer version): said in plain
 # words, never by its internal name.

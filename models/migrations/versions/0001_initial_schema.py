@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 00:46:07.964052
+Create Date: 2026-12-02 02:41:05.442466
 """
 from __future__ import annotations
 
@@ -45,6 +45,17 @@ def upgrade() -> None:
     with op.batch_alter_table('processed_updates', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_processed_updates_at'), ['at'], unique=False)
 
+    op.create_table('providers',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('kecamatan', sa.String(length=80), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('source', sa.String(length=40), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_providers')),
+    sa.UniqueConstraint('kind', 'name', name=op.f('uq_providers_kind'))
+    )
     op.create_table('regions',
     sa.Column('code', sa.String(length=16), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
@@ -254,6 +265,39 @@ def upgrade() -> None:
     with op.batch_alter_table('case_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_events_case_id'), ['case_id'], unique=False)
 
+    op.create_table('case_services',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('provider_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('provider_name', sa.String(length=120), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('started_on', sa.Date(), nullable=True),
+    sa.Column('follow_up_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('ended_on', sa.Date(), nullable=True),
+    sa.Column('consent', sa.String(length=8), nullable=True),
+    sa.Column('consent_via', sa.String(length=12), nullable=True),
+    sa.Column('consent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_services_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['provider_id'], ['providers.id'], name=op.f('fk_case_services_provider_id_providers'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_services'))
+    )
+    with op.batch_alter_table('case_services', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_case_services_case_id'), ['case_id'], unique=False)
+
+    op.create_table('deadline_alarms',
+    sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('deadline', sa.String(length=16), nullable=False),
+    sa.Column('step', sa.String(length=16), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('recipients', sa.Integer(), nullable=False),
+    sa.Column('holder', sa.BigInteger(), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_deadline_alarms_case_id_cases'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('case_id', 'deadline', 'step', name=op.f('pk_deadline_alarms'))
+    )
     op.create_table('enrolment_events',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('responder_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -286,6 +330,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('enrolment_requests', schema=None) as batch_op:
         batch_op.create_index('ix_enrolment_requests_member', ['responder_id', 'user_id'], unique=False)
+        batch_op.create_index('uq_enrolment_requests_pending', ['responder_id', 'user_id'], unique=True, sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
 
     op.create_table('evidence',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -297,6 +342,13 @@ def upgrade() -> None:
     sa.Column('caption', sa.Text(), nullable=True),
     sa.Column('from_message', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('stored', sa.String(length=64), nullable=True),
+    sa.Column('file_key', sa.Text(), nullable=True),
+    sa.Column('sha256', sa.String(length=64), nullable=True),
+    sa.Column('stored_size', sa.Integer(), nullable=True),
+    sa.Column('extension', sa.String(length=12), nullable=True),
+    sa.Column('downloaded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('too_big', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_evidence_case_id_cases'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_evidence'))
     )
@@ -373,6 +425,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_relay_messages_case_id'), ['case_id'], unique=False)
         batch_op.create_index('ix_relay_messages_message', ['message_id', 'side'], unique=False)
 
+    op.create_table('service_inputs',
+    sa.Column('user_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_service_inputs_case_id_cases'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_service_inputs'))
+    )
+    with op.batch_alter_table('service_inputs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_inputs_case_id'), ['case_id'], unique=False)
+
     op.create_table('victims',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -391,6 +454,23 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_victims')),
     sa.UniqueConstraint('case_id', 'number', name=op.f('uq_victims_case_id'))
     )
+    op.create_table('follow_ups',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('service_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('subject', sa.String(length=32), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_follow_ups_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['service_id'], ['case_services.id'], name=op.f('fk_follow_ups_service_id_case_services'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_follow_ups'))
+    )
+    with op.batch_alter_table('follow_ups', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_follow_ups_case_id'), ['case_id'], unique=False)
+        batch_op.create_index('ix_follow_ups_due', ['reminded_at', 'done_at', 'due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_follow_ups_service_id'), ['service_id'], unique=False)
+
     op.create_table('outbox',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('kind', sa.String(length=24), nullable=False),
@@ -468,7 +548,17 @@ def downgrade() -> None:
         batch_op.drop_index('ix_outbox_alert_status')
 
     op.drop_table('outbox')
+    with op.batch_alter_table('follow_ups', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_follow_ups_service_id'))
+        batch_op.drop_index('ix_follow_ups_due')
+        batch_op.drop_index(batch_op.f('ix_follow_ups_case_id'))
+
+    op.drop_table('follow_ups')
     op.drop_table('victims')
+    with op.batch_alter_table('service_inputs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_inputs_case_id'))
+
+    op.drop_table('service_inputs')
     with op.batch_alter_table('relay_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_relay_messages_message')
         batch_op.drop_index(batch_op.f('ix_relay_messages_case_id'))
@@ -490,6 +580,7 @@ def downgrade() -> None:
 
     op.drop_table('evidence')
     with op.batch_alter_table('enrolment_requests', schema=None) as batch_op:
+        batch_op.drop_index('uq_enrolment_requests_pending', sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
         batch_op.drop_index('ix_enrolment_requests_member')
 
     op.drop_table('enrolment_requests')
@@ -497,6 +588,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_enrolment_events_responder_id'))
 
     op.drop_table('enrolment_events')
+    op.drop_table('deadline_alarms')
+    with op.batch_alter_table('case_services', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_services_case_id'))
+
+    op.drop_table('case_services')
     with op.batch_alter_table('case_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_events_case_id'))
 
@@ -540,6 +636,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_regions_parent_code'))
 
     op.drop_table('regions')
+    op.drop_table('providers')
     with op.batch_alter_table('processed_updates', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_processed_updates_at'))
 
