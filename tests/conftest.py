@@ -116,8 +116,11 @@ def database_url(backend: str, request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str, _isolated_config: None) -> Settings:
-    return load_settings(telegram={"token": TOKEN}, database={"url": database_url})
+def settings(database_url: str, _isolated_config: None, tmp_path: Path) -> Settings:
+    # Evidence files beside each test's own database, also on PostgreSQL (where the default
+    # folder is ./data/evidence, shared by every test and the developer's own bot).
+    return load_settings(telegram={"token": TOKEN}, database={"url": database_url},
+                         evidence={"folder": str(tmp_path / "evidence")})
 
 
 @pytest.fixture

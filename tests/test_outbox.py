@@ -176,9 +176,11 @@ async def test_a_group_gets_at_most_its_per_minute_share_and_private_chats_are_n
 
 async def test_a_message_is_sent_exactly_once_even_when_drained_twice_at_once(
         bot: Harness, reporter_id: Person, village_group: Group) -> None:
-    await full_report(reporter_id)
-    await asyncio.gather(bot.deliver_outbox(), bot.deliver_outbox())
+    await full_report(reporter_id)  # with a photo: a download job for the downloads' sender
+    await asyncio.gather(bot.deliver_outbox(), bot.deliver_outbox(),
+                         bot.runtime.downloads.drain(), bot.runtime.downloads.drain())
     assert sends_to(bot, VILLAGE_GROUP) == 1
+    assert len([c for c in bot.telegram.calls if c.method == "getFile"]) == 1
     assert {r.status for r in await rows(bot)} == {SENT}
 
 
