@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import re
 import resource
 import sys
 import tracemalloc
@@ -55,10 +56,10 @@ async def open_drafts(bot: Any, first_id: int, count: int) -> None:
 
 def where(frame: str) -> str:
     """A traceback frame's file, from the project or from the installed package."""
-    for prefix in (str(ROOT) + "/", "site-packages/", "lib/python3."):
+    for prefix in ("site-packages/", str(ROOT) + "/"):
         if prefix in frame:
             return frame.split(prefix, 1)[1]
-    return frame
+    return re.sub(r"^.*/lib/python3\.\d+/", "", frame)
 
 
 def ptb_memory(application: Application) -> tuple[int, int]:

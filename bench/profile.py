@@ -35,7 +35,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from bench.common import Databases, LeanTelegram, start_bot, walk_report
-from bot.db import InlineConnection, SQLiteLane
+from bot.db import InlineConnection, SQLiteLane, _LaneThread
 from tests.case_factory import add_group
 from tests.harness import Person
 
@@ -48,6 +48,9 @@ class Tally:
 
     statements: list[str] = field(default_factory=list)
     hops: int = 0
+    # The lane's calls: time from the caller's side less the time the unit took in the thread
+    # (handing it over, waking the thread, handing the answer back): what one hop costs.
+    hop_costs: list[float] = field(default_factory=list)
 
     def statement(self, sql: str) -> None:
         self.statements.append(sql.lstrip().split(None, 1)[0].upper() if sql.strip() else "?")
@@ -91,12 +94,26 @@ def counting() -> Iterator[Tally]:
                mock.patch.object(aiosqlite.core.Connection, "_execute", counted_execute),
                mock.patch("asyncpg.connect", logged_pg_connect)]
     real_call = SQLiteLane._call
+    real_run = _LaneThread.run
+    inside: list[float] = []
 
     async def counted_call(self: Any, fn: Any, *args: Any) -> Any:
         tally.hops += 1
-        return await real_call(self, fn, *args)
+        started = time.perf_counter()
+        result = await real_call(self, fn, *args)
+        if inside:
+            tally.hop_costs.append(time.perf_counter() - started - inside.pop())
+        return result
+
+    def timed_run(self: Any, caller: Any, fn: Any, *args: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return real_run(self, caller, fn, *args)
+        finally:
+            inside.append(time.perf_counter() - started)
 
     patches.append(mock.patch.object(SQLiteLane, "_call", counted_call))
+    patches.append(mock.patch.object(_LaneThread, "run", timed_run))
     for patch in patches:
         patch.start()
     event.listen(Engine, "before_cursor_execute", sent_by_sqlalchemy)
@@ -163,7 +180,7 @@ async def _counted_walks(url: str, reports: int, tally: Tally) -> dict[str, Any]
         bot.telegram.forget_chat(3_100_000 + number)  # type: ignore[attr-defined]
     await bot.stop()
     per_kind["outbox round (one message)"] = rounds
-    return {"per_kind": per_kind, "words": words}
+    return {"per_kind": per_kind, "words": words, "hop_costs": list(tally.hop_costs)}
 
 
 GROUPS = (  # where a function lives → what it is counted as (first match wins)
@@ -237,7 +254,9 @@ def measure(databases: Databases, backend: str, *, reports: int = 5,
         kinds[kind] = {"updates": len(pairs), "statements": _mean(pairs, 0),
                        "hops": _mean(pairs, 1), "max_statements": max(p[0] for p in pairs),
                        "words": {w: n / len(pairs) for w, n in common}}
-    return {"kinds": kinds, "shares": shares}
+    costs = sorted(counted["hop_costs"])
+    hop = costs[len(costs) // 2] if costs else None
+    return {"kinds": kinds, "shares": shares, "hop_ms": hop * 1000 if hop is not None else None}
 
 
 def report(backend: str, figures: dict[str, Any]) -> None:
@@ -246,6 +265,9 @@ def report(backend: str, figures: dict[str, Any]) -> None:
         words = ", ".join(f"{w} {n:.1f}".replace(".0", "") for w, n in row["words"].items())
         print(f"      {kind:28} {row['statements']:5.1f} statements, {row['hops']:5.1f} thread "
               f"hops  ({words})")
+    if figures.get("hop_ms") is not None:
+        print(f"      one hop to the lane's thread and back (median, the unit itself excluded): "
+              f"{figures['hop_ms']:.3f} ms")
     shares = ", ".join(f"{group} {share:.0%}" for group, share in figures["shares"].items()
                        if share >= 0.005)
     print(f"    cProfile own time over the steps [{backend}]: {shares}")

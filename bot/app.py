@@ -1,5 +1,10 @@
-"""Wiring: one function builds the Application from a Runtime; start-up and shutdown are
-explicit."""
+"""Wiring: one function builds the Application from a Runtime and the handler layer; start-up and
+shutdown are explicit.
+
+Nothing in ``bot/`` imports ``handlers/`` (DESIGN §7). The handler layer is handed in: the running
+process finds it by its entry point, group ``ppa_bot.handlers`` in ``pyproject.toml``
+(``installed_handlers``); a test may hand in any object with the same two functions.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable
-from typing import Any
+from importlib.metadata import entry_points
+from typing import Any, Protocol, cast
 
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
@@ -22,6 +28,29 @@ from bot.services import providers
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 20
+HANDLERS_GROUP = "ppa_bot.handlers"  # the entry point group in pyproject.toml
+HANDLERS = "handlers"  # the application's bot_data key that holds the handler layer
+
+
+class Handlers(Protocol):
+    """What the handler layer (the ``handlers`` package) gives the Application."""
+
+    def register(self, application: Application) -> None:
+        """Every handler, in the order PTB tries them, and the error handler."""
+
+    def schedule(self, application: Application) -> None:
+        """The handler layer's own repeating jobs (started with the running bot only)."""
+
+
+def installed_handlers() -> Handlers:
+    """The handler layer named by the ``ppa_bot.handlers`` entry point of the installed package
+    (``pip install -e .``, which ``make`` does, writes it)."""
+    found = entry_points(group=HANDLERS_GROUP)
+    if len(found) != 1:
+        raise RuntimeError(f"expected one {HANDLERS_GROUP!r} entry point, found {len(found)}: "
+                           "install the package again (pip install -e .)")
+    (entry,) = found
+    return cast(Handlers, entry.load())
 
 
 class BotApplication(Application):
@@ -39,11 +68,9 @@ class BotApplication(Application):
             super()._mark_for_persistence_update(update=update, job=job)
 
 
-def build_application(rt: Runtime, *, request: BaseRequest | None = None,
+def build_application(rt: Runtime, handlers: Handlers, *, request: BaseRequest | None = None,
                       updates_request: BaseRequest | None = None,
                       rate_limiter: bool = True) -> Application:
-    import handlers  # late: handlers import the runtime
-
     settings = rt.settings
     builder = (
         ApplicationBuilder()
@@ -67,6 +94,7 @@ def build_application(rt: Runtime, *, request: BaseRequest | None = None,
         builder = builder.get_updates_request(updates_request)
     application = builder.build()
     application.bot_data[RUNTIME] = rt
+    application.bot_data[HANDLERS] = handlers
     rt.sender.bot = rt.downloads.bot = application.bot
     rt.enrolments.lookup = TelegramMembership(application.bot)
     handlers.register(application)
@@ -93,8 +121,7 @@ async def post_init(application: Application) -> None:
     await start_runtime(application)
     await menus.publish(application.bot, rt.sessions)  # command menus per scope and language
     jobs.schedule(application, rt)
-    import handlers  # late, as in build_application
-
+    handlers: Handlers = application.bot_data[HANDLERS]
     handlers.schedule(application)
     rt.start_background()
     freeze_startup_objects()

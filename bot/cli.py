@@ -23,7 +23,7 @@ log = logging.getLogger("ppa_bot")
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from telegram.error import TelegramError
 
-    from bot.app import build_application
+    from bot.app import build_application, installed_handlers
     from bot.bootstrap import prepare
     from bot.runtime import Runtime, checked_vault
     from bot.setup_errors import telegram_failure
@@ -35,7 +35,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     # Never a new key over existing encrypted data; never a key that cannot read it.
     vault = checked_vault(settings)
     rt = Runtime.create(settings, vault=vault)
-    application = build_application(rt)
+    application = build_application(rt, installed_handlers())
     try:
         if settings.telegram.mode == "webhook":
             from bot.webhook import run_webhook

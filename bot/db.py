@@ -478,6 +478,8 @@ class PostgresLane(Lane):
         self._connection: asyncpg.Connection | None = None
         self._lock = asyncio.Lock()
         self._numbered: dict[str, tuple[str, list[str]]] = {}
+        # Let go of the connection with the bot's pool (it is opened again when used).
+        event.listen(engine.sync_engine, "engine_disposed", lambda _engine: self._terminate())
 
     def _sql(self, sql: str, values: Mapping[str, Any]) -> tuple[str, list[Any]]:
         found = self._numbered.get(sql)
@@ -502,8 +504,11 @@ class PostgresLane(Lane):
                 return await self._unit(await self._connect(), read, params, decide, types)
 
     async def _drop(self) -> None:
+        self._terminate()
+
+    def _terminate(self) -> None:
         connection, self._connection = self._connection, None
-        if connection is not None:
+        if connection is not None and not connection.is_closed():
             connection.terminate()
 
     async def _unit(self, connection: asyncpg.Connection, read: str, params: Mapping[str, Any],

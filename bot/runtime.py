@@ -136,13 +136,15 @@ class Runtime:
         # Every message to a reporter after the reference goes through ``phone`` (discreet,
         # in their safe time, never when they refused contact); it also answers "Buka".
         phone = ReporterPhone(sessions, clock, settings, vault, DiscreetView())
-        alerts = AlertService(sessions, clock, settings, AlertView(settings, regions), vault,
-                              enrolments, phone=phone)
+        alert_view = AlertView(settings, regions)
+        alerts = AlertService(sessions, clock, settings, alert_view, vault, enrolments,
+                              phone=phone)
         router = Router(settings, clock, alerts)
         reports = ReportService(sessions, clock, vault, settings, regions, lane, phone=phone)
         reports.on_case_created.subscribe(router.on_case_created)
         # Practice cases (/latihan) reach only the training chat; the router above skips them.
-        reports.on_case_created.subscribe(PracticeRouter(settings, clock).on_case_created)
+        practice = PracticeRouter(settings, clock, alert_view)
+        reports.on_case_created.subscribe(practice.on_case_created)
         # An officer's record of a case that came another way: the same form engine, routed
         # by the same subscribers.
         intake = IntakeService(sessions, clock, vault, settings, regions, lane, phone=phone)

@@ -105,7 +105,7 @@ async def record(update: Update, context: BotContext, pressed: IntakePress) -> N
             await reply(update, _("There is no new case in progress. Send /kasus_baru to start "
                                   "one."))
             return
-        await reply(update, "⚠️ " + _(view.REASONS[result.error or "incomplete"]))
+        await reply(update, "⚠️ " + _(view.REASONS[result.error or form.Invalid.INCOMPLETE]))
         await report.send_question(update, context, result)
         return
     if not rt.answered.first_time(update.update_id) and result.again:

@@ -22,7 +22,7 @@ from bot.i18n import Translate, translator
 from bot.services import enrolment
 from bot.services import onboarding as service
 from bot.services.enrolment import DecisionOutcome, RequestStatus
-from bot.services.onboarding import OnboardingError
+from bot.services.onboarding import GroupRequestStatus, OnboardingError, Refusal
 from handlers.common import answer, language_of, pressed_as, replace_or_reply, reply
 from handlers.staff import admin_or_refuse, refresh_menu
 from models.onboarding import ADMIN_ROLE, APPROVED, OFFICER_ROLE, REPLACED
@@ -121,16 +121,16 @@ async def ask_admins(update: Update, context: BotContext, village_code: str) -> 
             village = await service.region_name(session, village_code)
     except OnboardingError as exc:
         text = _("No district admin is registered yet, so nobody can approve this group. Please "
-                 "contact DP2KBP3A.") if exc.reason == "no_admin" \
+                 "contact DP2KBP3A.") if exc.reason == Refusal.NO_ADMIN \
             else _("That is not a village. Please choose again.")
         await replace_or_reply(update, text)
         return
-    if outcome.status == "registered":
+    if outcome.status == GroupRequestStatus.REGISTERED:
         await replace_or_reply(update, _("This group is already the PAPTBM group of {village}. "
                                          "Members enrol with /gabung.").format(
             village=escape(village)))
         return
-    if outcome.status == "pending":
+    if outcome.status == GroupRequestStatus.PENDING:
         await replace_or_reply(update, _("The request for {village} is already waiting for the "
                                          "district admins. This group will be told here when "
                                          "they decide.").format(village=escape(village)))
@@ -183,7 +183,7 @@ async def on_request_decision(update: Update, context: BotContext) -> None:
         async with rt.sessions.begin() as session:
             current = await service.admin(session, by.chat_id)
             if current is None:
-                raise OnboardingError("not_admin")
+                raise OnboardingError(Refusal.NOT_ADMIN)
             decision = await service.decide_request(session, pressed.request_id, current,
                                                     pressed.approve, rt.clock.now())
     except OnboardingError as exc:
@@ -339,7 +339,7 @@ async def on_invite_button(update: Update, context: BotContext) -> None:
         async with rt.sessions.begin() as session:
             current = await service.admin(session, by.chat_id)
             if current is None:
-                raise OnboardingError("not_admin")
+                raise OnboardingError(Refusal.NOT_ADMIN)
             token, invitation = await service.create_invitation(
                 session, current, role, pressed.region_code, rt.clock.now(),
                 rt.settings.onboarding.invite_expire_hours)

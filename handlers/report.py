@@ -189,7 +189,7 @@ async def apply_input(update: Update, context: BotContext, given: Input, *,
     if query is not None:
         await answer(query)
     if outcome.error:
-        await reply(update, "⚠️ " + _(view.REASONS.get(outcome.error, view.REASONS["use_buttons"])))
+        await reply(update, "⚠️ " + _(view.REASONS[outcome.error]))
         await send_question(update, context, outcome)
         return True
     if outcome.location_kept:
@@ -305,7 +305,7 @@ async def submit(update: Update, context: BotContext, pressed: ReportPress) -> N
             await reply(update, _("There is no report in progress. Send /lapor to make a report, "
                                   "or /bantuan for help."))
             return
-        await reply(update, "⚠️ " + _(view.REASONS[result.error or "incomplete"]))
+        await reply(update, "⚠️ " + _(view.REASONS[result.error or form.Invalid.INCOMPLETE]))
         await send_question(update, context, result)
         return
     if not rt.answered.first_time(update.update_id) and result.again:
@@ -520,7 +520,7 @@ async def on_edited(update: Update, context: BotContext) -> None:
         await on_unsupported(update, context)
         return
     _ = translator(current.language)
-    await reply(update, "⚠️ " + _(view.REASONS["edited"]))
+    await reply(update, "⚠️ " + _(view.REASONS[form.Invalid.EDITED]))
 
 
 async def on_unsupported(update: Update, context: BotContext) -> None:
@@ -536,7 +536,8 @@ async def on_unsupported(update: Update, context: BotContext) -> None:
     _ = translator(current.language)
     if update.callback_query is not None:
         await answer(update.callback_query, _("That button is no longer active."))
-    reason = "edited" if update.edited_message is not None else "unsupported"
+    reason = form.Invalid.EDITED if update.edited_message is not None \
+        else form.Invalid.UNSUPPORTED
     if current.draft is None:  # never a dead end: the numbers, and a way on
         text, markup = help_views.at_hand(context.runtime.settings, _)
         await reply(update, text, markup)

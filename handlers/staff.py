@@ -22,7 +22,7 @@ from bot.i18n import N_, Translate, translator
 from bot.services import enrolment
 from bot.services import onboarding as service
 from bot.services.enrolment import EnrolmentError
-from bot.services.onboarding import OnboardingError
+from bot.services.onboarding import OnboardingError, Refusal
 from bot.services.responders import active_officer
 from bot.views.alerts import local_time
 from handlers.common import answer, language_of, pressed_as, replace_or_reply, reply
@@ -175,9 +175,9 @@ async def card(context: BotContext, kind: str, responder_id: int,
     async with rt.sessions() as session:
         item = await session.get(Responder, responder_id)
         if item is None or item.kind != kind:
-            raise OnboardingError("unknown_responder")
+            raise OnboardingError(Refusal.UNKNOWN_RESPONDER)
         if kind == GROUP and not enrolment.may_manage(viewer, item.region_code):
-            raise OnboardingError("not_allowed")
+            raise OnboardingError(Refusal.NOT_ALLOWED)
         region = await service.region_name(session, item.region_code)
         members = len(await enrolment.active_members(session, item.id)) if kind == GROUP else 0
     k = _kind(kind)
@@ -360,7 +360,7 @@ async def members_action(context: BotContext, by: Responder, pressed: StaffPress
     async with rt.sessions() as session:
         group = await session.get(Responder, group_id)
         if group is None or group.kind != GROUP:
-            raise OnboardingError("unknown_responder")
+            raise OnboardingError(Refusal.UNKNOWN_RESPONDER)
         current = await active_officer(session, by.chat_id)  # still staff, of this area
         if not enrolment.may_manage(current, group.region_code):
             raise EnrolmentError("not_allowed")
@@ -451,7 +451,7 @@ async def member_invitation(context: BotContext, by: Responder, group_id: int,
     async with rt.sessions.begin() as session:
         current = await service.admin(session, by.chat_id)
         if current is None:
-            raise OnboardingError("not_admin")
+            raise OnboardingError(Refusal.NOT_ADMIN)
         token, invitation = await service.create_member_invitation(
             session, current, group_id, rt.clock.now(), rt.settings.onboarding.invite_expire_hours)
         village = await service.region_name(session, invitation.region_code)
@@ -478,7 +478,7 @@ async def change(context: BotContext, by: Responder, kind: str,
     async with rt.sessions.begin() as session:
         current = await service.admin(session, by.chat_id)  # still an admin, in this transaction
         if current is None:
-            raise OnboardingError("not_admin")
+            raise OnboardingError(Refusal.NOT_ADMIN)
         by = current
         if pressed.action in ("revoke", "restore"):
             return await service.set_active(session, rt.vault, by, pressed.responder_id, kind,

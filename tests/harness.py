@@ -14,7 +14,7 @@ from sqlalchemy import select
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import build_application, start_runtime
+from bot.app import build_application, installed_handlers, start_runtime
 from bot.callback_data import BadCallback, OpenPress, ReportPress
 from bot.callback_data import parse as parse_callback
 from bot.clock import FakeClock
@@ -43,7 +43,7 @@ class Harness:
         # button press may wait for its answer.
         self.telegram.chats.clock = lambda: self.clock.now().timestamp()
         self.rt = Runtime.create(self.settings, clock=self.clock, vault=self.vault)
-        self.app = build_application(self.rt, request=self.telegram,
+        self.app = build_application(self.rt, installed_handlers(), request=self.telegram,
                                      updates_request=self.telegram, rate_limiter=False)
         await self.app.initialize()
         await start_runtime(self.app)

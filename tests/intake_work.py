@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.callback_data import IntakePress
 from bot.domain import form
-from bot.services.reports import DraftView
+from bot.domain.form import DraftView
 from tests.case_work import MODANG
 from tests.harness import Person, reference_in
 

@@ -115,6 +115,12 @@ def question_steps(message: ChatMessage) -> set[str]:
     return steps
 
 
+def test_every_reason_an_answer_is_refused_has_its_words() -> None:
+    from bot.views.report import REASONS
+
+    assert set(REASONS) == set(form.Invalid)
+
+
 @pytest.mark.parametrize("step", STEPS)
 async def test_bad_input_gets_a_kind_reprompt_and_changes_nothing(
         bot: Harness, reporter: Person, step: str) -> None:

@@ -14,8 +14,8 @@ from bot.clock import FakeClock
 from bot.config import Settings
 from bot.crypto import Vault
 from bot.domain import form
+from bot.domain.form import DraftView
 from bot.services.export import ExportService
-from bot.services.reports import DraftView
 from bot.services.stats import StatsService
 from models import Case, Draft, Victim
 from tests.case_work import (

@@ -19,7 +19,7 @@ from bot.services.export import ExportService
 from bot.services.stats import StatsService
 from models import CaseEvent, Responder
 from tests.case_factory import add_cases, add_group, add_officer, new_case, wita
-from tests.group_chat import in_a_shell
+from tests.group_chat import GroupChat, in_a_shell
 from tests.harness import Harness, Person
 
 TRAINING_CHAT = -100_777_000
@@ -103,6 +103,30 @@ async def test_a_practice_report_reaches_only_the_training_group(
         kinds = list(await session.scalars(select(CaseEvent.kind).where(
             CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
     assert kinds == ["submitted", "practice_routed"]
+
+
+async def test_the_practice_alert_is_the_real_alert_marked_and_its_buttons_change_nothing(
+        training_bot: Harness) -> None:
+    """Drawn by the real alert's view: what a village group would read, word for word and button
+    for button, under the practice mark. Pressed in the training group, nothing happens."""
+    trainee = Person(training_bot, user_id=5_550_101, first_name="Ani", language_code="id")
+    await practises(trainee)
+    await training_bot.deliver_outbox()
+    [alert] = training_bot.telegram.messages(TRAINING_CHAT)
+    [case] = await training_bot.cases()
+    real = training_bot.runtime.alerts.views.alert(case, None)  # type: ignore[attr-defined]
+    mark, explanation, blank, *rest = alert.text.split("\n")
+    assert "LATIHAN" in mark and "grup desa" in explanation and blank == ""
+    assert "\n".join(rest) == real["text"]
+    assert alert.button_texts() == ["Terima ✅", "📋 Detail", "🆘 Butuh bantuan"]
+    training = GroupChat(training_bot, TRAINING_CHAT, "Pelatihan PAPTBM")
+    for label in ("Terima", "Detail", "Butuh bantuan"):
+        await training.activist(5_550_102, "Budi").presses(label)
+    await training_bot.deliver_outbox()
+    [case] = await training_bot.cases()
+    assert case.acknowledged_at is None and case.tier is None
+    assert training_bot.telegram.messages(TRAINING_CHAT) == [alert]
+    assert training_bot.telegram.messages(5_550_102) == []  # no details to anyone
 
 
 async def test_without_a_training_group_the_alert_comes_back_to_the_trainee(

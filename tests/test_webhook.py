@@ -9,7 +9,7 @@ import socket
 import httpx
 import pytest
 
-from bot.app import build_application
+from bot.app import build_application, installed_handlers
 from bot.clock import FakeClock
 from bot.config import ConfigError, load_settings, require_webhook
 from bot.crypto import Vault, generate_key
@@ -45,8 +45,8 @@ async def test_webhook_takes_updates_only_with_the_secret_and_answers_health(db_
                  "secret_token": SECRET})
     telegram = FakeTelegram()
     rt = Runtime.create(settings, clock=FakeClock(), vault=Vault([generate_key()]))
-    application = build_application(rt, request=telegram, updates_request=telegram,
-                                    rate_limiter=False)
+    application = build_application(rt, installed_handlers(), request=telegram,
+                                    updates_request=telegram, rate_limiter=False)
     stop = asyncio.Event()
     server = asyncio.create_task(serve(application, rt, stop))
     base = f"http://127.0.0.1:{port}"

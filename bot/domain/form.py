@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from bot.i18n import LANGUAGES, N_, translator
@@ -210,10 +212,46 @@ CHILD_AGES = (0, 17)
 WOMAN_AGES = (18, 120)
 
 
+class Invalid(StrEnum):
+    """Why an answer was not taken; each has its words for the reporter
+    (``bot/views/report.py``, ``REASONS``)."""
+
+    USE_BUTTONS = "use_buttons"
+    NOT_AN_OPTION = "not_an_option"
+    NOT_A_NUMBER = "not_a_number"
+    AGE_OUT_OF_RANGE = "age_out_of_range"
+    NOT_A_COUNT = "not_a_count"
+    NOT_A_PHONE = "not_a_phone"
+    TOO_LONG = "too_long"
+    TOO_LONG_LANDMARK = "too_long_landmark"
+    STORY_FULL = "story_full"
+    TOO_MANY_FILES = "too_many_files"
+    FILE_TOO_BIG = "file_too_big"
+    CHOOSE_AT_LEAST_ONE = "choose_at_least_one"
+    PLACE_NOT_FOUND = "place_not_found"
+    EMPTY = "empty"
+    INCOMPLETE = "incomplete"
+    UNSUPPORTED = "unsupported"
+    EDITED = "edited"
+
+
+@dataclass
+class DraftView:
+    """A draft as the reporter is shown it: the question it is at and the answers so far."""
+
+    id: int
+    nonce: str
+    step: str
+    answers: dict[str, Any]
+    urgent: bool
+    editing: bool
+    practice: bool
+
+
 class InvalidAnswer(ValueError):
     """An answer that does not fit its question; ``reason`` names a message for the reporter."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: Invalid) -> None:
         super().__init__(reason)
         self.reason = reason
 
@@ -312,7 +350,7 @@ def age_band(category: str, age: int) -> str:
             return value
         if high and int(low) <= age <= int(high):
             return value
-    raise InvalidAnswer("age_out_of_range")
+    raise InvalidAnswer(Invalid.AGE_OUT_OF_RANGE)
 
 
 # ---- understanding what people type -------------------------------------------------------------
@@ -513,7 +551,7 @@ def understand(step: str, text: str) -> str:
     anything else (nothing, or two choices: "hari ini atau kemarin") asks for the buttons."""
     found = matches(step, text)
     if len(found) != 1:
-        raise InvalidAnswer("use_buttons")
+        raise InvalidAnswer(Invalid.USE_BUTTONS)
     return found.pop()
 
 
@@ -597,11 +635,11 @@ def parse_age(text: str, category: str) -> dict[str, Any]:
     "balita"): a child is 0–17, a woman 18–120. "Not known" is band None, age None."""
     said = words(text)
     if not said:
-        raise InvalidAnswer("not_a_number")
+        raise InvalidAnswer(Invalid.NOT_A_NUMBER)
     for band, sayings in _AGE_WORDS.items():
         if any(_phrase_in(words(saying), said) for saying in sayings):
             if band not in [v for v, _ in AGE_BANDS[category]]:
-                raise InvalidAnswer("age_out_of_range")
+                raise InvalidAnswer(Invalid.AGE_OUT_OF_RANGE)
             return {"band": band, "age": None}
     if any(_phrase_in(words(saying), said) for saying in _AGE_NOT_KNOWN) and \
             not _number_words(said):
@@ -611,14 +649,14 @@ def parse_age(text: str, category: str) -> dict[str, Any]:
     numbers = _number_words(rest)
     leftover = [w for w in rest if not _is_number_word(w)]
     if not numbers or len(numbers) > 2 or leftover:
-        raise InvalidAnswer("not_a_number")
+        raise InvalidAnswer(Invalid.NOT_A_NUMBER)
     ages = [n // 12 if months else n for n in numbers]
     low, high = CHILD_AGES if category == CHILD else WOMAN_AGES
     if not all(low <= age <= high for age in ages):
-        raise InvalidAnswer("age_out_of_range")
+        raise InvalidAnswer(Invalid.AGE_OUT_OF_RANGE)
     bands = {age_band(category, age) for age in ages}
     if len(bands) != 1:  # "12 atau 13": two bands, the person should choose
-        raise InvalidAnswer("not_a_number")
+        raise InvalidAnswer(Invalid.NOT_A_NUMBER)
     return {"band": bands.pop(), "age": ages[0] if len(ages) == 1 else None}
 
 
@@ -645,7 +683,7 @@ def parse_count(text: str) -> int:
     numbers = _number_words(said)
     if len(numbers) != 1 or any(not _is_number_word(w) for w in said) \
             or not 1 <= numbers[0] <= MAX_VICTIMS:
-        raise InvalidAnswer("not_a_count")
+        raise InvalidAnswer(Invalid.NOT_A_COUNT)
     return numbers[0]
 
 
@@ -660,14 +698,14 @@ def parse_phone(text: str) -> str:
     if not PHONE_DIGITS[0] <= len(digits) <= PHONE_DIGITS[1] or any(
         ch not in "0123456789+-() ." for ch in number
     ):
-        raise InvalidAnswer("not_a_phone")
+        raise InvalidAnswer(Invalid.NOT_A_PHONE)
     return ("+" if number.startswith("+") else "") + digits
 
 
 def validate_choice(step: str, value: str, answers: dict[str, Any]) -> Any:
     """A button value for ``step``; age bands are stored with an empty exact age."""
     if value not in option_values(step, answers):
-        raise InvalidAnswer("not_an_option")
+        raise InvalidAnswer(Invalid.NOT_AN_OPTION)
     if step == VICTIM_AGE:
         return {"band": None if value == AGE_UNKNOWN else value, "age": None}
     if step == VICTIM_COUNT:
@@ -745,5 +783,5 @@ def answered_so_far(answers: dict[str, Any], kabupaten_code: str) -> dict[str, A
 def location_of(latitude: float, longitude: float) -> dict[str, float]:
     """A shared location as kept in the answers: rounded to about a metre."""
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        raise InvalidAnswer("unsupported")
+        raise InvalidAnswer(Invalid.UNSUPPORTED)
     return {"lat": round(latitude, 5), "lon": round(longitude, 5)}

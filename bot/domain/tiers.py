@@ -27,6 +27,24 @@ HIGH = "high"
 NORMAL = "normal"
 
 
+class Gone(StrEnum):
+    """Why a responder stopped receiving alerts (``Responder.inactive_reason``)."""
+
+    REVOKED = "revoked"
+    REMOVED = "removed"  # the bot was removed from the group (or blocked by the officer)
+    NOT_FOUND = "chat_not_found"
+    NO_RIGHTS = "no_rights"
+    NOT_STARTED = "not_started"  # an officer who never opened a private chat with the bot
+
+
+@dataclass(frozen=True)
+class Taken:
+    """Who took a case ("Terima") and when."""
+
+    by: str
+    at: datetime
+
+
 class Why(StrEnum):
     """Why an alert or a reminder is sent (the views word each one)."""
 

@@ -27,7 +27,7 @@ from bot.config import Settings
 from bot.crypto import Vault
 from bot.domain import access
 from bot.domain.access import Standing
-from bot.domain.tiers import tier_of
+from bot.domain.tiers import Taken, tier_of
 from bot.outbox import PRIVATE_BUCKET, enqueue
 from bot.services import enrolment
 from bot.services.case_access import Actor, actor_for, anonymous_key, chat_facts
@@ -63,12 +63,6 @@ class PressOutcome(StrEnum):
     SENT = "sent"
     CLIMBED = "climbed"
     AT_TOP = "at_top"
-
-
-@dataclass(frozen=True)
-class Taken:
-    by: str
-    at: datetime
 
 
 @dataclass(frozen=True)

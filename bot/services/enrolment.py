@@ -20,7 +20,6 @@ through a ``MembershipLookup`` given at start-up.
 from __future__ import annotations
 
 import logging
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -37,6 +36,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import Vault
 from bot.domain.access import Standing
+from bot.domain.names import clean_name
 from bot.domain.tiers import covers, tier_of
 from bot.i18n import LANGUAGES, N_, translator
 from bot.outbox import enqueue
@@ -108,15 +108,6 @@ class EnrolmentError(ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def clean_name(name: str | None, limit: int = 120) -> str:
-    """A display name fit to show and to store: no control or direction-changing characters
-    (they can make a name read as something else), single spaces, at most ``limit``."""
-    kept = "".join(" " if ch.isspace() else ch for ch in name or ""
-                   if unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs")
-                   or ch.isspace())
-    return " ".join(kept.split())[:limit] or "?"
 
 
 def clean_username(username: str | None) -> str | None:

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import access
-from bot.domain.tiers import Why, ack_timeout, next_tier, tier_of, tier_rank
+from bot.domain.tiers import Gone, Why, ack_timeout, next_tier, tier_of, tier_rank
 from bot.outbox import enqueue
 from bot.services import enrolment
 from bot.services.alerts import (
@@ -80,7 +80,7 @@ class Climb:
     reminded: int = 0
 
 
-def gone_reason(error: str) -> str:
+def gone_reason(error: str) -> Gone:
     """Telegram's words for an unreachable chat, as one of our reason codes."""
     text = error.lower()
     if "chat not found" in text:

@@ -35,7 +35,6 @@ from bot.services.case_access import officer_role
 from bot.services.reports import (
     STEP_TYPES,
     DraftState,
-    DraftView,
     Input,
     Outcome,
     ReportService,
@@ -245,7 +244,7 @@ class IntakeService(ReportService):
             return Outcome(_view(draft) if draft else None, language, stale=True)
         answers = json.loads(draft.answers)
         if form.next_step(None, answers) != form.REVIEW:
-            return Outcome(_view(draft), language, error="incomplete")
+            return Outcome(_view(draft), language, error=form.Invalid.INCOMPLETE)
         facts = PersonFacts(officer_region=officer.region_code, admin=officer.is_admin)
         who = who_is(facts, PRIVATE_CHAT, CaseFacts(answers[form.VILLAGE], True))
         if not who.may(access.INTAKE):
@@ -270,6 +269,6 @@ class IntakeService(ReportService):
         return Recorded(case.reference, case.priority, language, channel=case.channel or "")
 
 
-def _view(draft: Draft) -> DraftView:
-    return DraftView(draft.id, draft.nonce, draft.step, json.loads(draft.answers), draft.urgent,
-                     draft.editing, draft.practice)
+def _view(draft: Draft) -> form.DraftView:
+    return form.DraftView(draft.id, draft.nonce, draft.step, json.loads(draft.answers),
+                          draft.urgent, draft.editing, draft.practice)

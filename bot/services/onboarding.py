@@ -13,6 +13,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from html import escape
 
 from sqlalchemy import func, select
@@ -52,10 +53,31 @@ INVITE_PREFIX = "inv_"
 PAGE_SIZE = 8
 
 
+class Refusal(StrEnum):
+    """Why something an admin or activist asked for cannot be done."""
+
+    ADMIN_NEEDS_KABUPATEN = "admin_needs_kabupaten"
+    ALREADY_ADMIN = "already_admin"
+    BAD_INVITATION = "bad_invitation"
+    BAD_REGION = "bad_region"
+    INVITE_EXPIRED = "invite_expired"
+    INVITE_GROUP_GONE = "invite_group_gone"
+    INVITE_UNKNOWN = "invite_unknown"
+    INVITE_USED = "invite_used"
+    LAST_ADMIN = "last_admin"
+    NO_ADMIN = "no_admin"
+    NOT_A_GROUP = "not_a_group"
+    NOT_A_VILLAGE = "not_a_village"
+    NOT_ADMIN = "not_admin"
+    NOT_ALLOWED = "not_allowed"
+    UNKNOWN_REQUEST = "unknown_request"
+    UNKNOWN_RESPONDER = "unknown_responder"
+
+
 class OnboardingError(ValueError):
     """Something an admin or activist asked for that cannot be done; ``reason`` names why."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: Refusal) -> None:
         super().__init__(reason)
         self.reason = reason
 
@@ -93,10 +115,18 @@ async def add_admin(session: AsyncSession, settings: Settings, user_id: int, nam
 
 # ---- village groups ---------------------------------------------------------------------------
 
+class GroupRequestStatus(StrEnum):
+    """What came of /daftar in a group."""
+
+    CREATED = "created"  # a new request, the admins are asked
+    PENDING = "pending"  # one was already waiting
+    REGISTERED = "registered"  # the group already receives alerts
+
+
 @dataclass
 class GroupRequestOutcome:
     request: GroupRequest | None
-    status: str  # created | pending | registered
+    status: GroupRequestStatus
     responder: Responder | None = None
 
 
@@ -108,7 +138,7 @@ async def region_name(session: AsyncSession, code: str) -> str:
 async def _village(session: AsyncSession, code: str) -> Region:
     region = await session.get(Region, code)
     if region is None or region.level != VILLAGE:
-        raise OnboardingError("not_a_village")
+        raise OnboardingError(Refusal.NOT_A_VILLAGE)
     return region
 
 
@@ -122,14 +152,14 @@ async def request_group(session: AsyncSession, vault: Vault, *, chat_id: int, ti
     village = await _village(session, village_code)
     registered = await find_responder(session, chat_id)
     if registered is not None and registered.kind == GROUP and registered.active:
-        return GroupRequestOutcome(None, "registered", registered)
+        return GroupRequestOutcome(None, GroupRequestStatus.REGISTERED, registered)
     admins = await _admins(session)
     if not admins:
-        raise OnboardingError("no_admin")
+        raise OnboardingError(Refusal.NO_ADMIN)
     open_request = await session.scalar(select(GroupRequest).where(
         GroupRequest.chat_id == chat_id, GroupRequest.status == PENDING).with_for_update())
     if open_request is not None and open_request.village_code == village.code:
-        return GroupRequestOutcome(open_request, "pending")
+        return GroupRequestOutcome(open_request, GroupRequestStatus.PENDING)
     if open_request is not None:
         open_request.status = REPLACED
         open_request.decided_at = now
@@ -160,7 +190,7 @@ async def request_group(session: AsyncSession, vault: Vault, *, chat_id: int, ti
         enqueue(session, kind="group_request", method="sendMessage", now=now,
                 responder_id=person.id, params={"chat_id": person.chat_id, "text": text,
                                                 "parse_mode": "HTML", "reply_markup": keyboard})
-    return GroupRequestOutcome(request, "created")
+    return GroupRequestOutcome(request, GroupRequestStatus.CREATED)
 
 
 @dataclass
@@ -175,11 +205,11 @@ async def decide_request(session: AsyncSession, request_id: int, by: Responder, 
                          now: datetime) -> Decision:
     """Setujui / Tolak, authorised again at press time: only an active admin decides, once."""
     if not by.active or not by.is_admin:
-        raise OnboardingError("not_admin")
+        raise OnboardingError(Refusal.NOT_ADMIN)
     request = await session.scalar(select(GroupRequest).where(GroupRequest.id == request_id)
                                    .with_for_update())
     if request is None:
-        raise OnboardingError("unknown_request")
+        raise OnboardingError(Refusal.UNKNOWN_REQUEST)
     village = await region_name(session, request.village_code)
     if request.status != PENDING:
         return Decision(request, village, False)
@@ -199,7 +229,7 @@ async def decide_request(session: AsyncSession, request_id: int, by: Responder, 
         responder, _what = await add_group(session, request.chat_id, request.village_code,
                                            f"PAPTBM {village}", now)
     except ResponderError as exc:
-        raise OnboardingError("not_a_group") from exc
+        raise OnboardingError(Refusal.NOT_A_GROUP) from exc
     enqueue(session, kind="group_welcome", method="sendMessage", now=now,
             bucket=str(request.chat_id), responder_id=responder.id,
             params={"chat_id": request.chat_id, "parse_mode": "HTML",
@@ -248,12 +278,12 @@ async def create_invitation(session: AsyncSession, by: Responder, role: str, reg
     """A one-time link for an officer (any kabupaten or kecamatan) or an admin (kabupaten).
     Returns the token, which is shown once and stored only as a hash."""
     if not by.active or not by.is_admin:
-        raise OnboardingError("not_admin")
+        raise OnboardingError(Refusal.NOT_ADMIN)
     region = await session.get(Region, region_code)
     if role not in (OFFICER_ROLE, ADMIN_ROLE) or region is None \
             or region.level not in (KABUPATEN, KECAMATAN) \
             or (role == ADMIN_ROLE and region.level != KABUPATEN):
-        raise OnboardingError("bad_invitation")
+        raise OnboardingError(Refusal.BAD_INVITATION)
     token = secrets.token_urlsafe(18)
     invitation = Invitation(token_hash=token_hash(token), role=role, region_code=region.code,
                             created_by=by.chat_id, created_at=now,
@@ -267,11 +297,11 @@ async def create_member_invitation(session: AsyncSession, by: Responder, group_i
                                    now: datetime, hours: float) -> tuple[str, Invitation]:
     """A one-time link that enrols its person in this village group (admins only)."""
     if not by.active or not by.is_admin:
-        raise OnboardingError("not_admin")
+        raise OnboardingError(Refusal.NOT_ADMIN)
     group = await session.get(Responder, group_id)
     if group is None or group.kind != GROUP or not group.active \
             or tier_of(group.region_code) != DESA:
-        raise OnboardingError("bad_invitation")
+        raise OnboardingError(Refusal.BAD_INVITATION)
     token = secrets.token_urlsafe(18)
     invitation = Invitation(token_hash=token_hash(token), role=MEMBER_ROLE,
                             region_code=group.region_code, responder_id=group.id,
@@ -298,19 +328,19 @@ async def accept_invitation(session: AsyncSession, vault: Vault, payload: str, u
     invitation = await session.scalar(select(Invitation).where(
         Invitation.token_hash == token_hash(token)).with_for_update())
     if invitation is None:
-        raise OnboardingError("invite_unknown")
+        raise OnboardingError(Refusal.INVITE_UNKNOWN)
     if invitation.used_at is not None:
-        raise OnboardingError("invite_used")
+        raise OnboardingError(Refusal.INVITE_USED)
     if invitation.expires_at <= now:
-        raise OnboardingError("invite_expired")
+        raise OnboardingError(Refusal.INVITE_EXPIRED)
     inviter = await admin(session, invitation.created_by)
     if inviter is None:  # the admin who made the link is no longer one
-        raise OnboardingError("invite_unknown")
+        raise OnboardingError(Refusal.INVITE_UNKNOWN)
     if invitation.role == MEMBER_ROLE:
         return await _accept_membership(session, vault, invitation, inviter, user_id, name, now)
     existing = await active_officer(session, user_id)
     if existing is not None and existing.is_admin:  # the link stays unused for its person
-        raise OnboardingError("already_admin")
+        raise OnboardingError(Refusal.ALREADY_ADMIN)
     officer, _what = await add_officer(session, user_id, invitation.region_code,
                                        (name or "").strip() or f"Petugas {user_id}",
                                        invitation.role == ADMIN_ROLE, now)
@@ -334,7 +364,7 @@ async def _accept_membership(session: AsyncSession, vault: Vault, invitation: In
     group = await session.get(Responder, invitation.responder_id) \
         if invitation.responder_id is not None else None
     if group is None or not group.active or group.region_code != invitation.region_code:
-        raise OnboardingError("invite_group_gone")  # revoked or moved since: the link is void
+        raise OnboardingError(Refusal.INVITE_GROUP_GONE)  # revoked or moved since: the link is void
     invitation.used_at = now
     invitation.used_by = user_id
     member = await enrolment.grant(session, vault, group, user_id, name,
@@ -397,17 +427,17 @@ async def _admins(session: AsyncSession) -> list[Responder]:
 async def _target(session: AsyncSession, by: Responder, responder_id: int,
                   kind: str) -> Responder:
     if not by.active or not by.is_admin:
-        raise OnboardingError("not_admin")
+        raise OnboardingError(Refusal.NOT_ADMIN)
     target = await session.get(Responder, responder_id)
     if target is None or target.kind != kind:
-        raise OnboardingError("unknown_responder")
+        raise OnboardingError(Refusal.UNKNOWN_RESPONDER)
     return target
 
 
 async def _keep_an_admin(session: AsyncSession, target: Responder) -> None:
     others = [a for a in await _admins(session) if a.id != target.id]
     if target.is_admin and target.active and not others:
-        raise OnboardingError("last_admin")
+        raise OnboardingError(Refusal.LAST_ADMIN)
 
 
 async def set_active(session: AsyncSession, vault: Vault, by: Responder, responder_id: int,
@@ -431,7 +461,7 @@ async def set_admin(session: AsyncSession, by: Responder, responder_id: int, is_
     if not is_admin:
         await _keep_an_admin(session, target)
     elif tier_of(target.region_code) != KABUPATEN_TIER:
-        raise OnboardingError("admin_needs_kabupaten")
+        raise OnboardingError(Refusal.ADMIN_NEEDS_KABUPATEN)
     target.is_admin = is_admin
     target.changed_at = now
     return target
@@ -445,9 +475,9 @@ async def set_region(session: AsyncSession, vault: Vault, by: Responder, respond
     region = await session.get(Region, region_code)
     allowed = (VILLAGE,) if kind == GROUP else (KABUPATEN, KECAMATAN)
     if region is None or region.level not in allowed:
-        raise OnboardingError("bad_region")
+        raise OnboardingError(Refusal.BAD_REGION)
     if target.is_admin and region.level != KABUPATEN:
-        raise OnboardingError("admin_needs_kabupaten")
+        raise OnboardingError(Refusal.ADMIN_NEEDS_KABUPATEN)
     if kind == GROUP and target.region_code != region.code:
         await enrolment.end_group(session, vault, target, now)
     target.region_code = region.code

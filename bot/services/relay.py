@@ -52,11 +52,19 @@ READ_RECEIPT = "read_receipt"
 # What the reporter can answer by replying to it (the acknowledgement too).
 REPORTER_SIDE_KINDS = {TO_REPORTER_KIND, STATUS_NEWS, READ_RECEIPT, REPORTER_ACK}
 
-# Why the reporter cannot be reached.
-WITHDRAWN = "withdrawn"  # they withdrew consent (UU PDP)
-UNLINKED = "unlinked"  # the link to them was removed (retention after closing)
-NO_CONTACT = "no_contact"  # they asked not to be contacted
-BLOCKED = "blocked"  # they blocked the bot: nothing is sent until they write to it again
+
+
+class Unreachable(StrEnum):
+    """Why the reporter cannot be reached."""
+
+    WITHDRAWN = "withdrawn"  # they withdrew consent (UU PDP)
+    UNLINKED = "unlinked"  # the link to them was removed (retention after closing)
+    NO_CONTACT = "no_contact"  # they asked not to be contacted
+    BLOCKED = "blocked"  # they blocked the bot: nothing is sent until they write to it again
+
+
+WITHDRAWN, UNLINKED = Unreachable.WITHDRAWN, Unreachable.UNLINKED
+NO_CONTACT, BLOCKED = Unreachable.NO_CONTACT, Unreachable.BLOCKED
 
 # Safe contact time (form.SAFE_TIME), in the district's clock: [start, end) hours.
 
@@ -73,7 +81,7 @@ class RelayOutcome(StrEnum):
     DUPLICATE = "duplicate"
 
 
-def unreachable_reason(case: Case) -> str | None:
+def unreachable_reason(case: Case) -> Unreachable | None:
     """Why a message cannot be sent to the case's reporter, or None when it can."""
     if case.consent_withdrawn:
         return WITHDRAWN
@@ -84,7 +92,7 @@ def unreachable_reason(case: Case) -> str | None:
     return None
 
 
-async def reporter_unreachable(session: AsyncSession, case: Case) -> str | None:
+async def reporter_unreachable(session: AsyncSession, case: Case) -> Unreachable | None:
     """``unreachable_reason``, and whether the reporter blocked the bot."""
     reason = unreachable_reason(case)
     if reason is None and case.reporter_id is not None and await session.scalar(

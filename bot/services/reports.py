@@ -28,6 +28,7 @@ from bot.config import Settings
 from bot.crypto import Vault
 from bot.db import Lane, Row, Types, Write, open_lane
 from bot.domain import form, register, simfoni
+from bot.domain.form import DraftView
 from bot.domain.references import new_reference
 from bot.domain.tiers import police_deadline
 from bot.events import CaseCreated, Event
@@ -118,23 +119,12 @@ class DraftState:
 
 
 @dataclass
-class DraftView:
-    id: int
-    nonce: str
-    step: str
-    answers: dict[str, Any]
-    urgent: bool
-    editing: bool
-    practice: bool
-
-
-@dataclass
 class Outcome:
     """What happened to an input; the handler renders from it."""
 
     draft: DraftView | None
     language: str = "id"
-    error: str | None = None  # a reason from form.InvalidAnswer or below
+    error: form.Invalid | None = None  # why the input was not taken
     stale: bool = False
     duplicate: bool = False
     saved_item: bool = False  # a story part or piece of evidence was added
@@ -338,11 +328,11 @@ class ReportService:
             self._edit(draft, answers, given.value or "")
             return
         if step == form.REVIEW:
-            raise form.InvalidAnswer("use_buttons")
+            raise form.InvalidAnswer(form.Invalid.USE_BUTTONS)
         if given.step is not None and form.implied_done(step, given.step, answers):
             # A press on the question after the story: the story is done, then that is answered.
             if action != "choose":
-                raise form.InvalidAnswer("not_an_option")
+                raise form.InvalidAnswer(form.Invalid.NOT_AN_OPTION)
             form.validate_choice(given.step, given.value or "", answers)
             self._story_input(draft, answers, Input(action="done"), outcome, language)
             step = draft.step
@@ -351,7 +341,7 @@ class ReportService:
             return
         if action == "skip":
             if step not in form.OPTIONAL:
-                raise form.InvalidAnswer("not_an_option")
+                raise form.InvalidAnswer(form.Invalid.NOT_AN_OPTION)
             self._answer(draft, answers, step, form.SKIPPED)
             return
         special = {
@@ -380,11 +370,11 @@ class ReportService:
             return form.parse_phone(given.text)
         if given.action != "text" or given.text is None:
             # Where the answer is typed, "use the buttons" would point at Skip and Back only.
-            raise form.InvalidAnswer("unsupported" if step in (form.LANDMARK, form.PHONE)
-                                     else "use_buttons")
+            raise form.InvalidAnswer(form.Invalid.UNSUPPORTED if step in (form.LANDMARK, form.PHONE)
+                                     else form.Invalid.USE_BUTTONS)
         text = given.text.strip()
         if len(text) > self.settings.evidence.max_text_chars:
-            raise form.InvalidAnswer("too_long")
+            raise form.InvalidAnswer(form.Invalid.TOO_LONG)
         if step == form.VICTIM_AGE:
             return form.parse_age(text, answers.get(form.VICTIM_CATEGORY) or form.CHILD)
         if step == form.VICTIM_COUNT:
@@ -393,9 +383,9 @@ class ReportService:
             return form.parse_phone(text)
         if step == form.LANDMARK:
             if len(text) > form.MAX_LANDMARK_CHARS:
-                raise form.InvalidAnswer("too_long_landmark")
+                raise form.InvalidAnswer(form.Invalid.TOO_LONG_LANDMARK)
             if not text:
-                raise form.InvalidAnswer("empty")
+                raise form.InvalidAnswer(form.Invalid.EMPTY)
             return text
         # A typed answer that names a choice ("ya", "gak", "om saya", "kmrn"), in either language.
         return form.validate_choice(step, form.understand(step, text), answers)
@@ -410,7 +400,7 @@ class ReportService:
         sections = {**form.SECTIONS, **form.INTAKE_ONLY_SECTIONS} if form.is_intake(answers) \
             else form.SECTIONS
         if draft.step != form.REVIEW or section not in sections:
-            raise form.InvalidAnswer("not_an_option")
+            raise form.InvalidAnswer(form.Invalid.NOT_AN_OPTION)
         if section == form.TYPES:  # the earlier choice stays ticked, to change rather than redo
             answers["types_pending"] = list(answers.get(form.TYPES) or [])
         for step in sections[section]:
@@ -436,18 +426,18 @@ class ReportService:
             # Typed words tick what they name ("dipukul dan dihina": physical, psychological).
             found = form.matches(form.TYPES, given.text)
             if not found:
-                raise form.InvalidAnswer("use_buttons")
+                raise form.InvalidAnswer(form.Invalid.USE_BUTTONS)
             chosen += [value for value in form.option_values(form.TYPES, answers)
                        if value in found and value not in chosen]
             return
         if given.action == "done":
             if not chosen:
-                raise form.InvalidAnswer("choose_at_least_one")
+                raise form.InvalidAnswer(form.Invalid.CHOOSE_AT_LEAST_ONE)
             ordered = [v for v in form.option_values(form.TYPES, answers) if v in chosen]
             answers.pop("types_pending")
             self._answer(draft, answers, form.TYPES, ordered)
             return
-        raise form.InvalidAnswer("use_buttons")
+        raise form.InvalidAnswer(form.Invalid.USE_BUTTONS)
 
     def _story_input(self, draft: DraftState, answers: dict[str, Any], given: Input,
                      outcome: Outcome, language: str) -> None:
@@ -456,22 +446,22 @@ class ReportService:
         if given.action == "text" and given.text is not None:
             text = given.text.strip()
             if not text:
-                raise form.InvalidAnswer("empty")
+                raise form.InvalidAnswer(form.Invalid.EMPTY)
             if len(text) > limits.max_text_chars:
-                raise form.InvalidAnswer("too_long")
+                raise form.InvalidAnswer(form.Invalid.TOO_LONG)
             if sum(len(t) for t in story["texts"]) + len(text) > limits.max_text_chars * 5:
-                raise form.InvalidAnswer("story_full")
+                raise form.InvalidAnswer(form.Invalid.STORY_FULL)
             story["texts"].append(text)
             outcome.saved_item = True
             return
         if given.action == "media" and given.media is not None:
             if len(story["media"]) >= limits.max_items:
-                raise form.InvalidAnswer("too_many_files")
+                raise form.InvalidAnswer(form.Invalid.TOO_MANY_FILES)
             if (given.media.get("size") or 0) > limits.max_bytes:
-                raise form.InvalidAnswer("file_too_big")
+                raise form.InvalidAnswer(form.Invalid.FILE_TOO_BIG)
             caption = given.media.get("caption") or ""
             if len(caption) > limits.max_text_chars:
-                raise form.InvalidAnswer("too_long")
+                raise form.InvalidAnswer(form.Invalid.TOO_LONG)
             story["media"].append(given.media)
             outcome.saved_item = True
             return
@@ -482,7 +472,7 @@ class ReportService:
         if given.action == "clear":
             answers["story_pending"] = form.empty_story()
             return
-        raise form.InvalidAnswer("unsupported")
+        raise form.InvalidAnswer(form.Invalid.UNSUPPORTED)
 
     def _region_input(self, draft: DraftState, answers: dict[str, Any], given: Input,
                       outcome: Outcome, language: str) -> None:
@@ -490,7 +480,7 @@ class ReportService:
         if given.action == "choose" and given.value:
             place = self.regions.get(given.value)
             if place is None:
-                raise form.InvalidAnswer("not_an_option")
+                raise form.InvalidAnswer(form.Invalid.NOT_AN_OPTION)
             if step == form.KECAMATAN and place.level == KECAMATAN:
                 self._answer(draft, answers, form.KECAMATAN, place.code)
             elif place.level == VILLAGE and (step == form.KECAMATAN
@@ -499,12 +489,12 @@ class ReportService:
                 answers[form.KECAMATAN] = place.parent_code
                 self._answer(draft, answers, form.VILLAGE, place.code)
             else:
-                raise form.InvalidAnswer("not_an_option")
+                raise form.InvalidAnswer(form.Invalid.NOT_AN_OPTION)
             return
         if given.action != "text" or not given.text:
-            raise form.InvalidAnswer("use_buttons")
+            raise form.InvalidAnswer(form.Invalid.USE_BUTTONS)
         if len(given.text) > 100:
-            raise form.InvalidAnswer("place_not_found")
+            raise form.InvalidAnswer(form.Invalid.PLACE_NOT_FOUND)
         if step == form.KECAMATAN:
             found = self.regions.search(given.text, level=KECAMATAN) or self.regions.search(
                 given.text, level=VILLAGE)
@@ -512,7 +502,7 @@ class ReportService:
             found = self.regions.search_near(given.text, level=VILLAGE,
                                              near=answers.get(form.KECAMATAN))
         if not found:
-            raise form.InvalidAnswer("place_not_found")
+            raise form.InvalidAnswer(form.Invalid.PLACE_NOT_FOUND)
         outcome.candidates = [p.code for p in found]
 
     def _location_input(self, draft: DraftState, answers: dict[str, Any], given: Input,
@@ -523,7 +513,7 @@ class ReportService:
         coordinates (``RegionDirectory.nearest_villages``)."""
         step = draft.step
         if step not in form.TAKES_LOCATION or given.location is None:
-            raise form.InvalidAnswer("unsupported")
+            raise form.InvalidAnswer(form.Invalid.UNSUPPORTED)
         answers[form.LOCATION] = form.location_of(*given.location)
         outcome.location_kept = True
         if step == form.LANDMARK:
@@ -597,7 +587,7 @@ class ReportService:
             return Outcome(_view(draft) if draft else None, language, stale=True)
         answers = json.loads(draft.answers)
         if form.next_step(None, answers) != form.REVIEW:
-            return Outcome(_view(draft), language, error="incomplete")
+            return Outcome(_view(draft), language, error=form.Invalid.INCOMPLETE)
         limit = self.settings.security.max_reports_per_day
         if not draft.practice and (count or 0) >= limit:
             raise LimitReached(limit)

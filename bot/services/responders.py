@@ -14,18 +14,24 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.tiers import DESA, KABUPATEN_TIER, KECAMATAN_TIER, TIERS, chain, covers, tier_of
+from bot.domain.tiers import (
+    DESA,
+    KABUPATEN_TIER,
+    KECAMATAN_TIER,
+    TIERS,
+    Gone,
+    chain,
+    covers,
+    tier_of,
+)
 from models import Alert, Case, GroupMember, Region, Responder
 from models.region import KABUPATEN, KECAMATAN, VILLAGE
 from models.responder import GROUP, OFFICER
 
 TIER_OF_LEVEL = {VILLAGE: DESA, KECAMATAN: KECAMATAN_TIER, KABUPATEN: KABUPATEN_TIER}
-# Why a responder stopped receiving alerts (Responder.inactive_reason).
-REVOKED = "revoked"
-REMOVED = "removed"  # the bot was removed from the group (or blocked by the officer)
-NOT_FOUND = "chat_not_found"
-NO_RIGHTS = "no_rights"
-NOT_STARTED = "not_started"  # an officer who never opened a private chat with the bot
+# Why a responder stopped receiving alerts (Responder.inactive_reason): ``Gone``.
+REVOKED, REMOVED, NOT_FOUND = Gone.REVOKED, Gone.REMOVED, Gone.NOT_FOUND
+NO_RIGHTS, NOT_STARTED = Gone.NO_RIGHTS, Gone.NOT_STARTED
 
 
 class ResponderError(ValueError):

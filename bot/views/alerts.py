@@ -20,13 +20,11 @@ from bot.callback_data import AlertPress, BadCallback, parse
 from bot.config import Settings
 from bot.domain import form
 from bot.domain.access import PHONE
-from bot.domain.tiers import Why
+from bot.domain.names import clean_name
+from bot.domain.tiers import Gone, Taken, Why
 from bot.domain.workflow import HELP_REASONS
 from bot.i18n import N_, translator
 from bot.regions import RegionDirectory
-from bot.services.alerts import Taken
-from bot.services.enrolment import clean_name
-from bot.services.responders import NO_RIGHTS, NOT_FOUND, NOT_STARTED, REVOKED
 from bot.views.access import readers_text
 from bot.views.report import option_label
 from models import Case, Evidence, Responder
@@ -52,11 +50,11 @@ NOTES: dict[str, str] = {
     Why.HELP: N_("🆘 Passed up to you: the responders below asked for help."),
     Why.REROUTED: N_("↪️ Passed to you: the chat that had it can no longer be reached."),
 }
-GONE_REASONS = {
-    REVOKED: N_("it was revoked by an admin"),
-    NOT_FOUND: N_("Telegram says the chat does not exist"),
-    NO_RIGHTS: N_("the bot is not allowed to send messages there"),
-    NOT_STARTED: N_("the officer has not opened a private chat with the bot (press Start)"),
+GONE_REASONS: dict[str, str] = {
+    Gone.REVOKED: N_("it was revoked by an admin"),
+    Gone.NOT_FOUND: N_("Telegram says the chat does not exist"),
+    Gone.NO_RIGHTS: N_("the bot is not allowed to send messages there"),
+    Gone.NOT_STARTED: N_("the officer has not opened a private chat with the bot (press Start)"),
 }
 GONE_DEFAULT = N_("the bot was removed from the chat or blocked")
 EVIDENCE_METHODS = {"photo": "sendPhoto", "video": "sendVideo", "voice": "sendVoice",
@@ -101,10 +99,12 @@ def _html(text: str, markup: InlineKeyboardMarkup | None = None) -> dict[str, An
 class AlertView:
     """``bot.services.alerts.AlertViews`` for Telegram."""
 
-    def __init__(self, settings: Settings, regions: RegionDirectory) -> None:
+    def __init__(self, settings: Settings, regions: RegionDirectory,
+                 language: str = RESPONDER_LANGUAGE) -> None:
         self.settings = settings
         self.regions = regions
-        self._ = translator(RESPONDER_LANGUAGE)
+        self.language = language
+        self._ = translator(language)
 
     # ---- pieces --------------------------------------------------------------------------------
     def _place(self, case: Case) -> str:
@@ -197,6 +197,20 @@ class AlertView:
             if note == Why.HELP and help_reason in HELP_REASONS:
                 lines.append(self.help_reason_line(help_reason))
         return _html("\n".join(lines), self._buttons(case, taken))
+
+    def practice_alert(self, case: Case, language: str = RESPONDER_LANGUAGE) -> dict[str, Any]:
+        """A practice case's alert (``/latihan``): the new case alert a village group would see,
+        its texts and buttons, under a mark that says it is practice."""
+        view = self if language == self.language else \
+            AlertView(self.settings, self.regions, language)
+        _ = view._
+        params = view.alert(case, None)
+        params["text"] = "\n".join([
+            "🧪 <b>" + _("PRACTICE — not a real report") + "</b>",
+            _("This is how a new case alert looks in a village group."),
+            "",
+            params["text"]])
+        return params
 
     def is_open(self, params: dict[str, Any]) -> bool:
         markup = params.get("reply_markup") or {}
@@ -320,7 +334,7 @@ class AlertView:
         if rerouted:
             lines.append(_("Open reports passed to the next tier: {references}").format(
                 references=", ".join(f"<code>{r}</code>" for r in rerouted)))
-        if reason != REVOKED:
+        if reason != Gone.REVOKED:
             command = "add-group" if responder.kind == GROUP else "add-officer"
             # A command to paste into a shell: ids and codes, and the name (chosen by the officer
             # on Telegram) cleaned and quoted, so that no name can become a command.

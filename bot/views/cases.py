@@ -44,7 +44,7 @@ from models import Case, CaseEvent
 
 HISTORY_BUDGET = 3500  # characters of history on one page (Telegram takes 4096)
 
-UNREACHABLE = {
+UNREACHABLE: dict[str, str] = {
     relay_service.NO_CONTACT: N_("The reporter asked not to be contacted: no message of any kind "
                                  "is sent to them."),
     relay_service.BLOCKED: N_("The reporter has blocked the bot: nothing can be sent to them "

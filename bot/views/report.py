@@ -10,9 +10,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton
 from bot.callback_data import IntakePress, ReportPress
 from bot.config import Settings
 from bot.domain import form
+from bot.domain.form import DraftView, Invalid
 from bot.i18n import N_, Translate
 from bot.regions import Place, RegionDirectory
-from bot.services.reports import DraftView
 from bot.views.access import consent_lines
 
 MAX_ROWS = 6  # a keyboard of at most six rows fits a small phone's screen under the question
@@ -73,27 +73,31 @@ DISCREET_NOTE = N_("Later my messages come silently: tap “Open” to read.")
 CONSENT_RIGHTS = N_("See, correct or delete it: /dataku, /ubah, /tarik_persetujuan.")
 CONSENT_QUESTION = N_("Agree?")
 
-REASONS = {
-    "use_buttons": N_("Please answer with the buttons below."),
-    "not_an_option": N_("That is not one of the choices. Please use the buttons below."),
-    "not_a_number": N_("Please type the age as a number, for example 15. If you do not know it, "
-                       "press “Not sure”."),
-    "age_out_of_range": N_("That age does not fit the victim chosen. Please check it."),
-    "not_a_count": N_("Please type a number of victims between 1 and 99."),
-    "not_a_phone": N_("That does not look like a phone number. Type it like 0812-3456-7890, "
-                      "or skip."),
-    "too_long": N_("That message is too long. Please send it in shorter parts; nothing was saved."),
-    "too_long_landmark": N_("Please keep the landmark short (under 200 characters)."),
-    "story_full": N_("The story is already very long. Press Done, or send a voice note instead."),
-    "too_many_files": N_("You have already sent the most files we can take. Press Done to go on."),
-    "file_too_big": N_("That file is too big for us to keep. Please send a smaller one."),
-    "choose_at_least_one": N_("Please choose at least one kind of violence, then press Done."),
-    "place_not_found": N_("I could not find that place. Please choose from the buttons, or check "
-                       "the spelling."),
-    "empty": N_("That message was empty. Please type your answer."),
-    "incomplete": N_("Some answers are missing. Please answer the question below."),
-    "unsupported": N_("I cannot use that here. Please answer the question below."),
-    "edited": N_("Changes to earlier messages are not read. Please send a new message."),
+REASONS: dict[str, str] = {
+    Invalid.USE_BUTTONS: N_("Please answer with the buttons below."),
+    Invalid.NOT_AN_OPTION: N_("That is not one of the choices. Please use the buttons below."),
+    Invalid.NOT_A_NUMBER: N_("Please type the age as a number, for example 15. If you do not "
+                             "know it, press “Not sure”."),
+    Invalid.AGE_OUT_OF_RANGE: N_("That age does not fit the victim chosen. Please check it."),
+    Invalid.NOT_A_COUNT: N_("Please type a number of victims between 1 and 99."),
+    Invalid.NOT_A_PHONE: N_("That does not look like a phone number. Type it like "
+                            "0812-3456-7890, or skip."),
+    Invalid.TOO_LONG: N_("That message is too long. Please send it in shorter parts; nothing "
+                         "was saved."),
+    Invalid.TOO_LONG_LANDMARK: N_("Please keep the landmark short (under 200 characters)."),
+    Invalid.STORY_FULL: N_("The story is already very long. Press Done, or send a voice note "
+                           "instead."),
+    Invalid.TOO_MANY_FILES: N_("You have already sent the most files we can take. Press Done to "
+                               "go on."),
+    Invalid.FILE_TOO_BIG: N_("That file is too big for us to keep. Please send a smaller one."),
+    Invalid.CHOOSE_AT_LEAST_ONE: N_("Please choose at least one kind of violence, then press "
+                                    "Done."),
+    Invalid.PLACE_NOT_FOUND: N_("I could not find that place. Please choose from the buttons, or "
+                                "check the spelling."),
+    Invalid.EMPTY: N_("That message was empty. Please type your answer."),
+    Invalid.INCOMPLETE: N_("Some answers are missing. Please answer the question below."),
+    Invalid.UNSUPPORTED: N_("I cannot use that here. Please answer the question below."),
+    Invalid.EDITED: N_("Changes to earlier messages are not read. Please send a new message."),
 }
 
 
