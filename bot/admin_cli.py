@@ -39,6 +39,29 @@ def _run(settings: Settings, work: Callable[[async_sessionmaker[AsyncSession]], 
     return asyncio.run(run())
 
 
+MAX_PROBLEMS_SHOWN = 200  # of a file's problems, printed one a line; the count is always said
+
+
+def read_input(path: Path) -> bytes | None:
+    """A file named on the command line, whole; None (and one line on stderr) when unreadable."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return None
+
+
+def refuse_file(path: Path, problems: list[str]) -> int:
+    """A file an import refused: each problem with its line, then that nothing was written."""
+    for problem in problems[:MAX_PROBLEMS_SHOWN]:
+        print(f"{path}: {problem}", file=sys.stderr)
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        print(f"... and {len(problems) - MAX_PROBLEMS_SHOWN} more", file=sys.stderr)
+    print(f"nothing was imported: {len(problems)} problem(s) in {path}; correct them and run "
+          "the command again", file=sys.stderr)
+    return 1
+
+
 def _year(settings: Settings, year: int | None) -> int:
     from bot.clock import Clock
 

@@ -5,16 +5,13 @@ written in one short transaction, and imported cases are never routed or alerted
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.admin_cli import _run
+from bot.admin_cli import _run, read_input, refuse_file
 from bot.config import Settings
-
-MAX_PROBLEMS_SHOWN = 200
 
 
 def cmd_cases_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -22,10 +19,7 @@ def cmd_cases_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services.register_import import ImportRefused, ImportResult, import_register
 
     path = Path(args.csv)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        print(f"error: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+    if (raw := read_input(path)) is None:
         return 1
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> ImportResult:
@@ -35,13 +29,7 @@ def cmd_cases_import(args: argparse.Namespace, settings: Settings) -> int:
     try:
         result = _run(settings, work)
     except ImportRefused as refused:
-        for problem in refused.problems[:MAX_PROBLEMS_SHOWN]:
-            print(f"{path}: {problem}", file=sys.stderr)
-        if len(refused.problems) > MAX_PROBLEMS_SHOWN:
-            print(f"... and {len(refused.problems) - MAX_PROBLEMS_SHOWN} more", file=sys.stderr)
-        print(f"nothing was imported: {len(refused.problems)} problem(s) in {path}; correct "
-              "them and run the command again", file=sys.stderr)
-        return 1
+        return refuse_file(path, [str(problem) for problem in refused.problems])
     years = "; ".join(f"{year}: {cases} cases, {victims} victims"
                       for year, (cases, victims) in result.by_year().items())
     what = f"{len(result.cases)} cases ({result.victims} victims, {result.perpetrators} " \

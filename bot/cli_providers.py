@@ -6,16 +6,13 @@ file is written in one short transaction (new providers added, known ones update
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.admin_cli import _run
+from bot.admin_cli import _run, read_input, refuse_file
 from bot.config import Settings
-
-MAX_PROBLEMS_SHOWN = 200
 
 
 def cmd_providers_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -23,10 +20,7 @@ def cmd_providers_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services.providers import Imported, import_file
 
     path = Path(args.csv)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        print(f"error: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+    if (raw := read_input(path)) is None:
         return 1
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> Imported:
@@ -35,13 +29,7 @@ def cmd_providers_import(args: argparse.Namespace, settings: Settings) -> int:
 
     result = _run(settings, work)
     if result.errors:
-        for problem in result.errors[:MAX_PROBLEMS_SHOWN]:
-            print(f"{path}: {problem}", file=sys.stderr)
-        if len(result.errors) > MAX_PROBLEMS_SHOWN:
-            print(f"... and {len(result.errors) - MAX_PROBLEMS_SHOWN} more", file=sys.stderr)
-        print(f"nothing was imported: {len(result.errors)} problem(s) in {path}; correct them "
-              "and run the command again", file=sys.stderr)
-        return 1
+        return refuse_file(path, result.errors)
     if args.dry_run:
         print(f"checked {path}: {result.added} provider(s) would be imported; nothing was "
               "written")
