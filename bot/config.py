@@ -153,6 +153,8 @@ class RegionSettings(Section):
 
 class DraftSettings(Section):
     expire_hours: float = Field(default=72, gt=0)
+    # An officer's unfinished /kasus_baru record (it holds a victim's story), untouched this long.
+    officer_expire_days: float = Field(default=7, gt=0)
     sweep_seconds: float = Field(default=300, gt=0)
 
 

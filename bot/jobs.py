@@ -29,8 +29,16 @@ def draft_expired_neutral(language: str) -> str:
                     "safe. You can start again at any time with /lapor.")
 
 
+def intake_expired_notice(language: str, days: float) -> str:
+    """To an officer whose unfinished /kasus_baru record was deleted (private chat)."""
+    _ = translator(language)
+    return _("The unfinished new case record was deleted after {days} days. Send /kasus_baru "
+             "to start again.").format(days=f"{days:g}")
+
+
 async def expire_drafts(rt: Runtime) -> int:
     removed = await rt.reports.expire_drafts(draft_expired_notice, draft_expired_neutral)
+    removed += await rt.intake.expire_intake_drafts(intake_expired_notice)
     if removed:
         log.info("expired %d abandoned drafts", removed)
     return removed

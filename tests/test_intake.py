@@ -10,6 +10,7 @@ import zipfile
 
 from sqlalchemy import select
 
+from bot import jobs
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.crypto import Vault
@@ -223,3 +224,40 @@ async def test_a_reporters_typed_answer_never_looks_for_an_officers_record(
         finally:
             await harness.stop()
     assert typed and not [sql for sql in typed if "staff_hash" in sql], typed
+
+
+# --- expiry --------------------------------------------------------------------------------------
+
+async def test_an_abandoned_record_expires_after_the_officer_limit_with_a_private_notice(
+        bot: Harness, reporter: Person) -> None:
+    """An officer's unfinished record holds a victim's story: after ``drafts.officer_expire_days``
+    untouched it is deleted by the draft expiry job, and the officer is told privately. A
+    younger one stays and resumes."""
+    old = await kecamatan_officer(bot)
+    young = await register_officer(bot, 7_700_002, "64.01.05", "Pak Andi Kuaro")
+    await records_until(old, form.PERPETRATOR)  # the story is written by now
+    await reporter.reaches(form.ROLE)  # a reporter's draft expires by its own limit
+    bot.clock.advance(days=3)
+    await records_until(young, form.TYPES)
+    bot.clock.advance(days=bot.settings.drafts.officer_expire_days - 3, minutes=1)
+
+    await jobs.expire_drafts(bot.runtime)
+    await bot.deliver_outbox()
+    assert await intake_draft(old) is None
+    assert await reporter.draft() is None
+    notices = [m.text for m in old.inbox() if "/kasus_baru" in m.text and "dihapus" in m.text]
+    assert notices == ["Catatan kasus baru yang belum selesai sudah dihapus setelah 7 hari. "
+                       "Kirim /kasus_baru untuk memulai lagi."]
+    assert not any("dihapus" in m.text for m in young.inbox())
+    async with bot.runtime.sessions() as session:
+        assert len(list(await session.scalars(select(Draft)))) == 1  # the younger record
+
+    await jobs.expire_drafts(bot.runtime)  # the next sweep: nothing more
+    await bot.deliver_outbox()
+    assert len([m for m in old.inbox() if "dihapus" in m.text]) == 1
+    await young.sends("/kasus_baru")
+    assert "belum selesai" in young.texts_since(-2)
+    assert (await intake_draft(young)).step == form.TYPES  # type: ignore[union-attr]
+    # The officer whose record expired starts afresh.
+    await old.sends("/kasus_baru")
+    assert (await intake_draft(old)).step == form.CHANNEL  # type: ignore[union-attr]

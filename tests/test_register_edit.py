@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -19,11 +20,13 @@ from tests.case_work import (
     case_row,
     events,
     kecamatan_officer,
+    presses_case,
     report_from_modang,
     village_member,
 )
 from tests.harness import Harness, Person
 from tests.responder_people import register_officer
+from tests.test_deadlines import OVERDUE, district, sweep, told
 
 
 def record_button(person: Person, target: str, field: str, value: str) -> tuple[object, str]:
@@ -223,3 +226,46 @@ async def test_an_outsiders_press_changes_nothing_and_tells_only_an_officer_why(
     # A village member's card has no such button.
     await member.sends(f"/kasus {reference}")
     assert "Lengkapi data" not in " ".join(member.last_message().button_texts())
+
+
+async def test_sexual_violence_ticked_later_sets_the_police_deadline_from_then(
+        bot: Harness, reporter: Person) -> None:
+    """A form of violence ticked in "Lengkapi data" joins the case's; sexual violence (or
+    TPPO) appearing so starts the UU TPKS police deadline from the moment it became known, and
+    the deadline sweep alarms as for any case. Unticking it leaves the deadline."""
+    holder, kabupaten, admin = await district(bot)
+    reference = await report_from_modang(reporter)  # fisik only: no police deadline
+    await bot.deliver_outbox()
+    assert (await case_row(bot, reference)).police_deadline is None
+    await holder.sends(f"/kasus {reference}")
+    await presses_case(holder, "take")
+    bot.clock.advance(hours=5)
+    known_at = bot.clock.now()
+    await opens_record(holder, reference)
+    await asks(holder, reference, "v1", "vio")
+    await fills(holder, "v1", "vio", "seksual")
+    case = await case_row(bot, reference)
+    assert case.violence_types == ["fisik", "seksual"]
+    assert case.police_deadline == known_at + timedelta(hours=72)
+    [set_event] = await events(bot, reference, "police_deadline_set")
+    assert set_event.actor_name == "Bu Rina Kuaro"
+    await holder.sends(f"/kasus {reference}")
+    assert "Laporkan ke polisi paling lambat" in holder.last_text()
+    assert "Seksual" in holder.last_text()
+    await holder.sends(f"/riwayat {reference}")
+    assert "batas waktu lapor polisi" in holder.last_text()
+
+    # Unticked: the case's forms follow, the legal deadline stays.
+    await asks(holder, reference, "v1", "vio")
+    await fills(holder, "v1", "vio", "seksual")
+    case = await case_row(bot, reference)
+    assert case.violence_types == ["fisik"]
+    assert case.police_deadline == known_at + timedelta(hours=72)
+    await fills(holder, "v1", "vio", "tppo")  # a new form: the deadline is not moved
+    assert (await case_row(bot, reference)).police_deadline == known_at + timedelta(hours=72)
+    assert len(await events(bot, reference, "police_deadline_set")) == 1
+
+    bot.clock.advance(hours=72, minutes=1)
+    await sweep(bot)
+    for person in (holder, kabupaten, admin):
+        assert len(told(person, OVERDUE, reference)) == 1, person.first_name

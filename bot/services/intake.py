@@ -19,18 +19,20 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Row, Write
 from bot.domain import access, form
 from bot.domain.access import PRIVATE_CHAT, CaseFacts, PersonFacts, who_is
 from bot.i18n import LANGUAGES, language_for
+from bot.outbox import enqueue
 from bot.services.case_access import officer_role
 from bot.services.reports import (
     STEP_TYPES,
@@ -91,6 +93,33 @@ class IntakeService(ReportService):
         # from anyone else (every reporter) is not this service's, without a query.
         self._held_at_start: frozenset[int] | None = None
         self._started_here: set[int] = set()
+
+    async def expire_intake_drafts(self, notice: Callable[[str, float], str]) -> int:
+        """Delete officers' records untouched for ``drafts.officer_expire_days`` (each holds a
+        victim's story) and queue a short private notice to each officer, in the same
+        transaction: ``notice(language, days) -> str``. A draft whose officer is no longer
+        registered is deleted without a word."""
+        days = self.settings.drafts.officer_expire_days
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            expired = list(await session.execute(
+                select(Draft.id, Draft.staff_hash).where(
+                    Draft.kind == INTAKE, Draft.updated_at < now - timedelta(days=days))
+                .with_for_update()))
+            if not expired:
+                return 0
+            hashes = {staff_hash for _id, staff_hash in expired}
+            for officer in await session.scalars(select(Responder).where(
+                    Responder.kind == OFFICER).order_by(Responder.id)):
+                if self.vault.hash_id(officer.chat_id) in hashes:
+                    hashes.discard(self.vault.hash_id(officer.chat_id))
+                    self._started_here.discard(officer.chat_id)
+                    enqueue(session, kind="intake_expired", method="sendMessage", now=now,
+                            responder_id=officer.id,
+                            params={"chat_id": officer.chat_id,
+                                    "text": notice(officer.language or "id", days)})
+            await session.execute(delete(Draft).where(Draft.id.in_([i for i, _h in expired])))
+            return len(expired)
 
     async def load_holders(self) -> None:
         """Read who holds an intake draft (start-up; else at the first typed message)."""

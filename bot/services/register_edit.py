@@ -11,6 +11,10 @@ Every press is authorised again here through ``who_is`` (``access.RECORD``: offi
 case's area and admins); anyone else changes nothing, and the refusal is in the case's history.
 Two officers writing the same field: the last write wins and both are in the history
 (``record_edited`` events, with the value before and after).
+
+The case's forms of violence follow the victims': the report's forms and every victim's
+(``violence_types`` events keep the report's). Sexual violence or trafficking (TPPO) appearing
+so starts the UU TPKS police deadline (``police_deadline_set``), as a report of it would.
 """
 
 from __future__ import annotations
@@ -24,10 +28,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.config import Settings
 from bot.crypto import Vault
 from bot.domain import access, register, simfoni
+from bot.domain import services as rules
 from bot.domain.access import Standing
+from bot.domain.tiers import police_deadline
 from bot.services.case_access import Actor, actor_for
+from bot.services.police import police_referred
 from bot.services.updates import already_processed, mark_processed
 from models import Case, CaseEvent, Perpetrator, Victim, VictimPerpetrator
 
@@ -183,9 +191,10 @@ async def record_of(session: AsyncSession, case: Case) -> Record:
 
 class RegisterEditService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, vault: Vault,
-                 metrics: Counter[str]) -> None:
+                 metrics: Counter[str], settings: Settings) -> None:
         self.sessions = sessions
         self.clock = clock
+        self.settings = settings
         self.vault = vault
         self.metrics = metrics
 
@@ -302,12 +311,49 @@ class RegisterEditService:
                                   actor_name=actor.name, kind="record_edited",
                                   detail={"target": target, "field": name_of, "from": before,
                                           "to": after}))
+            if name_of in SEVERAL:
+                await session.flush()
+                await self._follow_forms(session, record, actor, now)
             mark_processed(session, key, now)
             case.updated_at = now
             await session.flush()
             record = await self._record(session, case)
             record.actor = actor
             return Edited(EditOutcome.OK, record, target, name_of)
+
+    async def _follow_forms(self, session: AsyncSession, record: Record, actor: Actor,
+                            now: datetime) -> None:
+        """The case's forms of violence become the report's and the victims' together; sexual
+        violence or TPPO newly among them starts the police deadline."""
+        case = record.case
+        before = list(case.violence_types or [])
+        first = await session.scalar(select(CaseEvent.detail).where(
+            CaseEvent.case_id == case.id, CaseEvent.kind == "violence_types")
+            .order_by(CaseEvent.id).limit(1))
+        reported = set((first or {}).get("report", before))
+        chosen_now = reported.union(*(v.violence or [] for v in record.victims))
+        after = [c for c in simfoni.VIOLENCE_FORMS.codes() if c in chosen_now]
+        if after == before:
+            return
+        case.violence_types = after
+        session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key, actor_name=actor.name,
+                              kind="violence_types",
+                              detail={"from": before, "to": after, "report": sorted(reported)}))
+        # The 3 x 24 h run from NOW, the moment sexual violence or TPPO became known, not from
+        # the report. Once set it is never moved or removed here: a legal deadline is not
+        # undone by unticking a form later (nor by ticking another one).
+        if rules.needs_police(before) or not rules.needs_police(after) \
+                or case.police_deadline is not None or case.practice \
+                or case.closed_at is not None or await police_referred(session, case):
+            return
+        deadline = police_deadline(self.settings, now, after)
+        if deadline is None:  # pragma: no cover - needs_police(after) said it has one
+            return
+        case.police_deadline, case.police_reminded = deadline, False
+        session.add(CaseEvent(case_id=case.id, at=now, actor=actor.key, actor_name=actor.name,
+                              kind="police_deadline_set",
+                              detail={"deadline": deadline.isoformat(),
+                                      "types": after}))
 
     async def _write(self, session: AsyncSession, record: Record, target: str, name: str,
                value: str, now: datetime) -> str | None:

@@ -430,6 +430,20 @@ def _correction(event: CaseEvent, _: Translate, settings: Settings) -> str:
     return "✏️ " + _("Reporter asked for a correction:")
 
 
+def _violence_types(event: CaseEvent, _: Translate, settings: Settings) -> str:
+    """"Lengkapi data" changed the case's forms of violence (the report's and the victims')."""
+    forms = [str(t) for t in (event.detail or {}).get("to") or []]
+    return "🧾 " + _("Forms of violence of the case: {forms}").format(
+        forms=", ".join(option_label(form.TYPES, t, {}, _) for t in forms) or "–")
+
+
+def _police_deadline_set(event: CaseEvent, _: Translate, settings: Settings) -> str:
+    deadline = datetime.fromisoformat(str((event.detail or {}).get("deadline")))
+    return "⚖️ " + _("Sexual violence or trafficking recorded by {who}: the police deadline "
+                     "(UU TPKS) is {deadline}").format(who=_actor(event, _),
+                                                      deadline=local_time(deadline, settings))
+
+
 def _note(event: CaseEvent, _: Translate, settings: Settings) -> str:
     if (event.detail or {}).get("team"):
         return "📝 " + _("Note by {who}, for the village team too:").format(who=_actor(event, _))
@@ -494,6 +508,8 @@ EVENT_LINES: dict[str, EventLine] = {
     "record_added": lambda event, _, settings: "🧾 " + _("{who} added {target}").format(
         who=_actor(event, _), target=record_view.target_name(
             str((event.detail or {}).get("target", "v1")), _)),
+    "violence_types": _violence_types,
+    "police_deadline_set": _police_deadline_set,
     **services_view.EVENT_LINES,  # services, consent, deadline alarms and follow-ups
 }
 
