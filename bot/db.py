@@ -56,8 +56,13 @@ def private_database(path: Path) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
     except FileExistsError:
-        loose = [p for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"))
-                 if p.exists() and p.stat().st_mode & 0o077]
+        loose = []
+        for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            try:
+                if candidate.stat().st_mode & 0o077:
+                    loose.append(candidate)
+            except FileNotFoundError:  # absent, or SQLite removed it as a connection closed
+                continue
         for found in loose:
             try:
                 os.chmod(found, PRIVATE_MODE)
