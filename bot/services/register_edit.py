@@ -210,6 +210,17 @@ class RegisterEditService:
         self.metrics["case_refused"] += 1
         return Edited(EditOutcome.REFUSED, refused=actor, reference=case.reference)
 
+    async def _opened(self, session: AsyncSession, case_id: int, user_id: int, name: str,
+                      now: datetime, *, lock: bool = True) -> tuple[Case, Actor] | Edited:
+        """The case, for a person ``who_is`` lets fill its record; else what to answer."""
+        case = await session.get(Case, case_id, with_for_update=lock)
+        if case is None:
+            return Edited(EditOutcome.UNKNOWN)
+        actor = await self._authorise(session, case, user_id, name, now)
+        if isinstance(actor, Edited):
+            return actor
+        return case, actor
+
     async def _record(self, session: AsyncSession, case: Case) -> Record:
         return await record_of(session, case)
 
@@ -227,12 +238,10 @@ class RegisterEditService:
         """The record for this person, if ``who_is`` lets them fill it."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
-            case = await session.get(Case, case_id)
-            if case is None:
-                return Edited(EditOutcome.UNKNOWN)
-            actor = await self._authorise(session, case, user_id, name, now)
-            if isinstance(actor, Edited):
-                return actor
+            opened = await self._opened(session, case_id, user_id, name, now, lock=False)
+            if isinstance(opened, Edited):
+                return opened
+            case, actor = opened
             record = await self._record(session, case)
             record.actor = actor
             return Edited(EditOutcome.OK, record)
@@ -243,12 +252,10 @@ class RegisterEditService:
         new perpetrator is linked to every victim and a new victim to every perpetrator."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
-            case = await session.get(Case, case_id, with_for_update=True)
-            if case is None:
-                return Edited(EditOutcome.UNKNOWN)
-            actor = await self._authorise(session, case, user_id, name, now)
-            if isinstance(actor, Edited):
-                return actor
+            opened = await self._opened(session, case_id, user_id, name, now)
+            if isinstance(opened, Edited):
+                return opened
+            case, actor = opened
             model = Victim if kind == "v" else Perpetrator
             if await already_processed(session, key):
                 record = await self._record(session, case)
@@ -292,12 +299,10 @@ class RegisterEditService:
         """One answer, committed at once; the history keeps the value before and after."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
-            case = await session.get(Case, case_id, with_for_update=True)
-            if case is None:
-                return Edited(EditOutcome.UNKNOWN)
-            actor = await self._authorise(session, case, user_id, name, now)
-            if isinstance(actor, Edited):
-                return actor
+            opened = await self._opened(session, case_id, user_id, name, now)
+            if isinstance(opened, Edited):
+                return opened
+            case, actor = opened
             record = await self._record(session, case)
             record.actor = actor
             if await already_processed(session, key):
