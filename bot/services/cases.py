@@ -48,7 +48,7 @@ from bot.services.alerts import AlertService, Authority, Presser, PressOutcome
 from bot.services.case_access import Actor, Area, actor_for, area_of, pressers_of
 from bot.services.escalation import Escalation
 from bot.services.police import police_referred
-from bot.services.register_edit import completeness, record_of
+from bot.services.register_edit import completeness, record_of, records_of
 from bot.services.relay import RelayService, reporter_unreachable
 from bot.services.updates import already_processed, mark_processed
 from models import Case, CaseEvent, CaseServiceRecord, Evidence, PendingInput, Region
@@ -314,7 +314,8 @@ class CaseService:
                 codes.add(kecamatan)
             names = {r.code: r.name for r in await session.scalars(
                 select(Region).where(Region.code.in_(codes)))} if codes else {}
-            marks = {case.id: completeness(await record_of(session, case)) for case in cases}
+            marks = {case_id: completeness(record)
+                     for case_id, record in (await records_of(session, cases)).items()}
             return CaseList(area, cases, total, page, pages, status, kecamatan, names, marks)
 
     async def card(self, user_id: int, name: str, *, case_id: int | None = None,

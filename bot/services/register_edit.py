@@ -172,21 +172,36 @@ def parse_date(value: str, today: date) -> register.IncidentDate:
 
 async def record_of(session: AsyncSession, case: Case) -> Record:
     """A case's SIMFONI-PPA record (read only; the caller decided who may see it)."""
-    victims = list(await session.scalars(select(Victim).where(Victim.case_id == case.id)
-                                         .order_by(Victim.number)))
-    perpetrators = list(await session.scalars(
-        select(Perpetrator).where(Perpetrator.case_id == case.id)
-        .order_by(Perpetrator.number)))
-    relations: dict[tuple[int, int], str | None] = {}
-    if victims and perpetrators:
-        by_victim = {v.id: v.number for v in victims}
-        by_perpetrator = {p.id: p.number for p in perpetrators}
+    return (await records_of(session, [case]))[case.id]
+
+
+async def records_of(session: AsyncSession, cases: list[Case]) -> dict[int, Record]:
+    """The records of several cases (a page of ``/kasus``) in three queries, whatever their
+    number."""
+    ids = [case.id for case in cases]
+    victims: dict[int, list[Victim]] = {case_id: [] for case_id in ids}
+    perpetrators: dict[int, list[Perpetrator]] = {case_id: [] for case_id in ids}
+    if ids:
+        for victim in await session.scalars(select(Victim).where(Victim.case_id.in_(ids))
+                                            .order_by(Victim.case_id, Victim.number)):
+            victims[victim.case_id].append(victim)
+        for perpetrator in await session.scalars(
+                select(Perpetrator).where(Perpetrator.case_id.in_(ids))
+                .order_by(Perpetrator.case_id, Perpetrator.number)):
+            perpetrators[perpetrator.case_id].append(perpetrator)
+    victim_at = {v.id: (v.case_id, v.number) for found in victims.values() for v in found}
+    perpetrator_at = {p.id: (p.case_id, p.number) for found in perpetrators.values()
+                      for p in found}
+    relations: dict[int, dict[tuple[int, int], str | None]] = {case_id: {} for case_id in ids}
+    if victim_at and perpetrator_at:
         for link in await session.scalars(select(VictimPerpetrator).where(
-                VictimPerpetrator.victim_id.in_(by_victim))):
-            if link.perpetrator_id in by_perpetrator:
-                relations[by_victim[link.victim_id],
-                          by_perpetrator[link.perpetrator_id]] = link.relation
-    return Record(case, victims, perpetrators, relations)
+                VictimPerpetrator.victim_id.in_(victim_at))):
+            case_id, victim_number = victim_at[link.victim_id]
+            found = perpetrator_at.get(link.perpetrator_id)
+            if found is not None and found[0] == case_id:
+                relations[case_id][victim_number, found[1]] = link.relation
+    return {case.id: Record(case, victims[case.id], perpetrators[case.id], relations[case.id])
+            for case in cases}
 
 
 class RegisterEditService:
@@ -223,16 +238,6 @@ class RegisterEditService:
 
     async def _record(self, session: AsyncSession, case: Case) -> Record:
         return await record_of(session, case)
-
-    async def marks(self, case_ids: list[int]) -> dict[int, tuple[int, int]]:
-        """The completeness of several cases (the /kasus list)."""
-        found: dict[int, tuple[int, int]] = {}
-        if not case_ids:
-            return found
-        async with self.sessions() as session:
-            for case in await session.scalars(select(Case).where(Case.id.in_(case_ids))):
-                found[case.id] = completeness(await self._record(session, case))
-        return found
 
     async def open(self, user_id: int, name: str, case_id: int) -> Edited:
         """The record for this person, if ``who_is`` lets them fill it."""
